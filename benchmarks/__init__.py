@@ -1,0 +1,1 @@
+"""Benchmarks: API calls and wall time against the rate-limit bound."""

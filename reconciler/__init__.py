@@ -1,0 +1,3 @@
+"""reconciler: a Terraform-style GitOps reconciler for Soda Cloud data contracts."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,59 @@
+"""The ``reconciler`` command group: global flags, logging, and the one place where errors
+become exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+
+
+class ReconcilerGroup(click.Group):
+    """Maps every :class:`ReconcilerError` to its message, hint and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReconcilerError as error:
+            report_error(error)
+            ctx.exit(error.exit_code)
+
+
+def report_error(error: ReconcilerError) -> None:
+    click.echo(f"Error: {error}", err=True)
+    if error.hint:
+        click.echo(f"  hint: {error.hint}", err=True)
+
+
+def configure_logging(verbose: bool, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logger = logging.getLogger("reconciler")
+    logger.setLevel(level)
+    if not any(getattr(h, "_reconciler", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler._reconciler = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.propagate = False
+
+
+@click.group(cls=ReconcilerGroup)
+@click.version_option(__version__, prog_name="reconciler")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Say what is happening, including waits and retries."
+)
+@click.option(
+    "--debug", is_flag=True, help="Log every HTTP request and response (credentials redacted)."
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
+    """Reconcile a folder of Soda data contracts in git with Soda Cloud."""
+    configure_logging(verbose, debug)
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["debug"] = debug

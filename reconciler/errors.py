@@ -1,0 +1,203 @@
+"""Every error the reconciler raises on purpose, in one tree.
+
+Each error carries a message a person can act on: what was wrong, where (file:line:col,
+dataset, HTTP status and trace id) and, in ``hint``, what to do. The CLI maps the tree to
+exit codes in one place (``reconciler.cli.main``), using ``exit_code``.
+
+    ReconcilerError                   base; exit 1
+    ├── ConfigError                   bad reconciler.yml, flag or environment; missing credentials
+    ├── ContractLoadError             a contract file that cannot be read or parsed safely
+    ├── ContractsInvalid              the contracts folder has errors; nothing is planned from it
+    ├── CloudError                    talking to Soda Cloud failed
+    │   ├── TransportError            no HTTP answer: connect error, timeout, connection reset
+    │   ├── ApiError                  an HTTP error answer (status, code, message, trace id)
+    │   │   ├── BadRequest            400
+    │   │   ├── Unauthorized          401
+    │   │   ├── Forbidden             403
+    │   │   ├── NotFound              404
+    │   │   ├── RateLimited           429, still answered after the retry deadline
+    │   │   └── ServerError           5xx, still answered after the retry deadline
+    │   ├── OperationFailed           an asynchronous operation ended failed or canceled
+    │   └── DeadlineExceeded          a wait (retry, poll) ran past its deadline
+    ├── StateError                    the state file
+    │   ├── StateLocked               another run holds the lock
+    │   └── StateCorrupt              the state file cannot be read
+    ├── PlanError                     a saved plan
+    │   └── StalePlan                 what the saved plan was based on has moved
+    └── Interrupted                   Ctrl-C or SIGTERM; exit 130
+
+No error ever holds an API secret or an Authorization header: messages are built from
+method, path, status, the server's code and message and the trace id only.
+"""
+
+from __future__ import annotations
+
+
+class ReconcilerError(Exception):
+    """Base of every deliberate error; ``str()`` is the message shown to the user."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ConfigError(ReconcilerError):
+    """A setting is missing or wrong (reconciler.yml, environment, flags)."""
+
+
+class ContractLoadError(ReconcilerError):
+    """A contract file cannot be read or parsed safely; carries its place."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str,
+        line: int = 1,
+        col: int = 1,
+        rule: str = "load",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.file = file
+        self.line = line
+        self.col = col
+        self.rule = rule
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class ContractsInvalid(ReconcilerError):
+    """The contracts folder has errors; the diagnostics were already reported."""
+
+
+class CloudError(ReconcilerError):
+    """Talking to Soda Cloud failed."""
+
+
+class TransportError(CloudError):
+    """No HTTP answer at all: the request may or may not have reached the server."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        reached_server: bool | None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.method = method
+        self.path = path
+        # False: surely never reached (connect error); None: unknown (reset, read timeout).
+        self.reached_server = reached_server
+
+
+class ApiError(CloudError):
+    """Soda Cloud answered with an HTTP error."""
+
+    default_hint: str | None = None
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        code: str | None = None,
+        server_message: str | None = None,
+        trace_id: str | None = None,
+        hint: str | None = None,
+        context: str | None = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.code = code
+        self.server_message = server_message
+        self.trace_id = trace_id
+        self.context = context
+        parts = [f"Soda Cloud answered {status} to {method} {path}"]
+        if context:
+            parts[0] = f"{context}: {parts[0]}"
+        if code or server_message:
+            parts.append(
+                ": " + " ".join(p for p in (f"[{code}]" if code else None, server_message) if p)
+            )
+        if trace_id:
+            parts.append(f" (trace id {trace_id})")
+        super().__init__("".join(parts), hint=hint or self.default_hint)
+
+
+class BadRequest(ApiError):
+    default_hint = "Soda Cloud refused the request as invalid; the message above says why."
+
+
+class Unauthorized(ApiError):
+    default_hint = (
+        "Check SODA_CLOUD_API_KEY_ID and SODA_CLOUD_API_KEY_SECRET, and that SODA_CLOUD_HOST "
+        "points to the region (EU cloud.soda.io, US cloud.us.soda.io) where the key was made."
+    )
+
+
+class Forbidden(ApiError):
+    default_hint = 'The API key lacks the "Manage contracts" permission for this dataset.'
+
+
+class NotFound(ApiError):
+    default_hint = "The object does not exist in Soda Cloud (or the key cannot see it)."
+
+
+class RateLimited(ApiError):
+    default_hint = "Soda Cloud kept answering 429 past the retry deadline; re-run later."
+
+
+class ServerError(ApiError):
+    default_hint = (
+        "Soda Cloud had a server error; re-running is safe. Quote the trace id to Soda support."
+    )
+
+
+class OperationFailed(CloudError):
+    """An asynchronous operation (skeleton, generation) ended failed or canceled."""
+
+
+class DeadlineExceeded(CloudError):
+    """A retry or poll loop ran past its deadline."""
+
+
+class StateError(ReconcilerError):
+    """The state file cannot be used."""
+
+
+class StateLocked(StateError):
+    """Another run holds the state lock."""
+
+
+class StateCorrupt(StateError):
+    """The state file cannot be read."""
+
+
+class PlanError(ReconcilerError):
+    """A saved plan cannot be used."""
+
+
+class StalePlan(PlanError):
+    """What a saved plan was based on has moved since it was made."""
+
+
+class Interrupted(ReconcilerError):
+    """The run was interrupted (Ctrl-C, SIGTERM) and stopped cleanly."""
+
+    exit_code = 130
