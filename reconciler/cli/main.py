@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from reconciler import __version__
+from reconciler.config import ProjectConfig, load_project_config
 from reconciler.errors import ReconcilerError
 
 
@@ -50,10 +52,28 @@ def configure_logging(verbose: bool, debug: bool) -> None:
 @click.option(
     "--debug", is_flag=True, help="Log every HTTP request and response (credentials redacted)."
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Project configuration file (default: reconciler.yml in the current directory).",
+)
 @click.pass_context
-def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
+def main(ctx: click.Context, verbose: bool, debug: bool, config_path: Path | None) -> None:
     """Reconcile a folder of Soda data contracts in git with Soda Cloud."""
     configure_logging(verbose, debug)
     ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
     ctx.obj["verbose"] = verbose
     ctx.obj["debug"] = debug
+
+
+def project_config(ctx: click.Context) -> ProjectConfig:
+    """The project configuration named by the global ``--config`` flag (read once per run)."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "config" not in root.obj:
+        root.obj["config"] = load_project_config(root.obj.get("config_path"))
+    config: ProjectConfig = root.obj["config"]
+    return config
