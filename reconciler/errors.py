@@ -17,6 +17,7 @@ exit codes in one place (``reconciler.cli.main``), using ``exit_code``.
     │   │   ├── NotFound              404
     │   │   ├── RateLimited           429, still answered after the retry deadline
     │   │   └── ServerError           5xx, still answered after the retry deadline
+    │   ├── OutcomeUnknown            a write that is never repeated blindly may have landed
     │   ├── OperationFailed           an asynchronous operation ended failed or canceled
     │   └── DeadlineExceeded          a wait (retry, poll) ran past its deadline
     ├── StateError                    the state file
@@ -167,6 +168,11 @@ class ServerError(ApiError):
     default_hint = (
         "Soda Cloud had a server error; re-running is safe. Quote the trace id to Soda support."
     )
+
+
+class OutcomeUnknown(CloudError):
+    """A write that must not be repeated blindly (verify, createSkeleton, generate) may or may
+    not have reached Soda Cloud."""
 
 
 class OperationFailed(CloudError):

@@ -1,0 +1,182 @@
+"""Where Soda Cloud is and how to authenticate: flags > environment > reconciler.yml > defaults.
+
+Hosts:
+- ``cloud.soda.io`` (EU, the default) and ``cloud.us.soda.io`` (US), or any host name: HTTPS,
+  with the Reporting API at ``https://reporting.<host>/v1``;
+- a full URL such as ``http://127.0.0.1:8555`` (a local Soda Cloud started with
+  ``reconciler emulator serve``): the Reporting API is on the same server under ``/v1``;
+- ``local``: the embedded local Soda Cloud, started in-process, with no account needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from reconciler.config import CloudSection
+from reconciler.errors import ConfigError
+
+DEFAULT_HOST = "cloud.soda.io"
+LOCAL_HOST = "local"
+ENV_HOST = "SODA_CLOUD_HOST"
+ENV_KEY_ID = "SODA_CLOUD_API_KEY_ID"
+ENV_KEY_SECRET = "SODA_CLOUD_API_KEY_SECRET"
+ENV_REPORTING_HOST = "SODA_CLOUD_REPORTING_HOST"
+# The local Soda Cloud runs its clock faster so rate-limit windows and scans pass quickly.
+DEFAULT_LOCAL_TIME_SCALE = 60.0
+
+
+class Secret:
+    """A value that never shows itself in ``str``, ``repr``, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class CloudFlags:
+    """The connection settings given on the command line (None: not given)."""
+
+    host: str | None = None
+    api_key_id: str | None = None
+    api_key_secret: str | None = None
+    reporting_host: str | None = None
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    host: str
+    base_url: str
+    reporting_url: str
+    api_key_id: str
+    api_key_secret: Secret = field(repr=False)
+    time_scale: float = 1.0
+
+    @property
+    def is_local(self) -> bool:
+        return self.host == LOCAL_HOST
+
+
+def resolve_cloud_settings(
+    section: CloudSection | None = None,
+    *,
+    flags: CloudFlags | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> CloudSettings:
+    """Merge flags, environment and the ``cloud:`` section of reconciler.yml.
+
+    For ``local`` the base URL is not known until the embedded Soda Cloud starts; it is left
+    empty here and filled in by :func:`reconciler.cloud.local.start_local_cloud`.
+    """
+    section = section or CloudSection()
+    flags = flags or CloudFlags()
+    env = os.environ if environ is None else environ
+
+    def pick(flag: str | None, env_name: str, file_value: str | None) -> str | None:
+        for value in (flag, env.get(env_name), file_value):
+            if value:
+                return value
+        return None
+
+    host = (pick(flags.host, ENV_HOST, section.host) or DEFAULT_HOST).strip()
+    reporting = pick(flags.reporting_host, ENV_REPORTING_HOST, section.reporting_host)
+    key_id = pick(flags.api_key_id, ENV_KEY_ID, section.api_key_id)
+    secret = pick(flags.api_key_secret, ENV_KEY_SECRET, section.api_key_secret)
+
+    if host == LOCAL_HOST:
+        from reconciler.cloud.local import LOCAL_KEY_ID, LOCAL_KEY_SECRET
+
+        return CloudSettings(
+            host=LOCAL_HOST,
+            base_url="",
+            reporting_url="",
+            api_key_id=key_id or LOCAL_KEY_ID,
+            api_key_secret=Secret(secret or LOCAL_KEY_SECRET),
+            time_scale=section.time_scale or DEFAULT_LOCAL_TIME_SCALE,
+        )
+
+    missing = [
+        name for name, value in ((ENV_KEY_ID, key_id), (ENV_KEY_SECRET, secret)) if not value
+    ]
+    if missing:
+        raise ConfigError(
+            f"no Soda Cloud API key: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set",
+            hint=(
+                f"Set {ENV_KEY_ID} and {ENV_KEY_SECRET} (an API key from Soda Cloud, profile > "
+                "API keys), or put them in reconciler.yml under cloud: as ${env.NAME} references. "
+                f"To try the reconciler without an account, set {ENV_HOST}=local."
+            ),
+        )
+    assert key_id is not None
+    assert secret is not None
+    base_url = base_url_for(host)
+    return CloudSettings(
+        host=host,
+        base_url=base_url,
+        reporting_url=reporting_url_for(reporting) if reporting else derive_reporting_url(base_url),
+        api_key_id=key_id,
+        api_key_secret=Secret(secret),
+        time_scale=section.time_scale or 1.0,
+    )
+
+
+def base_url_for(host: str) -> str:
+    """``cloud.soda.io`` -> ``https://cloud.soda.io``; a URL is kept (without a trailing /)."""
+    if "://" not in host:
+        if not host or "/" in host or " " in host:
+            raise ConfigError(
+                f"'{host}' is not a Soda Cloud host",
+                hint="Use cloud.soda.io (EU), cloud.us.soda.io (US), a URL such as http://127.0.0.1:8555, or local.",
+            )
+        return f"https://{host}"
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"'{_without_userinfo(host)}' is not an http(s) URL of a Soda Cloud",
+            hint="Use cloud.soda.io (EU), cloud.us.soda.io (US), a URL such as http://127.0.0.1:8555, or local.",
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            "the Soda Cloud URL must not contain credentials",
+            hint=f"Remove user:password@ from the URL and set {ENV_KEY_ID} and {ENV_KEY_SECRET}.",
+        )
+    return host.rstrip("/")
+
+
+def reporting_url_for(reporting_host: str) -> str:
+    url = base_url_for(reporting_host)
+    return url if urlsplit(url).path.rstrip("/").endswith("/v1") else f"{url}/v1"
+
+
+def derive_reporting_url(base_url: str) -> str:
+    """Soda's hosts have a ``reporting.`` sibling; any other server serves ``/v1`` itself."""
+    parts = urlsplit(base_url)
+    hostname = parts.hostname or ""
+    if hostname.startswith("cloud.") and hostname.endswith("soda.io"):
+        return f"{parts.scheme}://reporting.{parts.netloc}/v1"
+    return f"{base_url}/v1"
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        return url.replace(parts.netloc, parts.netloc.rsplit("@", 1)[-1])
+    return url
