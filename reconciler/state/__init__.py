@@ -1,0 +1,38 @@
+"""The state file: what the reconciler last applied per dataset, its lock and atomic writes.
+
+The state is a cache and a drift baseline (like Terraform's), not the truth: losing it is
+safe. Its format is documented for users in ``docs/state-format.md``.
+
+    model   StateFile, DatasetRecord, Verification: frozen values and pure helpers
+    codec   encode / decode: the canonical bytes, and what is wrong with bad ones
+    lock    StateLock, LockInfo: one writer at a time
+    store   StateStore: load, save (atomic, with a backup), lock, unlock
+
+Typical use, in a command that writes::
+
+    store = StateStore(path, clock)
+    with store.lock("apply"):
+        state = store.load()
+        ...
+        state = store.save(state.with_record(dataset, record))
+"""
+
+from reconciler.state.codec import decode, encode
+from reconciler.state.lock import LockInfo, StateLock, lock_path_for, read_lock, unlock
+from reconciler.state.model import FORMAT_VERSION, DatasetRecord, StateFile, Verification
+from reconciler.state.store import StateStore
+
+__all__ = [
+    "FORMAT_VERSION",
+    "DatasetRecord",
+    "LockInfo",
+    "StateFile",
+    "StateLock",
+    "StateStore",
+    "Verification",
+    "decode",
+    "encode",
+    "lock_path_for",
+    "read_lock",
+    "unlock",
+]

@@ -1,0 +1,112 @@
+"""The state file's content as values: what the reconciler last applied, per dataset.
+
+Every model is frozen and every change returns a new value, so planners can take a state and
+compute with it without effects. Fields are declared in alphabetical order on purpose: the
+writer (:mod:`reconciler.state.codec`) serializes them in declaration order and the file must
+have sorted keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+FORMAT_VERSION = 1
+"""The file format this reconciler reads and writes."""
+
+
+class Verification(BaseModel):
+    """The last verification scan of a dataset's contract, as Soda Cloud reported it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cloud_url: str | None = None
+    scan_id: str
+    # A scan state as the server named it (``completed``, ``completedWithFailures``, ...):
+    # kept as a string so a state the server adds later never makes the file unreadable.
+    state: str
+    time: str | None = None
+
+
+class DatasetRecord(BaseModel):
+    """What the reconciler last applied to one dataset.
+
+    ``raw_sha256`` and ``semantic_fingerprint`` describe the contract text that was applied.
+    ``version_id``, ``checksum`` and ``last_updated`` are the server's values, stored as it
+    returned them and only ever compared with values it returns later; ``None`` when the
+    server has not told them yet (for example a record adopted from a list call).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    applied_at: AwareDatetime
+    checksum: str | None = None
+    contract_id: str
+    dataset_id: str
+    last_updated: str | None = None
+    last_verification: Verification | None = None
+    raw_sha256: str
+    semantic_fingerprint: str
+    version_id: str | None = None
+
+    @field_validator("applied_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(timezone.utc)
+
+    def with_verification(self, verification: Verification | None) -> DatasetRecord:
+        """This record with its last verification replaced."""
+        return self.model_copy(update={"last_verification": verification})
+
+
+class StateFile(BaseModel):
+    """The whole state: a lineage fixed at birth, a serial, and one record per dataset.
+
+    ``serial`` is owned by the store: it goes up by one each time different content is
+    saved. The helpers below leave it alone.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    datasets: Mapping[str, DatasetRecord] = Field(default_factory=dict)
+    format_version: int = Field(default=FORMAT_VERSION, ge=FORMAT_VERSION, le=FORMAT_VERSION)
+    lineage: str
+    serial: int = Field(default=0, ge=0)
+
+    @field_validator("lineage")
+    @classmethod
+    def _is_a_uuid(cls, value: str) -> str:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ValueError("lineage must be a UUID") from None
+        return value
+
+    @classmethod
+    def new(cls, lineage: str | None = None) -> StateFile:
+        """An empty state (serial 0) with a fresh lineage unless one is given."""
+        return cls(lineage=lineage or str(uuid.uuid4()))
+
+    def record(self, dataset: str) -> DatasetRecord | None:
+        """The record of a dataset, if the state has one."""
+        return self.datasets.get(dataset)
+
+    def with_record(self, dataset: str, record: DatasetRecord) -> StateFile:
+        """This state with the record of ``dataset`` added or replaced."""
+        if self.datasets.get(dataset) == record:
+            return self
+        return self.model_copy(update={"datasets": {**self.datasets, dataset: record}})
+
+    def without(self, dataset: str) -> StateFile:
+        """This state without the record of ``dataset`` (unchanged if it has none)."""
+        if dataset not in self.datasets:
+            return self
+        remaining = {name: rec for name, rec in self.datasets.items() if name != dataset}
+        return self.model_copy(update={"datasets": remaining})
+
+    def with_datasets(self, datasets: Mapping[str, DatasetRecord]) -> StateFile:
+        """This state (same lineage and serial) with all its records replaced."""
+        return self.model_copy(update={"datasets": dict(datasets)})

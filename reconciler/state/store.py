@@ -1,0 +1,232 @@
+"""Reading and writing the state file: atomic, with a backup, one writer at a time.
+
+A save writes a temporary file in the same directory, flushes and fsyncs it, links the current
+file to ``<name>.backup``, renames the temporary file over the current one and fsyncs the
+directory. At every instant the path holds either the previous or the new state, complete, so
+a run killed at any moment leaves a state that loads (and a backup that loads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from reconciler.clock import Clock, SystemClock
+from reconciler.errors import StateCorrupt, StateError
+from reconciler.state.codec import decode, encode
+from reconciler.state.lock import LockInfo, StateLock, lock_path_for, read_lock, unlock
+from reconciler.state.model import StateFile
+
+logger = logging.getLogger("reconciler.state")
+
+# What identifies one version of the file on disk, to notice a change made behind our back.
+_FileKey = tuple[int, int, int, int]
+
+
+class StateStore:
+    """The state file at ``path``.
+
+    ``load`` never writes. ``save`` needs the lock (``with store.lock("apply"): ...``) and
+    bumps the serial only when the content changed, so it is safe and cheap to call after
+    every mutating API call.
+    """
+
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
+        self.path = path
+        self.clock: Clock = clock or SystemClock()
+        self._lock: StateLock | None = None
+        # The state as last read or written by this store, and which file version it was.
+        self._baseline: tuple[StateFile, _FileKey] | None = None
+        self._swept = False
+
+    @property
+    def backup_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".backup")
+
+    @property
+    def lock_path(self) -> Path:
+        return lock_path_for(self.path)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def load(self) -> StateFile:
+        """The saved state; a new empty one (not written) when there is no file yet."""
+        loaded = self._read()
+        if loaded is None:
+            if self.backup_path.exists():
+                logger.warning(
+                    "%s is missing but %s exists; starting from an empty state",
+                    self.path,
+                    self.backup_path,
+                )
+            return StateFile.new()
+        return loaded[0]
+
+    def _read(self) -> tuple[StateFile, _FileKey] | None:
+        try:
+            with open(self.path, "rb") as handle:
+                key = _key(os.fstat(handle.fileno()))
+                if self._baseline is not None and self._baseline[1] == key:
+                    return self._baseline
+                data = handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StateCorrupt(
+                f"{self.path}: cannot read the state file ({error.strerror or error})",
+                hint=self._recovery_hint(),
+            ) from None
+        try:
+            state = decode(data, source=str(self.path))
+        except StateCorrupt as error:
+            raise StateCorrupt(error.message, hint=self._recovery_hint()) from None
+        self._baseline = (state, key)
+        return self._baseline
+
+    def _recovery_hint(self) -> str:
+        rebuild = "`reconciler state rebuild` recreates it from Soda Cloud"
+        if self.backup_path.exists():
+            return (
+                f"The previous copy is in {self.backup_path} (copy it over {self.path.name} "
+                f"to go back one save), or {rebuild}."
+            )
+        return f"The state is a cache: {rebuild}."
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def lock(self, operation: str) -> StateLock:
+        """The lock that ``save`` needs, for ``operation`` (named to whoever is refused)."""
+        self._lock = StateLock(self.path, operation, self.clock)
+        return self._lock
+
+    def save(self, state: StateFile, *, replace_corrupt: bool = False) -> StateFile:
+        """Write ``state`` if its content differs from the saved one; returns what is saved.
+
+        The returned value carries the new serial (one more than the saved one) when the
+        content changed, else it is the saved state unchanged and nothing is written. A state
+        of another lineage is refused. ``replace_corrupt`` (for ``state rebuild``) writes over
+        a file that cannot be read instead of raising :class:`StateCorrupt`; the backup of the
+        last good save is then kept.
+        """
+        if self._lock is None or not self._lock.held:
+            raise RuntimeError(f"{self.path}: save the state only while holding store.lock()")
+        self._lock.ensure_held()
+        on_disk = self._on_disk(replace_corrupt=replace_corrupt)
+        if on_disk == "missing":
+            if not state.datasets:
+                return state  # the same as no file at all
+            serial = state.serial + 1
+        elif on_disk == "corrupt":
+            serial = state.serial + 1
+        else:
+            if state.lineage != on_disk.lineage:
+                raise StateError(
+                    f"{self.path}: refusing to overwrite the state of lineage "
+                    f"{on_disk.lineage} with a state of lineage {state.lineage}",
+                    hint="Load the state from this file and change that, rather than "
+                    "starting a new one.",
+                )
+            if state.datasets == on_disk.datasets:
+                return on_disk
+            serial = max(state.serial, on_disk.serial) + 1
+        saved = state.model_copy(update={"serial": serial})
+        key = self._write(encode(saved), keep_backup=not isinstance(on_disk, str))
+        self._baseline = (saved, key)
+        return saved
+
+    def _on_disk(self, *, replace_corrupt: bool) -> StateFile | Literal["missing", "corrupt"]:
+        try:
+            current = self._read()
+        except StateCorrupt:
+            if not replace_corrupt:
+                raise
+            return "corrupt"
+        return "missing" if current is None else current[0]
+
+    def _write(self, data: bytes, *, keep_backup: bool) -> _FileKey:
+        directory = self.path.parent
+        token = uuid.uuid4().hex[:12]
+        temporary = directory / f".{self.path.name}.{token}.tmp"
+        backup_temporary = directory / f".{self.path.name}.backup.{token}.tmp"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            if not self._swept:
+                self._sweep(directory)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+                key = _key(os.fstat(fd))
+            finally:
+                os.close(fd)
+            if keep_backup:
+                # A hard link costs nothing whatever the state's size; the copy is a fallback
+                # for file systems without links.
+                try:
+                    os.link(self.path, backup_temporary)
+                except OSError:
+                    shutil.copy2(self.path, backup_temporary)
+                os.replace(backup_temporary, self.backup_path)
+            os.replace(temporary, self.path)
+            _fsync_directory(directory)
+        except OSError as error:
+            for leftover in (temporary, backup_temporary):
+                with contextlib.suppress(OSError):
+                    leftover.unlink(missing_ok=True)
+            raise StateError(
+                f"{self.path}: cannot write the state file ({error.strerror or error}); "
+                "the previous state is unchanged",
+                hint="Free disk space or fix the directory's permissions, then re-run: "
+                "what was applied before this point is recorded.",
+            ) from None
+        return key
+
+    def _sweep(self, directory: Path) -> None:
+        """Remove temporary files left by a run that was killed while saving.
+
+        Only called under the lock, so no other writer can own them.
+        """
+        prefix = f".{self.path.name}."
+        for leftover in directory.iterdir():
+            if leftover.name.startswith(prefix) and leftover.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        self._swept = True
+
+    # -- the lock, for commands ------------------------------------------------------------
+
+    def read_lock(self) -> LockInfo | None:
+        """Who holds the lock, if anyone (:class:`StateLocked` if it cannot be read)."""
+        return read_lock(self.path)
+
+    def unlock(self, lock_id: str) -> LockInfo:
+        """Remove the lock if its id is ``lock_id``; returns what it said."""
+        return unlock(self.path, lock_id, clock=self.clock)
+
+
+def _key(stat: os.stat_result) -> _FileKey:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the renames durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
