@@ -1,0 +1,54 @@
+"""Wall instants as the emulator stores and prints them, and the bridge to clock seconds.
+
+Lifecycles are measured in *clock seconds* (what a time-scaled or manual clock counts) but
+stored as wall instants, so they survive a restart and need no background task: the state of
+a scan is a function of how many clock seconds passed since its stored creation instant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+_MS = timedelta(milliseconds=1)
+
+
+def iso_ms(instant: datetime) -> str:
+    """``2026-01-01T12:00:00.123Z``: UTC, millisecond precision, as the API prints instants."""
+    utc = instant.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def floor_ms(instant: datetime) -> datetime:
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
+def next_stamp(previous: datetime | None, now: datetime) -> datetime:
+    """A millisecond stamp strictly after ``previous``, even for two writes in one millisecond.
+
+    Clients detect change by comparing ``lastUpdated``; two writes must never share one.
+    """
+    stamp = floor_ms(now)
+    if previous is not None and stamp <= previous:
+        stamp = floor_ms(previous) + _MS
+    return stamp
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant; ``Z`` or an offset, or none at all (read as UTC)."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def elapsed(start: datetime, now: datetime, scale: float) -> float:
+    """Clock seconds from ``start`` to ``now`` for a clock running ``scale`` times real time."""
+    return (now - start).total_seconds() * scale
+
+
+def after(start: datetime, clock_seconds: float, scale: float) -> datetime:
+    """The wall instant ``clock_seconds`` clock seconds after ``start``."""
+    return start + timedelta(seconds=clock_seconds / scale)
