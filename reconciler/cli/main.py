@@ -77,3 +77,12 @@ def project_config(ctx: click.Context) -> ProjectConfig:
         root.obj["config"] = load_project_config(root.obj.get("config_path"))
     config: ProjectConfig = root.obj["config"]
     return config
+
+
+from reconciler.cli.state import state_group  # noqa: E402  (it imports this module)
+
+main.add_command(state_group)
+
+from reconciler.cli.emulator import emulator as emulator_group  # noqa: E402
+
+main.add_command(emulator_group)

@@ -1,9 +1,10 @@
 """Reading and writing the state file: atomic, with a backup, one writer at a time.
 
-A save writes a temporary file in the same directory, flushes and fsyncs it, links the current
-file to ``<name>.backup``, renames the temporary file over the current one and fsyncs the
-directory. At every instant the path holds either the previous or the new state, complete, so
-a run killed at any moment leaves a state that loads (and a backup that loads).
+A save writes a temporary file in the same directory, flushes and fsyncs it, hard-links the
+current file aside, renames the temporary file over the current one, renames the link to
+``<name>.backup`` and fsyncs the directory. At every instant the path holds either the
+previous or the new state, complete, and the backup an older one, so a run killed at any
+moment leaves a state that loads (and a backup that loads).
 """
 
 from __future__ import annotations
@@ -176,19 +177,24 @@ class StateStore:
                     os.link(self.path, backup_temporary)
                 except OSError:
                     shutil.copy2(self.path, backup_temporary)
-                os.replace(backup_temporary, self.backup_path)
             os.replace(temporary, self.path)
-            _fsync_directory(directory)
         except OSError as error:
-            for leftover in (temporary, backup_temporary):
-                with contextlib.suppress(OSError):
-                    leftover.unlink(missing_ok=True)
+            _remove(temporary, backup_temporary)
             raise StateError(
                 f"{self.path}: cannot write the state file ({error.strerror or error}); "
                 "the previous state is unchanged",
                 hint="Free disk space or fix the directory's permissions, then re-run: "
                 "what was applied before this point is recorded.",
             ) from None
+        if keep_backup:
+            # Only now, so that the backup is always an older save than the state file. The
+            # state is saved at this point: failing to rotate the backup only leaves it older.
+            try:
+                os.replace(backup_temporary, self.backup_path)
+            except OSError as error:
+                _remove(backup_temporary)
+                logger.warning("%s: cannot update the backup: %s", self.backup_path, error)
+        _fsync_directory(directory)
         return key
 
     def _sweep(self, directory: Path) -> None:
@@ -212,6 +218,12 @@ class StateStore:
     def unlock(self, lock_id: str) -> LockInfo:
         """Remove the lock if its id is ``lock_id``; returns what it said."""
         return unlock(self.path, lock_id, clock=self.clock)
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _key(stat: os.stat_result) -> _FileKey:

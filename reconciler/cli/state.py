@@ -1,0 +1,154 @@
+"""``reconciler state ...``: inspect and repair the state file.
+
+The group is meant to grow (``state rebuild`` joins it): a new command adds itself with
+``state_group.add_command`` and takes the same ``--state`` flag from :func:`state_path_option`
+and its store from :func:`store_from`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.cli.main import project_config
+from reconciler.errors import StateError, StateLocked
+from reconciler.render.state import render_state_json, render_state_text
+from reconciler.state import LockInfo, StateStore
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def state_path_option(command: F) -> F:
+    return click.option(
+        "--state",
+        "state_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The state file (default: `state:` in reconciler.yml, else .reconciler/state.json).",
+    )(command)
+
+
+def store_from(ctx: click.Context, state_path: Path | None) -> StateStore:
+    """The store of ``--state``, else of the project configuration's state path."""
+    return StateStore(state_path if state_path is not None else project_config(ctx).state_path)
+
+
+state_group: click.Group = click.Group(
+    "state", help="Inspect and repair the state file: what was last applied to each dataset."
+)
+
+
+@state_group.command("show")
+@state_path_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the state.",
+)
+@click.pass_context
+def show(ctx: click.Context, state_path: Path | None, output_format: str) -> None:
+    """Print the state's lineage, serial, lock and one line per dataset."""
+    store = store_from(ctx, state_path)
+    state = store.load()
+    lock: LockInfo | str | None
+    try:
+        lock = store.read_lock()
+    except StateLocked as problem:
+        lock = problem.message
+    stale = isinstance(lock, LockInfo) and lock.looks_stale()
+    exists = store.exists()
+    if output_format == "json":
+        output = render_state_json(
+            state, path=str(store.path), exists=exists, lock=lock, lock_stale=stale
+        )
+    else:
+        output = render_state_text(
+            state,
+            path=str(store.path),
+            exists=exists,
+            lock=lock,
+            lock_stale=stale,
+            now=store.clock.now(),
+        )
+    click.echo(output, nl=False)
+
+
+@state_group.command("unlock")
+@click.argument("lock_id", metavar="ID")
+@state_path_option
+@click.pass_context
+def unlock(ctx: click.Context, lock_id: str, state_path: Path | None) -> None:
+    """Remove the state lock whose id is ID (left behind by a run that died).
+
+    The id is in the message of the run that was refused, and in `reconciler state show`.
+    """
+    store = store_from(ctx, state_path)
+    removed = store.unlock(lock_id)
+    click.echo(
+        f"Removed the lock {removed.id} on {store.path}, held by "
+        f"{removed.describe(store.clock.now())}."
+    )
+
+
+@state_group.command("forget")
+@click.argument("dataset")
+@state_path_option
+@click.pass_context
+def forget(ctx: click.Context, dataset: str, state_path: Path | None) -> None:
+    """Remove DATASET's record from the state; its contract in Soda Cloud stays untouched.
+
+    For orphaned contracts: the file was deleted, and the reconciler should stop reporting it.
+    If a file for DATASET comes back, the next plan adopts the contract again.
+    """
+    store = store_from(ctx, state_path)
+    with store.lock("state forget"):
+        state = store.load()
+        record = state.record(dataset)
+        if record is None:
+            raise StateError(
+                f"{store.path}: no dataset {dataset!r} in the state",
+                hint=_near_matches_hint(dataset, state.datasets),
+            )
+        saved = store.save(state.without(dataset))
+    click.echo(
+        f"Forgot {dataset} (contract {record.contract_id}) in {store.path}; "
+        f"the state is now at serial {saved.serial}."
+    )
+
+
+def _near_matches_hint(dataset: str, known: Iterable[str]) -> str:
+    names = sorted(known)
+    if not names:
+        return "The state records no datasets at all."
+    near = _near_matches(dataset, names)
+    if not near:
+        return f"The state records {len(names)} datasets; list them with `reconciler state show`."
+    return "Did you mean: " + ", ".join(near) + "?"
+
+
+def _near_matches(dataset: str, names: list[str], most: int = 5) -> list[str]:
+    """Names containing what was typed, else the closest spellings.
+
+    Qualified names share long prefixes, which makes every name look close; only the names
+    about as close as the best one are kept.
+    """
+    wanted = dataset.lower()
+    containing = [name for name in names if wanted in name.lower()]
+    if containing:
+        return containing[:most]
+    close = difflib.get_close_matches(dataset, names, n=most, cutoff=0.6)
+    if not close:
+        return []
+    best = difflib.SequenceMatcher(None, dataset, close[0]).ratio()
+    return [
+        name
+        for name in close
+        if difflib.SequenceMatcher(None, dataset, name).ratio() >= best - 0.05
+    ]

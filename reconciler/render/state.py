@@ -1,0 +1,99 @@
+"""``reconciler state show`` as text and as JSON: pure functions of a state and its lock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from reconciler.state import DatasetRecord, LockInfo, StateFile
+from reconciler.state.lock import format_time
+
+
+def render_state_text(
+    state: StateFile,
+    *,
+    path: str,
+    exists: bool,
+    lock: LockInfo | str | None,
+    lock_stale: bool = False,
+    now: datetime,
+) -> str:
+    """A summary and one line per dataset.
+
+    ``lock`` is its holder, a problem reading it, or ``None``; ``lock_stale`` says whether the
+    holder looked dead when the caller checked (checking is an effect, so it is not done here).
+    """
+    lines = [f"State file  {path}"]
+    if not exists:
+        lines.append("            (no file yet: nothing has been applied or imported)")
+    else:
+        lines += [
+            f"Lineage     {state.lineage}",
+            f"Serial      {state.serial}",
+        ]
+    lines.append(f"Lock        {_lock_text(lock, lock_stale, now)}")
+    lines.append(f"Datasets    {len(state.datasets)}")
+    if state.datasets:
+        rows = [("DATASET", "CONTRACT", "VERSION", "LAST VERIFICATION")]
+        rows += [_row(name, record) for name, record in sorted(state.datasets.items())]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines.append("")
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            lines.append("  ".join([*cells, row[3]]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render_state_json(
+    state: StateFile,
+    *,
+    path: str,
+    exists: bool,
+    lock: LockInfo | str | None,
+    lock_stale: bool = False,
+) -> str:
+    """The state as saved, plus where it lives and its lock; keys sorted."""
+    document: dict[str, Any] = {
+        "path": path,
+        "exists": exists,
+        "format_version": state.format_version,
+        "lineage": state.lineage if exists else None,
+        "serial": state.serial,
+        "lock": _lock_json(lock, lock_stale),
+        "datasets": {
+            name: record.model_dump(mode="json") for name, record in state.datasets.items()
+        },
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _row(name: str, record: DatasetRecord) -> tuple[str, str, str, str]:
+    verification = record.last_verification
+    if verification is None:
+        verified = "none"
+    else:
+        verified = verification.state
+        if verification.time:
+            verified += f" at {verification.time}"
+    return (name, record.contract_id, record.version_id or "-", verified)
+
+
+def _lock_text(lock: LockInfo | str | None, stale: bool, now: datetime) -> str:
+    if lock is None:
+        return "not locked"
+    if isinstance(lock, str):
+        return lock
+    note = " (looks stale: that process is gone)" if stale else ""
+    return f"{lock.id}, held by {lock.describe(now)}{note}"
+
+
+def _lock_json(lock: LockInfo | str | None, stale: bool) -> dict[str, Any] | None:
+    if lock is None:
+        return None
+    if isinstance(lock, str):
+        return {"problem": lock}
+    document = lock.model_dump(mode="json")
+    document["created"] = format_time(lock.created)
+    document["looks_stale"] = stale
+    return document

@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import StateCorrupt, StateError, StateLocked
+from reconciler.state import StateFile, StateStore, decode, encode
+from tests.state.factories import dataset, record
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StateStore:
+    return StateStore(tmp_path / ".reconciler" / "state.json")
+
+
+def _file_version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
+def test_missing_file_loads_as_a_new_empty_state_without_writing(store: StateStore) -> None:
+    state = store.load()
+    assert (state.serial, dict(state.datasets)) == (0, {})
+    assert not store.path.parent.exists()
+
+
+def test_saved_state_loads_back_equal_in_a_fresh_store(store: StateStore) -> None:
+    with store.lock("apply"):
+        saved = store.save(store.load().with_record(dataset(1), record(1)))
+    loaded = StateStore(store.path).load()
+    assert loaded == saved
+    assert loaded.record(dataset(1)) == record(1)
+    assert store.path.read_bytes() == encode(saved)
+
+
+def test_serial_is_bumped_once_per_content_change_only(store: StateStore) -> None:
+    with store.lock("apply"):
+        first = store.save(store.load().with_record(dataset(1), record(1)))
+        assert first.serial == 1
+        version = _file_version(store.path)
+
+        again = store.save(first)
+        rebuilt_equal = store.save(StateFile.new(first.lineage).with_datasets(first.datasets))
+        assert again.serial == rebuilt_equal.serial == 1
+        assert _file_version(store.path) == version
+
+        second = store.save(first.with_record(dataset(2), record(2)))
+        third = store.save(second.without(dataset(1)))
+    assert (second.serial, third.serial) == (2, 3)
+    assert json.loads(store.path.read_bytes())["serial"] == 3
+
+
+def test_saving_an_empty_new_state_writes_nothing(store: StateStore) -> None:
+    with store.lock("state rebuild"):
+        assert store.save(StateFile.new()).serial == 0
+    assert not store.path.exists()
+
+
+def test_lineage_is_fixed_at_birth_and_a_foreign_lineage_is_refused(store: StateStore) -> None:
+    with store.lock("apply"):
+        born = store.save(store.load().with_record(dataset(1), record(1)))
+        later = store.save(born.with_record(dataset(2), record(2)))
+        assert later.lineage == born.lineage
+        with pytest.raises(
+            StateError, match=f"refusing to overwrite the state of lineage {born.lineage}"
+        ):
+            store.save(StateFile.new().with_record(dataset(3), record(3)))
+    assert StateStore(store.path).load() == later
+
+
+def test_the_previous_copy_is_kept_as_backup(store: StateStore) -> None:
+    with store.lock("apply"):
+        first = store.save(store.load().with_record(dataset(1), record(1)))
+        assert not store.backup_path.exists()
+        second = store.save(first.with_record(dataset(2), record(2)))
+        assert store.backup_path.read_bytes() == encode(first)
+        store.save(second.with_record(dataset(3), record(3)))
+    assert store.backup_path.name == "state.json.backup"
+    assert decode(store.backup_path.read_bytes(), source="backup") == second
+
+
+def test_no_temporary_files_are_left_and_leftovers_of_a_killed_run_are_swept(
+    store: StateStore,
+) -> None:
+    store.path.parent.mkdir(parents=True)
+    leftover = store.path.parent / ".state.json.0123456789ab.tmp"
+    leftover.write_bytes(b'{"half": ')
+    unrelated = store.path.parent / "notes.tmp"
+    unrelated.write_text("keep me")
+    with store.lock("apply"):
+        state = store.save(store.load().with_record(dataset(1), record(1)))
+        store.save(state.with_record(dataset(2), record(2)))
+    names = sorted(p.name for p in store.path.parent.iterdir())
+    assert names == ["notes.tmp", "state.json", "state.json.backup"]
+
+
+def test_save_without_the_lock_is_a_programming_error(store: StateStore) -> None:
+    with pytest.raises(RuntimeError, match=r"holding store\.lock"):
+        store.save(StateFile.new().with_record(dataset(1), record(1)))
+    with store.lock("apply"):
+        pass
+    with pytest.raises(RuntimeError, match=r"holding store\.lock"):
+        store.save(StateFile.new().with_record(dataset(1), record(1)))
+    assert not store.path.exists()
+
+
+def test_save_stops_when_its_lock_was_removed_behind_its_back(store: StateStore) -> None:
+    with store.lock("apply") as lock:
+        state = store.save(store.load().with_record(dataset(1), record(1)))
+        assert lock.info is not None
+        store.unlock(lock.info.id)
+        with pytest.raises(StateLocked, match="was removed while the run was writing"):
+            store.save(state.with_record(dataset(2), record(2)))
+    assert StateStore(store.path).load() == state
+
+
+def test_a_change_on_disk_by_another_writer_moves_the_serial_on_from_it(
+    store: StateStore,
+) -> None:
+    with store.lock("apply"):
+        mine = store.save(store.load().with_record(dataset(1), record(1)))
+    other = StateStore(store.path)
+    with other.lock("import"):
+        theirs = other.save(other.load().with_record(dataset(2), record(2)))
+        theirs = other.save(theirs.with_record(dataset(3), record(3)))
+    assert theirs.serial == 3
+    with store.lock("apply"):
+        saved = store.save(mine.with_record(dataset(4), record(4)))
+    assert saved.serial == 4
+    assert sorted(saved.datasets) == [dataset(1), dataset(4)]
+
+
+def test_corrupt_file_raises_state_corrupt_naming_the_file_with_a_recovery_hint(
+    store: StateStore,
+) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text('{"format_version": 1, "lineage": ')
+    with pytest.raises(StateCorrupt) as caught:
+        store.load()
+    assert str(caught.value).startswith(f"{store.path}:1:")
+    assert (
+        caught.value.hint
+        == "The state is a cache: `reconciler state rebuild` recreates it from Soda Cloud."
+    )
+
+
+def test_corrupt_file_hint_points_at_the_backup_when_there_is_one(store: StateStore) -> None:
+    with store.lock("apply"):
+        first = store.save(store.load().with_record(dataset(1), record(1)))
+        store.save(first.with_record(dataset(2), record(2)))
+    store.path.write_bytes(store.path.read_bytes()[:100])
+    with pytest.raises(StateCorrupt) as caught:
+        StateStore(store.path).load()
+    hint = caught.value.hint or ""
+    assert str(store.backup_path) in hint
+    assert "reconciler state rebuild" in hint
+    assert StateStore(store.backup_path).load() == first
+
+
+def test_a_state_file_that_is_a_directory_is_corrupt(store: StateStore) -> None:
+    store.path.mkdir(parents=True)
+    with pytest.raises(StateCorrupt, match="cannot read the state file"):
+        store.load()
+
+
+def test_save_refuses_to_overwrite_a_corrupt_file_unless_asked(store: StateStore) -> None:
+    with store.lock("apply"):
+        good = store.save(store.load().with_record(dataset(1), record(1)))
+        store.save(good.with_record(dataset(2), record(2)))
+    store.path.write_text("garbage")
+    fresh = StateStore(store.path)
+    with fresh.lock("state rebuild"):
+        with pytest.raises(StateCorrupt):
+            fresh.save(StateFile.new().with_record(dataset(5), record(5)))
+        assert store.path.read_text() == "garbage"
+        rebuilt = fresh.save(
+            StateFile.new().with_record(dataset(5), record(5)), replace_corrupt=True
+        )
+    assert rebuilt.serial == 1
+    assert StateStore(store.path).load() == rebuilt
+    # The last good copy is kept, not replaced by the garbage.
+    assert StateStore(store.backup_path).load() == good
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file size limits are POSIX")
+def test_a_write_failure_is_a_state_error_and_leaves_the_previous_state(
+    store: StateStore,
+) -> None:
+    import resource
+
+    with store.lock("apply"):
+        first = store.save(store.load().with_record(dataset(1), record(1)))
+        bigger = first.with_datasets({dataset(n): record(n) for n in range(50)})
+        # A file size limit is a full disk that even root cannot write past.
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        previous_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (len(encode(first)) + 100, hard))
+        try:
+            with pytest.raises(StateError, match="cannot write the state file") as caught:
+                store.save(bigger)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+            signal.signal(signal.SIGXFSZ, previous_handler)
+        assert "the previous state is unchanged" in str(caught.value)
+        assert StateStore(store.path).load() == first
+        names = sorted(p.name for p in store.path.parent.iterdir())
+        assert names == ["state.json", "state.json.lock"]
+        assert store.save(bigger).serial == 2
+
+
+class _Collecting(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_failing_to_rotate_the_backup_still_saves_the_state(store: StateStore) -> None:
+    handler = _Collecting()
+    logging.getLogger("reconciler.state").addHandler(handler)
+    try:
+        with store.lock("apply"):
+            first = store.save(store.load().with_record(dataset(1), record(1)))
+            store.backup_path.mkdir()
+            (store.backup_path / "in-the-way").write_text("x")
+            second = store.save(first.with_record(dataset(2), record(2)))
+    finally:
+        logging.getLogger("reconciler.state").removeHandler(handler)
+    assert StateStore(store.path).load() == second
+    assert ["cannot update the backup" in w.getMessage() for w in handler.records] == [True]
+    names = sorted(p.name for p in store.path.parent.iterdir())
+    assert names == ["state.json", "state.json.backup"]
+
+
+def test_ten_thousand_datasets_round_trip_and_one_change_is_one_serial(
+    store: StateStore,
+) -> None:
+    big = StateFile.new().with_datasets({dataset(n): record(n) for n in range(10_000)})
+    with store.lock("apply"):
+        saved = store.save(big)
+        changed = store.save(saved.with_record(dataset(42), record(42, version="version-x")))
+    assert (saved.serial, changed.serial) == (1, 2)
+    loaded = StateStore(store.path).load()
+    assert len(loaded.datasets) == 10_000
+    assert loaded == changed
