@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 from typing import Literal
@@ -44,6 +45,8 @@ class StateStore:
         # The state as last read or written by this store, and which file version it was.
         self._baseline: tuple[StateFile, _FileKey] | None = None
         self._swept = False
+        # Saves may be run in worker threads (to keep an event loop free): one at a time.
+        self._saving = threading.Lock()
 
     @property
     def backup_path(self) -> Path:
@@ -119,7 +122,11 @@ class StateStore:
         """
         if self._lock is None or not self._lock.held:
             raise RuntimeError(f"{self.path}: save the state only while holding store.lock()")
-        self._lock.ensure_held()
+        with self._saving:
+            self._lock.ensure_held()
+            return self._save(state, replace_corrupt=replace_corrupt)
+
+    def _save(self, state: StateFile, *, replace_corrupt: bool) -> StateFile:
         on_disk = self._on_disk(replace_corrupt=replace_corrupt)
         if on_disk == "missing":
             if not state.datasets:
