@@ -10,6 +10,10 @@ cloud:                          # Soda Cloud connection; values may be ${env.NAM
   api_key_id: ${env.SODA_CLOUD_API_KEY_ID}
   api_key_secret: ${env.SODA_CLOUD_API_KEY_SECRET}
   reporting_host: https://reporting.cloud.soda.io/v1
+  # host: local only: the embedded local Soda Cloud's data file, first-start seed, time scale
+  data: .reconciler/local-cloud.json
+  seed: cloud-seed.yml
+  time_scale: 60
 ```
 
 Relative paths are relative to the directory holding ``reconciler.yml``. Precedence for each
@@ -45,8 +49,11 @@ class CloudSection(BaseModel):
     api_key_id: str | None = None
     api_key_secret: str | None = Field(default=None, repr=False)
     reporting_host: str | None = None
-    # Local Soda Cloud only: clock seconds per real second (rate limits and scans run faster).
+    # Local Soda Cloud only: clock seconds per real second (rate limits and scans run faster),
+    # where it keeps its data, and the seed it starts from the first time.
     time_scale: float | None = Field(default=None, gt=0)
+    data: Path | None = None
+    seed: Path | None = None
 
 
 class ProjectConfig(BaseModel):
@@ -62,11 +69,22 @@ class ProjectConfig(BaseModel):
 
     @property
     def contracts_dir(self) -> Path:
-        return self.contracts if self.contracts.is_absolute() else self.base_dir / self.contracts
+        return self._resolve(self.contracts)
 
     @property
     def state_path(self) -> Path:
-        return self.state if self.state.is_absolute() else self.base_dir / self.state
+        return self._resolve(self.state)
+
+    @property
+    def local_cloud_data(self) -> Path:
+        return self._resolve(self.cloud.data or Path(".reconciler/local-cloud.json"))
+
+    @property
+    def local_cloud_seed(self) -> Path | None:
+        return self._resolve(self.cloud.seed) if self.cloud.seed else None
+
+    def _resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.base_dir / path
 
 
 def load_project_config(

@@ -219,9 +219,11 @@ class Exchange:
         )
         return response
 
-    def _on_lane_wait(self, operation: Operation, seconds: float, reason: str) -> None:
-        if seconds >= REPORTED_WAIT:
-            self._report_wait(Wait(operation, seconds, reason))
+    def _on_lane_wait(self, operation: Operation, seconds: float, reason: str) -> bool:
+        if seconds < REPORTED_WAIT:
+            return False
+        self._report_wait(Wait(operation, seconds, reason))
+        return True
 
 
 def api_error(

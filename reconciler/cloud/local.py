@@ -1,6 +1,62 @@
-"""The embedded local Soda Cloud (``SODA_CLOUD_HOST=local``): no account needed."""
+"""The embedded local Soda Cloud (``SODA_CLOUD_HOST=local``): no account needed.
+
+The reconciler starts the local Soda Cloud in-process on a free loopback port (real HTTP),
+keeps its data in ``.reconciler/local-cloud.json`` next to the state, and talks to it with
+the documented local key (id ``local``, secret ``local-secret``). Its clock runs
+``time_scale`` times faster than real time (60 by default) so rate-limit windows and scans
+pass quickly; the client shares that clock, so both agree on what "60 s" means. On first
+start it is seeded from ``cloud.seed`` in reconciler.yml, when given.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from reconciler.clock import Clock
+from reconciler.cloud.settings import CloudSettings, Secret
+from reconciler.errors import ConfigError
+
 LOCAL_KEY_ID = "local"
 LOCAL_KEY_SECRET = "local-secret"
+DEFAULT_LOCAL_DATA = ".reconciler/local-cloud.json"
+
+
+@contextmanager
+def local_cloud(
+    settings: CloudSettings, *, data_file: Path, seed_file: Path | None = None
+) -> Iterator[tuple[CloudSettings, Clock]]:
+    """Start the local Soda Cloud; yields the settings to reach it and its clock."""
+    # The emulator is a separate wing: only this option (and tests) import it.
+    from reconciler.emulator import DataFileError, SeedError, load_seed, start_local_cloud
+
+    seed = None
+    if seed_file is not None and not data_file.exists():
+        try:
+            seed = load_seed(seed_file)
+        except SeedError as error:
+            raise ConfigError(
+                str(error), hint="Fix the seed named by cloud.seed in reconciler.yml."
+            ) from None
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        running = start_local_cloud(data_file=data_file, time_scale=settings.time_scale, seed=seed)
+    except DataFileError as error:
+        raise ConfigError(
+            str(error), hint=f"Move {data_file} away to start the local Soda Cloud afresh."
+        ) from None
+    try:
+        yield (
+            dataclasses.replace(
+                settings,
+                base_url=running.url,
+                reporting_url=running.reporting_url,
+                api_key_id=running.api_key_id,
+                api_key_secret=Secret(running.api_key_secret),
+            ),
+            running.clock,
+        )
+    finally:
+        running.stop()

@@ -71,14 +71,16 @@ DOCUMENTED_LIMITS: Mapping[Operation, Limit] = {
 WINDOW_MARGIN = 0.02  # windows are 2% longer than the server's
 
 
-WaitListener = Callable[[Operation, float, str], None]
+# Told about a wait before it starts; returns True when it reported it (then it is not told
+# again about the same call).
+WaitListener = Callable[[Operation, float, str], bool]
 
 
 class Lane:
     """The sliding window of one endpoint.
 
-    ``acquire`` waits until a slot is free and returns a ticket; ``release(ticket)`` stamps
-    the slot with the time its answer arrived. Waiters are served first come, first served.
+    ``acquire`` waits until a slot is free and takes it; ``release`` stamps the slot with the
+    time its answer arrived. Waiters are served first come, first served.
     """
 
     def __init__(self, operation: Operation, limit: Limit, clock: Clock) -> None:
@@ -90,6 +92,7 @@ class Lane:
         self._in_flight = 0
         self._paused_until = 0.0
         self._turn = asyncio.Lock()
+        self._released = asyncio.Event()
         self.waited = 0.0  # clock seconds spent waiting for a slot, for reports
 
     def pause_until(self, clock_time: float) -> None:
@@ -97,20 +100,29 @@ class Lane:
         self._paused_until = max(self._paused_until, clock_time)
 
     def next_free_in(self) -> float:
-        """Clock seconds until a slot frees (0 when one is free now)."""
+        """Clock seconds until a slot frees (0 when one is free now).
+
+        When every slot is held by a call still in flight, the answer is a full window: the
+        earliest a slot can free, counted from answers that have not arrived yet."""
         now = self._clock.monotonic()
         while self._done and now - self._done[0] >= self._window:
             self._done.popleft()
         wait = max(0.0, self._paused_until - now)
         used = len(self._done) + self._in_flight
         if used >= self.limit.calls:
-            if len(self._done) > used - self.limit.calls:
-                oldest_needed = self._done[used - self.limit.calls]
-                wait = max(wait, oldest_needed + self._window - now)
+            excess = used - self.limit.calls
+            if excess < len(self._done):
+                wait = max(wait, self._done[excess] + self._window - now)
             else:
-                # Every slot is taken by a call still in flight: wait a little and look again.
-                wait = max(wait, self._window / self.limit.calls / 4)
+                wait = max(wait, self._window)
         return wait
+
+    def _blocked_by_in_flight(self) -> bool:
+        return (
+            len(self._done) + self._in_flight >= self.limit.calls
+            and self._in_flight > 0
+            and (len(self._done) + self._in_flight - self.limit.calls >= len(self._done))
+        )
 
     async def acquire(self, on_wait: WaitListener | None = None) -> None:
         async with self._turn:
@@ -120,19 +132,25 @@ class Lane:
                 if wait <= 0:
                     break
                 if on_wait is not None and not reported:
-                    on_wait(
+                    reported = on_wait(
                         self.operation,
                         wait,
                         f"{self.operation.value} is limited to {self.limit.describe()}",
                     )
-                    reported = True
-                self.waited += wait
-                await self._clock.sleep(wait)
+                started = self._clock.monotonic()
+                if self._blocked_by_in_flight() and self._paused_until <= started:
+                    # Nothing to count from yet: wake when an answer arrives.
+                    self._released.clear()
+                    await self._released.wait()
+                else:
+                    await self._clock.sleep(wait)
+                self.waited += max(0.0, self._clock.monotonic() - started)
             self._in_flight += 1
 
     def release(self) -> None:
         self._in_flight -= 1
         self._done.append(self._clock.monotonic())
+        self._released.set()
 
 
 class RateLimiter:

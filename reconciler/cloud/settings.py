@@ -24,6 +24,9 @@ ENV_HOST = "SODA_CLOUD_HOST"
 ENV_KEY_ID = "SODA_CLOUD_API_KEY_ID"
 ENV_KEY_SECRET = "SODA_CLOUD_API_KEY_SECRET"
 ENV_REPORTING_HOST = "SODA_CLOUD_REPORTING_HOST"
+# Only for a time-scaled local Soda Cloud served by `reconciler emulator serve --time-scale X`:
+# the client must wait in the same clock.
+ENV_TIME_SCALE = "RECONCILER_TIME_SCALE"
 # The local Soda Cloud runs its clock faster so rate-limit windows and scans pass quickly.
 DEFAULT_LOCAL_TIME_SCALE = 60.0
 
@@ -110,7 +113,7 @@ def resolve_cloud_settings(
             reporting_url="",
             api_key_id=key_id or LOCAL_KEY_ID,
             api_key_secret=Secret(secret or LOCAL_KEY_SECRET),
-            time_scale=section.time_scale or DEFAULT_LOCAL_TIME_SCALE,
+            time_scale=_time_scale(env, section.time_scale) or DEFAULT_LOCAL_TIME_SCALE,
         )
 
     missing = [
@@ -134,7 +137,7 @@ def resolve_cloud_settings(
         reporting_url=reporting_url_for(reporting) if reporting else derive_reporting_url(base_url),
         api_key_id=key_id,
         api_key_secret=Secret(secret),
-        time_scale=section.time_scale or 1.0,
+        time_scale=_time_scale(env, section.time_scale) or 1.0,
     )
 
 
@@ -180,3 +183,16 @@ def _without_userinfo(url: str) -> str:
     if parts.username or parts.password:
         return url.replace(parts.netloc, parts.netloc.rsplit("@", 1)[-1])
     return url
+
+
+def _time_scale(env: Mapping[str, str], from_file: float | None) -> float | None:
+    text = env.get(ENV_TIME_SCALE)
+    if not text:
+        return from_file
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = 0.0
+    if scale <= 0:
+        raise ConfigError(f"{ENV_TIME_SCALE}={text!r} is not a positive number")
+    return scale

@@ -13,11 +13,16 @@ async def test_lane_lets_the_limit_through_then_waits_a_full_window() -> None:
     clock = ManualClock()
     lane = Lane(Operation.VERIFY, Limit(10), clock)
     waits: list[float] = []
+
+    def listen(operation: Operation, seconds: float, reason: str) -> bool:
+        waits.append(seconds)
+        return True
+
     for _ in range(10):
-        await lane.acquire(lambda op, seconds, reason: waits.append(seconds))
+        await lane.acquire(listen)
         lane.release()
     assert clock.monotonic() == 0
-    await lane.acquire(lambda op, seconds, reason: waits.append(seconds))
+    await lane.acquire(listen)
     lane.release()
     assert clock.monotonic() >= 60 * (1 + WINDOW_MARGIN)
     assert len(waits) == 1

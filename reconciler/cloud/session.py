@@ -1,0 +1,44 @@
+"""Opening a connection to Soda Cloud for a command: the client, and for ``local`` the
+embedded Soda Cloud it talks to, stopped when the command ends."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from reconciler.clock import Clock, clock_for_scale
+from reconciler.cloud.client import SodaCloudClient
+from reconciler.cloud.http import WaitReporter, log_wait
+from reconciler.cloud.local import local_cloud
+from reconciler.cloud.settings import CloudSettings
+from reconciler.config import ProjectConfig
+
+
+@asynccontextmanager
+async def open_client(
+    settings: CloudSettings,
+    project: ProjectConfig,
+    *,
+    report_wait: WaitReporter = log_wait,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> AsyncIterator[SodaCloudClient]:
+    async with AsyncExitStack() as stack:
+        if settings.is_local:
+            settings, local_clock = stack.enter_context(
+                local_cloud(
+                    settings,
+                    data_file=project.local_cloud_data,
+                    seed_file=project.local_cloud_seed,
+                )
+            )
+            clock = clock or local_clock
+        client = SodaCloudClient(
+            settings,
+            clock=clock or clock_for_scale(settings.time_scale),
+            report_wait=report_wait,
+            rng=rng,
+        )
+        stack.push_async_callback(client.aclose)
+        yield client

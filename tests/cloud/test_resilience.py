@@ -1,0 +1,129 @@
+"""Rate limits and faults: the client finishes, trips no limit it knows, and lands every
+write exactly once, counted on the local Soda Cloud."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from reconciler.cloud.client import SodaCloudClient
+from reconciler.cloud.http import Wait
+from reconciler.emulator import EmulatorFactory, RunningEmulator
+from tests.cloud.support import bulk_seed, client_for, contract_text, dataset_name
+
+LIST, CREATE, PUBLISH, VERIFY = (
+    "GET /api/v1/contracts",
+    "POST /api/v1/contracts",
+    "POST /api/v1/contracts/{contractId}",
+    "POST /api/v1/contracts/{contractId}/verify",
+)
+
+
+async def publish_and_verify(client: SodaCloudClient, publishes: int, verifies: int) -> None:
+    contracts = {c.dataset_qualified_name: c for c in await client.list_contracts()}
+    names = [dataset_name(i) for i in range(publishes)]
+    await asyncio.gather(
+        *(client.publish_contract(contracts[n].id, contract_text(n, threshold=1)) for n in names)
+    )
+    scans = await asyncio.gather(*(client.verify(contracts[n].id) for n in names[:verifies]))
+    await asyncio.gather(*(client.wait_scan(s) for s in scans))
+
+
+async def test_documented_limits_are_never_exceeded(start_emulator: EmulatorFactory) -> None:
+    cloud = start_emulator(bulk_seed(5000, contracts=5000))
+    waits: list[Wait] = []
+    async with client_for(cloud, report_wait=waits.append) as client:
+        await publish_and_verify(client, publishes=150, verifies=25)
+    stats = cloud.admin.stats()
+    assert stats.throttled == {}
+    assert sum(client.stats.throttled.values()) == 0
+    assert stats.count(LIST) == 5
+    assert stats.count(PUBLISH) == 150
+    assert stats.count(VERIFY) == 25
+    # The user heard about the long waits, in words.
+    assert any("verify is limited to 10 per minute" in w.describe() for w in waits)
+    assert any("publish is limited to 100 per minute" in w.describe() for w in waits)
+
+
+async def test_halved_server_limits_are_survived_through_429s(
+    start_emulator: EmulatorFactory,
+) -> None:
+    cloud = start_emulator(bulk_seed(200, contracts=200))
+    cloud.admin.set_limits(multiplier=0.5)
+    async with client_for(cloud) as client:
+        await publish_and_verify(client, publishes=120, verifies=12)
+    stats = cloud.admin.stats()
+    assert sum(stats.throttled.values()) > 0
+    assert sum(client.stats.throttled.values()) == sum(stats.throttled.values())
+    versions = {c.dataset: c.versions for c in cloud.admin.state().contracts}
+    assert all(versions[dataset_name(i)] == 2 for i in range(120))
+    assert all(versions[dataset_name(i)] == 1 for i in range(120, 200))
+
+
+async def test_every_write_lands_exactly_once_under_faults(start_emulator: EmulatorFactory) -> None:
+    cloud = start_emulator(bulk_seed(240, contracts=120))
+    cloud.admin.set_faults(error_rate=0.05, lost_response_rate=0.05, reset_rate=0.02, seed=11)
+    # At time scale 600 a real second is ten clock minutes: give retries room.
+    async with client_for(cloud, retry_deadline=1e6) as client:
+        contracts = {c.dataset_qualified_name: c for c in await client.list_contracts()}
+        to_create = [dataset_name(i) for i in range(120, 240)]
+        to_publish = [dataset_name(i) for i in range(120)]
+        await asyncio.gather(
+            *(client.create_contract(n, contract_text(n)) for n in to_create),
+            *(
+                client.publish_contract(contracts[n].id, contract_text(n, threshold=3))
+                for n in to_publish
+            ),
+        )
+    stats = cloud.admin.stats()
+    assert stats.faults, "the faults must really have fired"
+    state = cloud.admin.state()
+    datasets = [c.dataset for c in state.contracts]
+    assert len(datasets) == len(set(datasets)) == 240
+    by_dataset = {c.dataset: c for c in state.contracts}
+    for name in to_create:
+        assert by_dataset[name].versions == 1
+        assert by_dataset[name].contents == contract_text(name)
+    for name in to_publish:
+        assert by_dataset[name].versions == 2, name
+        assert by_dataset[name].contents == contract_text(name, threshold=3)
+
+
+async def test_verify_is_not_repeated_when_its_answer_is_lost(emulator: RunningEmulator) -> None:
+    emulator.admin.set_faults(lost_response_rate=1.0, seed=1)
+    async with client_for(emulator) as client:
+        contracts = await client.list_contracts()
+        from reconciler.errors import OutcomeUnknown
+
+        with pytest.raises(OutcomeUnknown, match="not repeated"):
+            await client.verify(contracts[0].id)
+    assert emulator.admin.stats().count(VERIFY) == 1
+
+
+async def test_the_secret_appears_in_no_output_log_or_error(
+    emulator: RunningEmulator, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = emulator.api_key_secret
+    caplog.set_level(logging.DEBUG)
+    emulator.admin.set_faults(error_rate=0.2, lost_response_rate=0.2, reset_rate=0.1, seed=3)
+    texts: list[str] = []
+    async with client_for(emulator) as client:
+        for attempt in range(6):
+            try:
+                await client.create_contract(
+                    dataset_name(attempt), contract_text(dataset_name(attempt))
+                )
+            except Exception as error:  # every error the client can raise
+                texts += [str(error), repr(error), str(getattr(error, "hint", ""))]
+        async with client_for(emulator, key=("local", secret + "-wrong")) as bad:
+            try:
+                await bad.list_contracts()
+            except Exception as error:
+                texts += [str(error), repr(error)]
+    captured = capsys.readouterr()
+    everything = "\n".join([caplog.text, captured.out, captured.err, *texts])
+    assert "GET /api/v1/contracts" in caplog.text  # debug logging really ran
+    assert secret not in everything
+    assert "Authorization" not in everything
