@@ -19,13 +19,20 @@ Typical use, in a command that writes::
 
 from reconciler.state.codec import decode, encode
 from reconciler.state.lock import LockInfo, StateLock, lock_path_for, read_lock, unlock
-from reconciler.state.model import FORMAT_VERSION, DatasetRecord, StateFile, Verification
+from reconciler.state.model import (
+    FORMAT_VERSION,
+    DatasetRecord,
+    PendingVerification,
+    StateFile,
+    Verification,
+)
 from reconciler.state.store import StateStore
 
 __all__ = [
     "FORMAT_VERSION",
     "DatasetRecord",
     "LockInfo",
+    "PendingVerification",
     "StateFile",
     "StateLock",
     "StateStore",

@@ -15,7 +15,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler.errors import StateCorrupt, StateError
-from reconciler.state.model import FORMAT_VERSION, DatasetRecord, StateFile, Verification
+from reconciler.state.model import (
+    FORMAT_VERSION,
+    DatasetRecord,
+    PendingVerification,
+    StateFile,
+    Verification,
+)
 
 
 def _require_sorted_fields(*models: type[BaseModel]) -> None:
@@ -25,7 +31,7 @@ def _require_sorted_fields(*models: type[BaseModel]) -> None:
             raise TypeError(f"{model.__name__} must declare its fields in alphabetical order")
 
 
-_require_sorted_fields(StateFile, DatasetRecord, Verification)
+_require_sorted_fields(StateFile, DatasetRecord, PendingVerification, Verification)
 
 
 def encode(state: StateFile) -> bytes:

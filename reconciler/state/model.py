@@ -62,6 +62,27 @@ class DatasetRecord(BaseModel):
         return self.model_copy(update={"last_verification": verification})
 
 
+class PendingVerification(BaseModel):
+    """A verification an apply owes a dataset, written before the change it follows.
+
+    Apply records it before the first write for a dataset that it will verify, adds the scan
+    id once the scan starts, and removes it when the scan ends. An apply killed in between
+    leaves it behind, and the next plan resumes: it follows that scan, or starts one, even
+    when Soda Cloud already equals git.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raw_sha256: str
+    scan_id: str | None = None
+    since: AwareDatetime
+
+    @field_validator("since")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(timezone.utc)
+
+
 class StateFile(BaseModel):
     """The whole state: a lineage fixed at birth, a serial, and one record per dataset.
 
@@ -74,6 +95,7 @@ class StateFile(BaseModel):
     datasets: Mapping[str, DatasetRecord] = Field(default_factory=dict)
     format_version: int = Field(default=FORMAT_VERSION, ge=FORMAT_VERSION, le=FORMAT_VERSION)
     lineage: str
+    pending: Mapping[str, PendingVerification] = Field(default_factory=dict)
     serial: int = Field(default=0, ge=0)
 
     @field_validator("lineage")
@@ -106,6 +128,16 @@ class StateFile(BaseModel):
             return self
         remaining = {name: rec for name, rec in self.datasets.items() if name != dataset}
         return self.model_copy(update={"datasets": remaining})
+
+    def with_pending(self, dataset: str, pending: PendingVerification | None) -> StateFile:
+        """This state with the pending verification of ``dataset`` set, or cleared (None)."""
+        current = self.pending.get(dataset)
+        if current == pending:
+            return self
+        entries = {name: p for name, p in self.pending.items() if name != dataset}
+        if pending is not None:
+            entries[dataset] = pending
+        return self.model_copy(update={"pending": dict(sorted(entries.items()))})
 
     def with_datasets(self, datasets: Mapping[str, DatasetRecord]) -> StateFile:
         """This state (same lineage and serial) with all its records replaced."""

@@ -129,7 +129,7 @@ class StateStore:
     def _save(self, state: StateFile, *, replace_corrupt: bool) -> StateFile:
         on_disk = self._on_disk(replace_corrupt=replace_corrupt)
         if on_disk == "missing":
-            if not state.datasets:
+            if not state.datasets and not state.pending:
                 return state  # the same as no file at all
             serial = state.serial + 1
         elif on_disk == "corrupt":
@@ -142,7 +142,7 @@ class StateStore:
                     hint="Load the state from this file and change that, rather than "
                     "starting a new one.",
                 )
-            if state.datasets == on_disk.datasets:
+            if state.datasets == on_disk.datasets and state.pending == on_disk.pending:
                 return on_disk
             serial = max(state.serial, on_disk.serial) + 1
         saved = state.model_copy(update={"serial": serial})

@@ -250,3 +250,22 @@ def test_ten_thousand_datasets_round_trip_and_one_change_is_one_serial(
     loaded = StateStore(store.path).load()
     assert len(loaded.datasets) == 10_000
     assert loaded == changed
+
+
+def test_a_pending_verification_is_content_that_survives_a_reload(store: StateStore) -> None:
+    from datetime import datetime, timezone
+
+    from reconciler.state import PendingVerification
+
+    pending = PendingVerification(raw_sha256="abc", since=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    with store.lock("apply"):
+        first = store.save(store.load().with_pending(dataset(1), pending))
+        assert first.serial == 1
+        started = store.save(
+            first.with_pending(dataset(1), pending.model_copy(update={"scan_id": "s1"}))
+        )
+        assert started.serial == 2
+        cleared = store.save(started.with_pending(dataset(1), None))
+        assert cleared.serial == 3
+    assert StateStore(store.path).load().pending == {}
+    assert started.pending[dataset(1)].scan_id == "s1"
