@@ -86,3 +86,7 @@ main.add_command(state_group)
 from reconciler.cli.emulator import emulator as emulator_group  # noqa: E402
 
 main.add_command(emulator_group)
+
+from reconciler.cli.validate import validate  # noqa: E402
+
+main.add_command(validate)

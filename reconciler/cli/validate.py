@@ -1,0 +1,92 @@
+"""``reconciler validate [DIR]``: check the contracts folder before anything reaches Soda Cloud.
+
+Exit 0 when there is no error (warnings allowed), 1 otherwise. Every mistake of every file
+is reported in one run, sorted by file and position.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import click
+
+from reconciler.cli.main import project_config
+from reconciler.desired import load_desired
+from reconciler.errors import ConfigError, ContractsInvalid
+from reconciler.render.diagnostics import FORMATS, render
+
+_VAR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+
+
+def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+    """``("NAME=VALUE", ...)`` as a mapping; the last of a repeated name wins."""
+    result: dict[str, str] = {}
+    for value in values:
+        match = _VAR.fullmatch(value)
+        if match is None:
+            raise click.BadParameter(
+                f"{value!r} is not NAME=VALUE (NAME: letters, digits and _)", param_hint="--var"
+            )
+        result[match.group(1)] = match.group(2)
+    return result
+
+
+def _shown(path: Path) -> Path:
+    """A configured absolute folder, shown relative to the current directory when inside it."""
+    if not path.is_absolute():
+        return path
+    try:
+        return Path(os.path.relpath(path, Path.cwd())) if path.is_relative_to(Path.cwd()) else path
+    except ValueError:
+        return path
+
+
+@click.command("validate")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings (path mismatches) as errors.")
+@click.option(
+    "--var",
+    "var_values",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value for ${var.NAME}, as a verification run would pass it (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, github for pull-request annotations.",
+)
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    directory: Path | None,
+    strict: bool,
+    var_values: tuple[str, ...],
+    output_format: str,
+) -> None:
+    """Validate every contract (*.yml, *.yaml) below DIR.
+
+    DIR defaults to the `contracts` setting of reconciler.yml, else contracts/.
+    """
+    variables = parse_vars(var_values)
+    root = directory if directory is not None else _shown(project_config(ctx).contracts_dir)
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise ConfigError(
+            f"the contracts folder {root} {what}",
+            hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
+        )
+    state = load_desired(root, variables=variables, strict=strict)
+    click.echo(render(state, output_format, root=root.as_posix()), nl=False)
+    if not state.ok:
+        errors = state.error_count
+        raise ContractsInvalid(
+            f"{errors} error{'' if errors == 1 else 's'} in {root.as_posix()}: nothing may be "
+            "planned or applied from it",
+            hint="Fix the errors listed above and run `reconciler validate` again.",
+        )

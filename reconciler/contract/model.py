@@ -1,0 +1,403 @@
+"""The Soda data contract language (v4) as pydantic models: its keys and value kinds.
+
+Strict with people: every model forbids unknown keys (``extra="forbid"``) and no value is
+coerced (``strict=True``: ``"5"`` is not a number, ``yes`` is not a boolean). The rules that
+relate several values (threshold bounds, check identity, variables...) live in
+:mod:`reconciler.contract.rules`, which also runs on documents these models reject, so that
+one run reports every mistake.
+
+A check is a one-key mapping ``- TYPE: BODY`` (the body may be empty). Column checks and
+dataset checks are separate unions, so a check placed at the wrong level is reported as such.
+
+Sections whose inner layout the engine leaves open (``scopes``, ``reconciliation``,
+``failed_rows``, ``diagnostics``, ``attributes``, ``check_attributes``) are free mappings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    Tag,
+)
+from pydantic_core import PydanticCustomError
+
+COLUMN_CHECK_TYPES = ("missing", "invalid", "duplicate", "aggregate", "metric", "failed_rows")
+DATASET_CHECK_TYPES = ("duplicate", "metric", "failed_rows", "row_count", "schema", "freshness")
+CHECK_TYPES = tuple(dict.fromkeys(COLUMN_CHECK_TYPES + DATASET_CHECK_TYPES))
+AGGREGATE_FUNCTIONS = ("avg", "sum", "min", "max", "min_length", "max_length", "avg_length")
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise PydanticCustomError("wrong-type", "must be a number")
+
+
+def _threshold_value(value: Any) -> int | float | str:
+    if isinstance(value, str):
+        if value.startswith("${") and value.endswith("}"):
+            return value
+        raise PydanticCustomError("wrong-type", "must be a number or a ${var.NAME} reference")
+    return _number(value)
+
+
+def _qualifier(value: Any) -> str | int | float:
+    if isinstance(value, str):
+        return value
+    try:
+        return _number(value)
+    except PydanticCustomError:
+        raise PydanticCustomError("wrong-type", "must be text or a number") from None
+
+
+def _scalar(value: Any) -> str | int | float | bool | None:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise PydanticCustomError("wrong-type", "must be a single value, not a list or mapping")
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise PydanticCustomError("invalid-value", "must be zero or more")
+        return value
+    raise PydanticCustomError("wrong-type", "must be a whole number")
+
+
+def _aggregate_function(value: Any) -> str:
+    # The engine lower-cases the function name, so AVG and avg are the same function.
+    if not isinstance(value, str):
+        raise PydanticCustomError("wrong-type", "must be text")
+    if value.lower() not in AGGREGATE_FUNCTIONS:
+        raise PydanticCustomError(
+            "invalid-value",
+            "'{value}' is not an aggregate function; use one of {choices}",
+            {"value": value, "choices": ", ".join(AGGREGATE_FUNCTIONS)},
+        )
+    return value
+
+
+def _empty_body(value: Any) -> Any:
+    # `- missing:` has no body at all; it means "every default".
+    return {} if value is None else value
+
+
+Number = Annotated[float, PlainValidator(_number)]
+ThresholdValue = Annotated[float | str, PlainValidator(_threshold_value)]
+Qualifier = Annotated[str | float, PlainValidator(_qualifier)]
+Scalar = Annotated[Any, PlainValidator(_scalar)]
+Count = Annotated[int, PlainValidator(_count)]
+Text = StrictStr
+Flag = StrictBool
+FreeMapping = dict[StrictStr, Any]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --- thresholds --------------------------------------------------------------------------
+
+COMPARISON_KEYS = (
+    "must_be",
+    "must_not_be",
+    "must_be_greater_than",
+    "must_be_greater_than_or_equal",
+    "must_be_less_than",
+    "must_be_less_than_or_equal",
+    "must_be_between",
+    "must_be_not_between",
+)
+
+
+class Bounds(_Strict):
+    """``must_be_between`` / ``must_be_not_between``: one lower and one upper bound."""
+
+    greater_than: ThresholdValue | None = None
+    greater_than_or_equal: ThresholdValue | None = None
+    less_than: ThresholdValue | None = None
+    less_than_or_equal: ThresholdValue | None = None
+
+
+class _Comparisons(_Strict):
+    must_be: ThresholdValue | None = None
+    must_not_be: ThresholdValue | None = None
+    must_be_greater_than: ThresholdValue | None = None
+    must_be_greater_than_or_equal: ThresholdValue | None = None
+    must_be_less_than: ThresholdValue | None = None
+    must_be_less_than_or_equal: ThresholdValue | None = None
+    must_be_between: Bounds | None = None
+    must_be_not_between: Bounds | None = None
+    level: Literal["warn", "fail"] | None = None
+
+
+class AdditionalThreshold(_Comparisons):
+    """A second comparison at the other level (``warn`` beside ``fail``)."""
+
+
+class Threshold(_Comparisons):
+    metric: Literal["count", "percent"] | None = None
+    unit: Literal["minute", "hour", "day"] | None = None
+    additional: AdditionalThreshold | None = None
+
+
+# --- validity settings (columns inherit them into their checks) ---------------------------
+
+
+class RegexFormat(_Strict):
+    regex: Text
+    name: Text | None = None
+
+
+class ReferenceData(_Strict):
+    dataset: Text
+    column: Text
+
+
+class MissingSettings(_Strict):
+    missing_values: list[Scalar] | None = None
+    missing_format: RegexFormat | None = None
+
+
+class ValiditySettings(_Strict):
+    valid_values: list[Scalar] | None = None
+    valid_format: RegexFormat | None = None
+    invalid_values: list[Scalar] | None = None
+    invalid_format: RegexFormat | None = None
+    valid_min: Number | None = None
+    valid_max: Number | None = None
+    valid_length: Count | None = None
+    valid_min_length: Count | None = None
+    valid_max_length: Count | None = None
+    valid_reference_data: ReferenceData | None = None
+
+
+VALIDITY_KEYS = tuple(ValiditySettings.model_fields)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+class CheckBase(_Strict):
+    """Keys every check accepts."""
+
+    name: Text | None = None
+    qualifier: Qualifier | None = None
+    filter: Text | None = None
+    attributes: FreeMapping | None = None
+    threshold: Threshold | None = None
+    column_expression: Text | None = None
+    store_failed_rows: Flag | None = None
+    scope: Text | None = None
+
+
+class MissingCheck(CheckBase, MissingSettings):
+    pass
+
+
+class InvalidCheck(CheckBase, ValiditySettings):
+    pass
+
+
+class ColumnDuplicateCheck(CheckBase):
+    pass
+
+
+class DatasetDuplicateCheck(CheckBase):
+    columns: list[Text] = Field(min_length=1)
+
+
+class AggregateCheck(CheckBase):
+    function: Annotated[str, PlainValidator(_aggregate_function)]
+
+
+class MetricCheck(CheckBase):
+    expression: Text | None = None
+    query: Text | None = None
+
+
+class FailedRowsCheck(CheckBase):
+    expression: Text | None = None
+    query: Text | None = None
+    keys_query: Text | None = None
+    rows_tested_query: Text | None = None
+    key_column_mapping: dict[StrictStr, Text] | None = None
+
+
+class RowCountCheck(CheckBase):
+    pass
+
+
+class SchemaCheck(CheckBase):
+    allow_extra_columns: Flag | None = None
+    allow_other_column_order: Flag | None = None
+
+
+class FreshnessCheck(CheckBase):
+    column: Text
+    now_variable: Text | None = None
+
+
+def _body(model: type[CheckBase]) -> Any:
+    return Annotated[model, BeforeValidator(_empty_body)]
+
+
+class MissingEntry(_Strict):
+    missing: _body(MissingCheck)  # type: ignore[valid-type]
+
+
+class InvalidEntry(_Strict):
+    invalid: _body(InvalidCheck)  # type: ignore[valid-type]
+
+
+class ColumnDuplicateEntry(_Strict):
+    duplicate: _body(ColumnDuplicateCheck)  # type: ignore[valid-type]
+
+
+class DatasetDuplicateEntry(_Strict):
+    duplicate: _body(DatasetDuplicateCheck)  # type: ignore[valid-type]
+
+
+class AggregateEntry(_Strict):
+    aggregate: _body(AggregateCheck)  # type: ignore[valid-type]
+
+
+class MetricEntry(_Strict):
+    metric: _body(MetricCheck)  # type: ignore[valid-type]
+
+
+class FailedRowsEntry(_Strict):
+    failed_rows: _body(FailedRowsCheck)  # type: ignore[valid-type]
+
+
+class RowCountEntry(_Strict):
+    row_count: _body(RowCountCheck)  # type: ignore[valid-type]
+
+
+class SchemaEntry(_Strict):
+    schema_: _body(SchemaCheck) = Field(alias="schema")  # type: ignore[valid-type]
+
+
+class FreshnessEntry(_Strict):
+    freshness: _body(FreshnessCheck)  # type: ignore[valid-type]
+
+
+def check_type_of(value: Any) -> str | None:
+    """The check type a list item names: its known key, else its first key."""
+    if not isinstance(value, dict) or not value:
+        return None
+    for key in value:
+        if key in CHECK_TYPES:
+            return str(key)
+    return str(next(iter(value)))
+
+
+ColumnCheckEntry = Annotated[
+    Annotated[MissingEntry, Tag("missing")]
+    | Annotated[InvalidEntry, Tag("invalid")]
+    | Annotated[ColumnDuplicateEntry, Tag("duplicate")]
+    | Annotated[AggregateEntry, Tag("aggregate")]
+    | Annotated[MetricEntry, Tag("metric")]
+    | Annotated[FailedRowsEntry, Tag("failed_rows")],
+    Discriminator(check_type_of),
+]
+
+DatasetCheckEntry = Annotated[
+    Annotated[DatasetDuplicateEntry, Tag("duplicate")]
+    | Annotated[MetricEntry, Tag("metric")]
+    | Annotated[FailedRowsEntry, Tag("failed_rows")]
+    | Annotated[RowCountEntry, Tag("row_count")]
+    | Annotated[SchemaEntry, Tag("schema")]
+    | Annotated[FreshnessEntry, Tag("freshness")],
+    Discriminator(check_type_of),
+]
+
+
+# --- columns, variables, schedule, contract ----------------------------------------------
+
+
+class Column(MissingSettings, ValiditySettings):
+    name: Text
+    data_type: Text | None = None
+    character_maximum_length: Count | None = None
+    numeric_precision: Count | None = None
+    numeric_scale: Count | None = None
+    datetime_precision: Count | None = None
+    optional: Flag | None = None
+    description: Text | None = None
+    column_expression: Text | None = None
+    checks: list[ColumnCheckEntry] | None = None
+
+
+class Variable(_Strict):
+    default: Scalar = None
+    type: Text | None = None
+    required: Flag | None = None
+    description: Text | None = None
+
+
+class ChecksSchedule(_Strict):
+    cron: Text | None = None
+    timezone: Text | None = None
+    variables: dict[StrictStr, Scalar] | None = None
+
+
+class Runner(_Strict):
+    checks_schedule: ChecksSchedule | None = None
+
+
+class Contract(_Strict):
+    dataset: Text
+    columns: list[Column]
+    description: Text | None = None
+    filter: Text | None = None
+    variables: dict[StrictStr, Variable | None] | None = None
+    checks: list[DatasetCheckEntry] | None = None
+    check_attributes: FreeMapping | None = None
+    soda_runner: Runner | None = None
+    soda_agent: Runner | None = None
+    scopes: FreeMapping | list[Any] | None = None
+    reconciliation: FreeMapping | None = None
+    failed_rows: FreeMapping | None = None
+    diagnostics: FreeMapping | None = None
+
+
+def known_keys(path_kind: str) -> tuple[str, ...]:
+    """Keys allowed in a kind of mapping (for "did you mean" hints)."""
+    return KNOWN_KEYS.get(path_kind, ())
+
+
+def _fields(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "contract": _fields(Contract),
+    "column": _fields(Column),
+    "threshold": _fields(Threshold),
+    "additional": _fields(AdditionalThreshold),
+    "bounds": _fields(Bounds),
+    "variable": _fields(Variable),
+    "runner": _fields(Runner),
+    "checks_schedule": _fields(ChecksSchedule),
+    "format": _fields(RegexFormat),
+    "reference": _fields(ReferenceData),
+    "missing": _fields(MissingCheck),
+    "invalid": _fields(InvalidCheck),
+    "duplicate": tuple(dict.fromkeys((*_fields(ColumnDuplicateCheck), "columns"))),
+    "aggregate": _fields(AggregateCheck),
+    "metric": _fields(MetricCheck),
+    "failed_rows": _fields(FailedRowsCheck),
+    "row_count": _fields(RowCountCheck),
+    "schema": _fields(SchemaCheck),
+    "freshness": _fields(FreshnessCheck),
+}

@@ -1,0 +1,169 @@
+"""One contract text in, its document, diagnostics and fingerprints out.
+
+Used for files of the contracts folder (through :mod:`reconciler.desired`) and for contract
+texts fetched from Soda Cloud, which may hold anything: nothing here raises for a bad text;
+every problem is a diagnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.contract import variables as contract_variables
+from reconciler.contract.diagnostics import Diagnostic, sort_diagnostics
+from reconciler.contract.document import Document, Position, decode, encode, load_document
+from reconciler.contract.fingerprint import raw_sha256, semantic_fingerprint
+from reconciler.contract.model import Contract
+from reconciler.contract.rules import check_rules
+from reconciler.contract.translate import translate
+from reconciler.errors import ContractLoadError
+
+_STUB_KEYS = frozenset({"dataset", "columns"})
+
+
+@dataclass(frozen=True)
+class ParsedContract:
+    """A contract text, understood as far as it goes.
+
+    ``document`` is the plain parsed data (None when the text is not readable YAML);
+    ``dataset`` is the ``dataset`` value with every ``${var.X}`` that has a value resolved;
+    ``model`` is the validated :class:`Contract` when the document has the language's shape
+    (it may still break a rule: see ``ok``), and None for a stub or a malformed document.
+    """
+
+    source: str
+    raw_text: str | None
+    raw_sha256: str
+    document: Any
+    semantic_fingerprint: str | None
+    dataset: str | None
+    dataset_position: Position
+    diagnostics: tuple[Diagnostic, ...]
+    is_stub: bool
+    model: Contract | None
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+
+def is_stub_document(document: Any) -> bool:
+    """Only ``dataset:`` (and optionally ``columns: []``): "generate a skeleton for me"."""
+    return (
+        isinstance(document, dict)
+        and "dataset" in document
+        and isinstance(document["dataset"], str)
+        and set(document) <= _STUB_KEYS
+        and document.get("columns", []) == []
+    )
+
+
+def parse_contract_text(
+    text: str,
+    source: str,
+    *,
+    variables: Mapping[str, str] | None = None,
+    allow_stub: bool = False,
+) -> ParsedContract:
+    """Parse and validate a contract text (a file's or Soda Cloud's).
+
+    ``source`` names the text in diagnostics. With ``allow_stub`` a stub document is valid
+    (the folder's meaning: generate a skeleton); without it a stub lacks ``columns``.
+    """
+    try:
+        data = encode(text, source)
+    except ContractLoadError as error:
+        return _failed(source, None, raw_sha256(text), error)
+    return parse_contract_bytes(data, source, variables=variables, allow_stub=allow_stub)
+
+
+def parse_contract_bytes(
+    data: bytes,
+    source: str,
+    *,
+    variables: Mapping[str, str] | None = None,
+    allow_stub: bool = False,
+) -> ParsedContract:
+    """As :func:`parse_contract_text`, from the file's exact bytes."""
+    supplied: Mapping[str, str] = variables or {}
+    sha = raw_sha256(data)
+    try:
+        text = decode(data, source)
+    except ContractLoadError as error:
+        return _failed(source, None, sha, error)
+    try:
+        document = load_document(data, source)
+    except ContractLoadError as error:
+        return _failed(source, text, sha, error)
+    value = document.value
+    diagnostics: list[Diagnostic] = list(document.diagnostics)
+    stub = is_stub_document(value)
+    model: Contract | None = None
+    if not isinstance(value, dict):
+        diagnostics.append(
+            Diagnostic(
+                source,
+                1,
+                1,
+                "error",
+                "not-a-mapping",
+                "a contract must be a mapping of keys (dataset:, columns:, ...)",
+                "Start the file with `dataset: datasource/prefix.../table`.",
+            )
+        )
+    elif not (stub and allow_stub):
+        model, problems = _validate(document, source)
+        diagnostics.extend(problems)
+    diagnostics.extend(
+        check_rules(document, source, supplied, uses_variables=contract_variables.MARKER in text)
+    )
+    dataset = value.get("dataset") if isinstance(value, dict) else None
+    if isinstance(dataset, str):
+        dataset = contract_variables.substitute(dataset, contract_variables.values(value, supplied))
+    else:
+        dataset = None
+    return ParsedContract(
+        source=source,
+        raw_text=text,
+        raw_sha256=sha,
+        document=value,
+        semantic_fingerprint=semantic_fingerprint(value),
+        dataset=dataset,
+        dataset_position=document.position(("dataset",)),
+        diagnostics=tuple(sort_diagnostics(diagnostics)),
+        is_stub=stub,
+        model=None if stub else model,
+    )
+
+
+def _validate(document: Document, source: str) -> tuple[Contract | None, list[Diagnostic]]:
+    try:
+        return Contract.model_validate(document.value), []
+    except ValidationError as error:
+        return None, translate(error, document, source)
+
+
+def _failed(source: str, text: str | None, sha: str, error: ContractLoadError) -> ParsedContract:
+    diagnostic = Diagnostic(
+        source, error.line, error.col, "error", error.rule, error.message, error.hint
+    )
+    return ParsedContract(
+        source=source,
+        raw_text=text,
+        raw_sha256=sha,
+        document=None,
+        semantic_fingerprint=None,
+        dataset=None,
+        dataset_position=(1, 1),
+        diagnostics=(diagnostic,),
+        is_stub=False,
+        model=None,
+    )

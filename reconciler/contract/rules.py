@@ -1,0 +1,528 @@
+"""The rules of the contract language that relate several values.
+
+They run on the plain document, whatever its shape: a part that has the wrong kind of
+value is skipped here (the models report it), so one run reports a typo in one check and an
+inverted threshold in another. Each rule says what is wrong, where, and what to do.
+
+| rule | what it catches |
+|---|---|
+| dataset-name | ``dataset`` without at least ``datasource/table`` |
+| empty-checks | a dataset-level ``checks: []`` (the engine refuses it) |
+| duplicate-column | two columns with one name |
+| duplicate-check-identity | same type on the same column (or both at dataset level) and same qualifier |
+| missing-threshold | aggregate, metric and freshness checks have no default threshold |
+| threshold-not-allowed | a schema check takes no threshold |
+| threshold-comparisons | comparisons that cannot be combined; a between without both bounds |
+| threshold-range | between bounds with lower >= upper; not-between with greater <= less; lower and upper comparisons that no value satisfies |
+| threshold-metric | ``metric`` on a check type without count/percent; percent on a query failed_rows without rows_tested_query |
+| threshold-unit | ``unit`` outside freshness |
+| threshold-additional | ``additional`` when the outer threshold has not exactly one comparison, or the same level |
+| invalid-without-config | an ``invalid`` check with no valid/invalid setting, on it or on its column |
+| failed-rows-form / metric-form | not exactly one of expression / query (/ keys_query) |
+| size-key-type | a character length on a non-character type, precision/scale on a non-numeric one... |
+| undeclared-variable | ``${var.X}`` without ``variables: {X: ...}`` |
+| variable-without-value | a declared variable with no default, no schedule value and no ``--var`` |
+| unused-variable (warning) | a declared variable nothing uses |
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from reconciler.contract import variables as contract_variables
+from reconciler.contract.diagnostics import Diagnostic, Severity
+from reconciler.contract.document import Document, PathKey
+from reconciler.contract.model import (
+    CHECK_TYPES,
+    COMPARISON_KEYS,
+    VALIDITY_KEYS,
+)
+from reconciler.contract.places import describe
+
+NEEDS_THRESHOLD = frozenset({"aggregate", "metric", "freshness"})
+HAS_METRIC = frozenset({"missing", "invalid", "duplicate", "failed_rows"})
+_LOWER = ("greater_than", "greater_than_or_equal")
+_UPPER = ("less_than", "less_than_or_equal")
+_ALONE = frozenset({"must_be", "must_not_be", "must_be_between", "must_be_not_between"})
+_OUTER_LOWER = ("must_be_greater_than", "must_be_greater_than_or_equal")
+_OUTER_UPPER = ("must_be_less_than", "must_be_less_than_or_equal")
+
+# Which data types each size key fits (matched as words inside the lower-cased type).
+_SIZE_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "character_maximum_length": (
+        "character types",
+        ("char", "text", "string", "clob", "varchar"),
+    ),
+    "numeric_precision": ("numeric types", ("numeric", "decimal", "number", "dec")),
+    "numeric_scale": ("numeric types", ("numeric", "decimal", "number", "dec")),
+    "datetime_precision": ("date/time types", ("timestamp", "time", "datetime", "interval")),
+}
+
+
+class CheckAt(NamedTuple):
+    """One check item of the document, located."""
+
+    entry: PathKey  # (..., "checks", i)
+    check_type: str
+    body: Mapping[str, Any]
+    column_index: int | None
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def checks_of(document: Any) -> Iterator[CheckAt]:
+    """Every well-formed check item (a mapping whose key is a known type)."""
+    if not isinstance(document, dict):
+        return
+    columns = document.get("columns")
+    lists: list[tuple[PathKey, Any, int | None]] = []
+    if isinstance(columns, list):
+        for index, column in enumerate(columns):
+            if isinstance(column, dict):
+                lists.append((("columns", index, "checks"), column.get("checks"), index))
+    lists.append((("checks",), document.get("checks"), None))
+    for path, items, column_index in lists:
+        if not isinstance(items, list):
+            continue
+        for position, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            for key in item:
+                if key in CHECK_TYPES:
+                    body = item[key]
+                    yield CheckAt(
+                        (*path, position),
+                        key,
+                        body if isinstance(body, dict) else {},
+                        column_index,
+                    )
+                    break
+
+
+class _Rules:
+    def __init__(self, document: Document, source: str, supplied: Mapping[str, str]) -> None:
+        self.document = document
+        self.doc: Any = document.value
+        self.source = source
+        self.supplied = supplied
+        self.out: list[Diagnostic] = []
+        self.checks_found = list(checks_of(self.doc))
+
+    def emit(
+        self,
+        rule: str,
+        path: PathKey,
+        message: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+        severity: Severity = "error",
+    ) -> None:
+        line, col = self.document.position(path, key=key)
+        self.out.append(Diagnostic(self.source, line, col, severity, rule, message, hint))
+
+    def run(self, *, uses_variables: bool) -> list[Diagnostic]:
+        doc = self.doc
+        if not isinstance(doc, dict):
+            return self.out
+        self.dataset_name(doc.get("dataset"))
+        if doc.get("checks") == []:
+            self.emit(
+                "empty-checks",
+                ("checks",),
+                "the dataset `checks:` list is empty",
+                "Add at least one check, or remove `checks:`.",
+                key=True,
+            )
+        columns = doc.get("columns")
+        if isinstance(columns, list):
+            self.columns(columns)
+        self.checks()
+        self.variables(uses_variables)
+        return self.out
+
+    # --- dataset and columns ---------------------------------------------------------------
+
+    def dataset_name(self, dataset: Any) -> None:
+        if not isinstance(dataset, str):
+            return
+        parts = dataset.split("/")
+        if len(parts) < 2 or any(not part.strip() for part in parts):
+            self.emit(
+                "dataset-name",
+                ("dataset",),
+                f"dataset '{dataset}' is not a qualified name datasource/prefix.../table",
+                "Write the data source, its prefixes (database, schema...) and the table, "
+                "separated by '/', as Soda Cloud shows the dataset.",
+            )
+
+    def columns(self, columns: list[Any]) -> None:
+        first_at: dict[str, int] = {}
+        for index, column in enumerate(columns):
+            if not isinstance(column, dict):
+                continue
+            name = column.get("name")
+            if isinstance(name, str):
+                if name in first_at:
+                    line = self.document.position(("columns", first_at[name], "name"))[0]
+                    self.emit(
+                        "duplicate-column",
+                        ("columns", index, "name"),
+                        f"column '{name}' is declared twice (first at line {line})",
+                        "Merge the two entries; a column appears once.",
+                    )
+                else:
+                    first_at[name] = index
+            self.size_keys(column, index)
+
+    def size_keys(self, column: dict[str, Any], index: int) -> None:
+        data_type = column.get("data_type")
+        if not isinstance(data_type, str):
+            return
+        lowered = data_type.lower()
+        for key, (family, words) in _SIZE_KEYS.items():
+            if key in column and not any(word in lowered for word in words):
+                self.emit(
+                    "size-key-type",
+                    ("columns", index, key),
+                    f"'{key}' does not fit the data type '{data_type}' of "
+                    f"{describe(self.doc, ('columns', index))}; it applies to {family}",
+                    f"Remove '{key}' or correct `data_type`.",
+                    key=True,
+                )
+        scale: Any = column.get("numeric_scale")
+        precision: Any = column.get("numeric_precision")
+        if is_number(scale) and is_number(precision) and scale > precision:
+            self.emit(
+                "size-key-type",
+                ("columns", index, "numeric_scale"),
+                f"numeric_scale {scale} is larger than numeric_precision {precision}",
+                key=True,
+            )
+
+    # --- checks -----------------------------------------------------------------------------
+
+    def checks(self) -> None:
+        first_at: dict[tuple[int | None, str, str | None], PathKey] = {}
+        for check in self.checks_found:
+            body = check.body
+            qualifier = body.get("qualifier")
+            identity = (
+                check.column_index,
+                check.check_type,
+                None if qualifier is None else str(qualifier),
+            )
+            if identity in first_at:
+                self.duplicate_identity(check, first_at[identity])
+            else:
+                first_at[identity] = check.entry
+            # A misplaced check (reported by the model) still gets its own body's rules.
+            self.check_body(check)
+
+    def duplicate_identity(self, check: CheckAt, first: PathKey) -> None:
+        line = self.document.position((*first, check.check_type), key=True)[0]
+        where = describe(self.doc, check.entry)
+        self.emit(
+            "duplicate-check-identity",
+            (*check.entry, check.check_type),
+            f"{where} has the same identity as the check at line {line} "
+            "(same type, same column, same qualifier)",
+            "Give each of them a distinct `qualifier:` (a `name:` does not distinguish checks).",
+            key=True,
+        )
+
+    def check_body(self, check: CheckAt) -> None:
+        body, kind = check.body, check.check_type
+        body_path = (*check.entry, kind)
+        where = _Where(self.doc, check.entry)
+        threshold = body.get("threshold")
+        if kind == "schema" and "threshold" in body:
+            self.emit(
+                "threshold-not-allowed",
+                (*body_path, "threshold"),
+                f"{where} takes no threshold",
+                "Remove `threshold:`; a schema check passes when the columns match.",
+                key=True,
+            )
+        if kind in NEEDS_THRESHOLD and not _has_comparison(threshold):
+            self.emit(
+                "missing-threshold",
+                body_path,
+                f"{where} needs a threshold with a comparison; it has no default",
+                "Add for example `threshold: {must_be_less_than: 10}`.",
+                key=True,
+            )
+        if isinstance(threshold, dict):
+            self.threshold(threshold, (*body_path, "threshold"), kind, body, where)
+        if kind == "invalid":
+            self.invalid_config(check, where)
+        if kind == "failed_rows":
+            self.one_form(
+                body_path, body, ("expression", "query", "keys_query"), "failed-rows-form", where
+            )
+        if kind == "metric":
+            self.one_form(body_path, body, ("expression", "query"), "metric-form", where)
+
+    def invalid_config(self, check: CheckAt, where: _Where) -> None:
+        if any(key in check.body for key in VALIDITY_KEYS):
+            return
+        if check.column_index is not None:
+            column = self.doc["columns"][check.column_index]
+            if any(key in column for key in VALIDITY_KEYS):
+                return
+        self.emit(
+            "invalid-without-config",
+            (*check.entry, "invalid"),
+            f"{where} has nothing to test: no valid or invalid setting on it or its column",
+            "Add for example `valid_values: [...]`, `valid_format: {regex: ...}` or "
+            "`valid_min:` to the check or to its column.",
+            key=True,
+        )
+
+    def one_form(
+        self,
+        body_path: PathKey,
+        body: Mapping[str, Any],
+        forms: tuple[str, ...],
+        rule: str,
+        where: _Where,
+    ) -> None:
+        present = [form for form in forms if body.get(form) is not None]
+        if len(present) == 1:
+            return
+        choices = " or ".join(f"'{form}'" for form in forms)
+        if present:
+            message = f"{where} has {' and '.join(present)}; they exclude each other"
+            path = (*body_path, present[1])
+        else:
+            message = f"{where} needs one of {choices}"
+            path = body_path
+        self.emit(rule, path, message, f"Keep exactly one of {choices}.", key=True)
+
+    # --- thresholds -------------------------------------------------------------------------
+
+    def threshold(
+        self,
+        threshold: dict[str, Any],
+        path: PathKey,
+        kind: str,
+        body: Mapping[str, Any],
+        where: _Where,
+    ) -> None:
+        comparisons = self.comparisons(threshold, path, where)
+        metric = threshold.get("metric")
+        if "metric" in threshold and kind not in HAS_METRIC:
+            self.emit(
+                "threshold-metric",
+                (*path, "metric"),
+                f"{where} has no count/percent metric to choose",
+                "Remove `metric:`; only missing, invalid, duplicate and failed_rows checks "
+                "take one.",
+                key=True,
+            )
+        elif (
+            metric == "percent"
+            and kind == "failed_rows"
+            and (body.get("query") is not None or body.get("keys_query") is not None)
+            and body.get("rows_tested_query") is None
+        ):
+            self.emit(
+                "threshold-metric",
+                (*path, "metric"),
+                f"{where} measures a percent of a query's rows but has no 'rows_tested_query'",
+                "Add `rows_tested_query:` (the query that counts the rows tested), or use "
+                "`metric: count`.",
+                key=True,
+            )
+        if "unit" in threshold and kind != "freshness":
+            self.emit(
+                "threshold-unit",
+                (*path, "unit"),
+                f"{where} has no time unit to choose",
+                "Remove `unit:`; only freshness thresholds have one.",
+                key=True,
+            )
+        additional = threshold.get("additional")
+        if isinstance(additional, dict):
+            self.additional(threshold, additional, comparisons, path, where)
+
+    def comparisons(self, threshold: dict[str, Any], path: PathKey, where: _Where) -> list[str]:
+        present = [key for key in COMPARISON_KEYS if key in threshold]
+        lowers = [key for key in _OUTER_LOWER if key in threshold]
+        uppers = [key for key in _OUTER_UPPER if key in threshold]
+        if len(present) > 1:
+            if any(key in _ALONE for key in present) or len(lowers) > 1 or len(uppers) > 1:
+                self.emit(
+                    "threshold-comparisons",
+                    (*path, present[1]),
+                    f"the threshold of {where} combines {' and '.join(present)}, which "
+                    "cannot be used together",
+                    "Use one comparison, one lower with one upper comparison, or "
+                    "must_be_between / must_be_not_between.",
+                    key=True,
+                )
+            elif lowers and uppers:
+                low, high = threshold[lowers[0]], threshold[uppers[0]]
+                if is_number(low) and is_number(high) and low >= high:
+                    self.emit(
+                        "threshold-range",
+                        (*path, uppers[0]),
+                        f"the threshold of {where} asks for a value above {low} and below "
+                        f"{high}: no value passes",
+                        "Swap the bounds, or use must_be_not_between for a value outside a range.",
+                        key=True,
+                    )
+        for key in ("must_be_between", "must_be_not_between"):
+            bounds = threshold.get(key)
+            if isinstance(bounds, dict):
+                self.bounds(bounds, (*path, key), key, where)
+        return present
+
+    def bounds(self, bounds: dict[str, Any], path: PathKey, key: str, where: _Where) -> None:
+        lowers = [k for k in _LOWER if k in bounds]
+        uppers = [k for k in _UPPER if k in bounds]
+        if len(lowers) != 1 or len(uppers) != 1:
+            self.emit(
+                "threshold-comparisons",
+                path,
+                f"{key} in the threshold of {where} needs exactly one of greater_than / "
+                "greater_than_or_equal and one of less_than / less_than_or_equal",
+                key=True,
+            )
+            return
+        greater, less = bounds[lowers[0]], bounds[uppers[0]]
+        if not (is_number(greater) and is_number(less)):
+            return
+        if key == "must_be_between" and greater >= less:
+            self.emit(
+                "threshold-range",
+                path,
+                f"must_be_between in the threshold of {where} has its lower bound "
+                f"({lowers[0]} {greater}) not below its upper bound ({uppers[0]} {less})",
+                "Swap the two bounds.",
+                key=True,
+            )
+        if key == "must_be_not_between" and greater <= less:
+            self.emit(
+                "threshold-range",
+                path,
+                f"must_be_not_between in the threshold of {where} needs its greater_than "
+                f"bound ({greater}) above its less_than bound ({less}): it fails values "
+                f"between {less} and {greater}",
+                f"To fail values between {greater} and {less}, swap the two bounds.",
+                key=True,
+            )
+
+    def additional(
+        self,
+        outer: dict[str, Any],
+        additional: dict[str, Any],
+        outer_comparisons: list[str],
+        path: PathKey,
+        where: _Where,
+    ) -> None:
+        add_path = (*path, "additional")
+        if len(outer_comparisons) != 1:
+            found = ", ".join(outer_comparisons) or "none"
+            self.emit(
+                "threshold-additional",
+                add_path,
+                f"the threshold of {where} has an 'additional' threshold, so it must have "
+                f"exactly one comparison itself (found: {found})",
+                "Keep one comparison beside `additional:`.",
+                key=True,
+            )
+        inner = self.comparisons(additional, add_path, where)
+        if len(inner) != 1:
+            self.emit(
+                "threshold-additional",
+                add_path,
+                f"the additional threshold of {where} needs exactly one comparison "
+                f"(found: {', '.join(inner) or 'none'})",
+                key=True,
+            )
+        outer_level = outer.get("level", "fail")
+        inner_level = additional.get("level", "fail")
+        if outer_level == inner_level:
+            self.emit(
+                "threshold-additional",
+                add_path,
+                f"the threshold of {where} and its additional threshold both have level "
+                f"'{outer_level}' ('fail' when not written); they must differ",
+                "Set `level: warn` on one of them.",
+                key=True,
+            )
+
+    # --- variables --------------------------------------------------------------------------
+
+    def variables(self, uses_variables: bool) -> None:
+        declared = contract_variables.declared(self.doc)
+        used: set[str] = set()
+        if uses_variables:
+            for name, path in contract_variables.uses(self.doc):
+                used.add(name)
+                if name not in declared:
+                    self.emit(
+                        "undeclared-variable",
+                        path,
+                        f"variable '{name}' is used in {describe(self.doc, path)} but not declared",
+                        f"Declare it: `variables: {{{name}: {{default: ...}}}}`.",
+                    )
+        used.update(
+            check.body["now_variable"]
+            for check in self.checks_found
+            if check.check_type == "freshness" and isinstance(check.body.get("now_variable"), str)
+        )
+        schedule = contract_variables.schedule_values(self.doc)
+        for name, body in declared.items():
+            path = ("variables", name)
+            has_default = isinstance(body, dict) and body.get("default") is not None
+            optional = isinstance(body, dict) and body.get("required") is False
+            if not (has_default or optional or name in schedule or name in self.supplied):
+                self.emit(
+                    "variable-without-value",
+                    path,
+                    f"variable '{name}' has no default and no value",
+                    f"Give it a `default:`, a value in soda_runner.checks_schedule.variables, "
+                    f"or pass --var {name}=VALUE.",
+                    key=True,
+                )
+            if name not in used:
+                self.emit(
+                    "unused-variable",
+                    path,
+                    f"variable '{name}' is declared but never used as ${{var.{name}}}",
+                    "Remove it, or use it.",
+                    key=True,
+                    severity="warning",
+                )
+
+
+class _Where:
+    """Words for a check, worked out only when a message needs them."""
+
+    def __init__(self, document: Any, path: PathKey) -> None:
+        self.document = document
+        self.path = path
+
+    def __str__(self) -> str:
+        return describe(self.document, self.path)
+
+
+def _has_comparison(threshold: Any) -> bool:
+    return isinstance(threshold, dict) and any(key in threshold for key in COMPARISON_KEYS)
+
+
+def check_rules(
+    document: Document,
+    source: str,
+    supplied: Mapping[str, str],
+    *,
+    uses_variables: bool = True,
+) -> list[Diagnostic]:
+    """Diagnostics of every rule above; ``uses_variables=False`` skips scanning for uses."""
+    return _Rules(document, source, supplied).run(uses_variables=uses_variables)
