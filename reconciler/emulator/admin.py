@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from reconciler.emulator.contents import ContentsError, check_contents
 from reconciler.emulator.context import json_object
 from reconciler.emulator.instants import iso_ms
 from reconciler.emulator.lifecycle import operation_state, view_scan
@@ -34,7 +35,7 @@ _LOOPBACK = ("127.", "::1", "localhost")
 
 def is_loopback(request: Request) -> bool:
     host = request.client.host if request.client else ""
-    return host.startswith(_LOOPBACK) or host == "testclient"
+    return host.startswith(_LOOPBACK)
 
 
 def _invalid(error: ValidationError) -> ApiProblem:
@@ -167,6 +168,11 @@ async def edit_contract(em: Emulator, request: Request) -> Response:
     creator = body.get("creatorId") or em.config.creator_ids.ui
     if not isinstance(contents, str) or not isinstance(creator, str):
         raise ApiProblem(400, "invalid_request", "`contents` (and `creatorId`) must be strings")
+    try:
+        # The UI validates what it saves, as the API does.
+        check_contents(contents, dataset.qualified_name)
+    except ContentsError as error:
+        raise ApiProblem(400, error.code, f"invalid contract contents: {error.message}") from None
     now = em.clock.now()
     em.settle(now)
     contract = em.store.contract_of(dataset.id)

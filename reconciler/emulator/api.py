@@ -408,7 +408,12 @@ async def generate(em: Emulator, request: Request, ctx: Context) -> Response:
 async def generate_status(em: Emulator, request: Request, ctx: Context) -> Response:
     operation = _operation(em, request, "generate")
     state = operation_state(operation, ctx.now, em.scale)
-    datasets: list[dict[str, Any]] | None = None
+    body: dict[str, Any] = {
+        "operationId": operation.id,
+        "created": iso_ms(operation.created),
+        "state": state,
+    }
+    # While ongoing only the state is returned: ``datasets`` is absent (read it as null).
     if state != "ongoing":
         datasets = []
         for entry in operation.datasets:
@@ -422,14 +427,8 @@ async def generate_status(em: Emulator, request: Request, ctx: Context) -> Respo
                 item["scanState"] = view_scan(scan, ctx.now, em.scale).state
                 item["scanCloudUrl"] = scan_cloud_url(em, ctx, scan)
             datasets.append(item)
-    return json_response(
-        {
-            "operationId": operation.id,
-            "created": iso_ms(operation.created),
-            "state": state,
-            "datasets": datasets,
-        }
-    )
+        body["datasets"] = datasets
+    return json_response(body)
 
 
 # -- scans ---------------------------------------------------------------------------------------

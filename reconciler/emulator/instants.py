@@ -8,14 +8,19 @@ a scan is a function of how many clock seconds passed since its stored creation 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 _MS = timedelta(milliseconds=1)
 
 
+@lru_cache(maxsize=1 << 17)
 def iso_ms(instant: datetime) -> str:
-    """``2026-01-01T12:00:00.123Z``: UTC, millisecond precision, as the API prints instants."""
+    """``2026-01-01T12:00:00.123Z``: UTC, millisecond precision, as the API prints instants.
+
+    Cached: a page of 1000 contracts prints 2000 stored instants, the same ones every time.
+    """
     utc = instant.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 def floor_ms(instant: datetime) -> datetime:

@@ -166,7 +166,6 @@ async def coverage_datasets(em: Emulator, request: Request, ctx: Context) -> Res
             "dataset_label": dataset.qualified_name,
             "tags": [],
             "number_of_failed_checks": 0,
-            "last_scan_time": None,
             "attributes": {},
             "datasource_id": derived_id("datasource", dataset.datasource),
             "datasource_name": dataset.datasource,

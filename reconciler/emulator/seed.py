@@ -255,7 +255,8 @@ def parse_seed(text: str, *, source: str = "<seed>") -> EmulatorConfig:
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(first["loc"])
-        line, col = _position(node, loc)
+        # An unknown key is best shown at the key itself, anything else at its value.
+        line, col = _position(node, loc, at_key=first["type"] == "extra_forbidden")
         path = _dotted(loc)
         message = first["msg"].removeprefix("Value error, ")
         raise SeedError(f"{source}:{line}:{col}: {path + ': ' if path else ''}{message}") from None
@@ -277,16 +278,21 @@ def _check_seed_contracts(config: EmulatorConfig, source: str, node: yaml.Node |
             ) from None
 
 
-def _position(node: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[int, int]:
+def _position(
+    node: yaml.Node | None, loc: tuple[int | str, ...], *, at_key: bool = False
+) -> tuple[int, int]:
     """1-based line and column of the deepest node of ``loc`` found in the YAML tree."""
     current = node
     mark = node.start_mark if node is not None else None
-    for part in loc:
+    for index, part in enumerate(loc):
         if isinstance(current, yaml.MappingNode):
-            found = next(
-                (value for key, value in current.value if getattr(key, "value", None) == part),
+            pair = next(
+                (pair for pair in current.value if getattr(pair[0], "value", None) == part),
                 None,
             )
+            if pair is not None and at_key and index == len(loc) - 1:
+                return pair[0].start_mark.line + 1, pair[0].start_mark.column + 1
+            found = pair[1] if pair is not None else None
         elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
             found = current.value[part] if 0 <= part < len(current.value) else None
         else:

@@ -1,0 +1,205 @@
+"""An httpx client that checks every response against Soda's documents as it goes, and
+remembers which (operation, status) pairs it has seen."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import httpx
+
+from tests.emulator.openapi import (
+    Document,
+    Operation,
+    documented_headers,
+    documents,
+    find_operation,
+    response_schema,
+    validation_errors,
+)
+
+# The coverage endpoints have no OpenAPI document; these follow the examples of the
+# Reporting API reference page (seed 000) and share FastAPI's 202/422 shapes.
+_TEXT = {"type": "string"}
+_PAGE_FIELDS: dict[str, Any] = {
+    "total": {"type": "integer"},
+    "page": {"type": "integer"},
+    "size": {"type": "integer"},
+}
+_PAGED: dict[str, Any] = {"type": "object", "required": ["total", "page", "size", "data"]}
+COVERAGE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "/v1/coverage/checks": {
+        **_PAGED,
+        "properties": {
+            **_PAGE_FIELDS,
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["check_id", "dataset_id", "check_name", "check_type"],
+                    "properties": {
+                        "check_id": _TEXT,
+                        "organization_id": _TEXT,
+                        "check_name": _TEXT,
+                        "check_type": _TEXT,
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "is_archived": _TEXT,
+                        "dataset_id": _TEXT,
+                        "attributes": {"type": "object"},
+                        "is_group_aggregate_check": {"type": "boolean"},
+                        "source": _TEXT,
+                    },
+                },
+            },
+        },
+    },
+    "/v1/coverage/datasets": {
+        **_PAGED,
+        "properties": {
+            **_PAGE_FIELDS,
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["dataset_id", "dataset_name", "datasource_name"],
+                    "properties": {
+                        "dataset_id": _TEXT,
+                        "organization_id": _TEXT,
+                        "dataset_name": _TEXT,
+                        "dataset_label": _TEXT,
+                        "tags": {"type": "array", "items": _TEXT},
+                        "owner_email": _TEXT,
+                        "number_of_failed_checks": {"type": "integer"},
+                        "last_scan_time": {"type": "string", "format": "date-time"},
+                        "attributes": {"type": "object"},
+                        "datasource_id": _TEXT,
+                        "datasource_name": _TEXT,
+                        "datasource_label": _TEXT,
+                        "datasource_has_core_agent_enabled": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    },
+    "/v1/coverage/dataset_coverage": {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {
+                "type": "object",
+                "required": ["descriptives", "dataset_info"],
+                "properties": {
+                    "descriptives": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number"},
+                        "required": [
+                            "median_number_of_checks",
+                            "max_number_of_checks",
+                            "min_number_of_checks",
+                            "standard_deviation_number_of_checks",
+                            "mean_number_of_checks",
+                        ],
+                    },
+                    "dataset_info": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": [
+                                "dataset_id",
+                                "number_of_checks",
+                                "relative_coverage_score",
+                            ],
+                            "properties": {
+                                "dataset_id": _TEXT,
+                                "number_of_checks": {"type": "integer"},
+                                "relative_coverage_score": _TEXT,
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+_REPORTING_ERROR = {
+    "type": "object",
+    "required": ["code", "message", "detail"],
+    "properties": {"code": _TEXT, "message": _TEXT, "detail": _TEXT},
+}
+
+
+class Recorder:
+    def __init__(
+        self,
+        base_url: str,
+        auth: tuple[str, str] | None,
+        *,
+        seen: defaultdict[str, set[int]] | None = None,
+        trace_ids: set[str] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.client = httpx.Client(base_url=base_url, auth=auth, timeout=30.0)
+        self.seen: defaultdict[str, set[int]] = seen if seen is not None else defaultdict(set)
+        self.trace_ids: set[str] = trace_ids if trace_ids is not None else set()
+        self._others: list[Recorder] = []
+
+    def as_key(self, auth: tuple[str, str] | None) -> Recorder:
+        """Another identity sharing this recorder's bookkeeping."""
+        other = Recorder(self.base_url, auth, seen=self.seen, trace_ids=self.trace_ids)
+        self._others.append(other)
+        return other
+
+    def close(self) -> None:
+        for other in self._others:
+            other.close()
+        self.client.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.request(method, path, **kwargs)
+        self.check(method, path, response)
+        return response
+
+    def check(self, method: str, path: str, response: httpx.Response) -> None:
+        trace_id = response.headers.get("X-Soda-Trace-Id")
+        assert trace_id, f"{method} {path}: no X-Soda-Trace-Id"
+        assert trace_id not in self.trace_ids, f"{method} {path}: trace id reused"
+        self.trace_ids.add(trace_id)
+        found = find_operation(method, path)
+        if found is None:
+            self._check_coverage_endpoint(method, path, response)
+            return
+        doc, op = found
+        self.seen[op.key].add(response.status_code)
+        status = str(response.status_code)
+        if status not in op.spec["responses"] and doc.name.endswith("incidents.openapi.json"):
+            # The Reporting document lists 200/202/422 only; 401 keeps the error shape.
+            self._validate(doc, op, _REPORTING_ERROR, response)
+            return
+        schema = response_schema(op, response.status_code)
+        for header in documented_headers(op, response.status_code):
+            assert response.headers.get(header), f"{op.key} {status}: no {header} header"
+        if schema is None:
+            assert response.content == b"", f"{op.key} {status}: a body where none is documented"
+            return
+        self._validate(doc, op, schema, response)
+
+    def _validate(
+        self, doc: Document, op: Operation, schema: dict[str, Any], response: httpx.Response
+    ) -> None:
+        assert response.headers["content-type"].startswith("application/json")
+        errors = validation_errors(doc, schema, response.json())
+        assert not errors, f"{op.key} {response.status_code}: {errors}"
+
+    def _check_coverage_endpoint(self, method: str, path: str, response: httpx.Response) -> None:
+        reporting = documents()[2]
+        self.seen[f"{method} {path}"].add(response.status_code)
+        fake = Operation(reporting.name, method, path, {})
+        if response.status_code == 200:
+            schema = COVERAGE_SCHEMAS[path]
+        elif response.status_code == 202:
+            schema = {"$ref": "#/components/schemas/NoContentError"}
+        elif response.status_code == 422:
+            schema = {"$ref": "#/components/schemas/HTTPValidationError"}
+        else:
+            schema = _REPORTING_ERROR
+        self._validate(reporting, fake, schema, response)

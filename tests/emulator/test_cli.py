@@ -1,0 +1,95 @@
+"""``reconciler emulator serve``: a real process on a free port, stopped by a signal."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli.main import main
+from reconciler.emulator.server import bind_socket
+
+SEED = """\
+api_keys: [{id: demo, secret: demo-secret, role: admin}, {id: ro, secret: ro-secret, role: viewer}]
+datasets:
+  - {qualified_name: warehouse/analytics/public/customers, connected: true,
+     columns: [{name: id, data_type: integer}, {name: email, data_type: varchar}]}
+contracts:
+  - {dataset: warehouse/analytics/public/customers, contents: "dataset: warehouse/analytics/public/customers\\ncolumns: []\\n"}
+scan_outcomes: {warehouse/analytics/public/customers: completedWithWarnings}
+"""
+
+
+def _serve(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _banner(process: subprocess.Popen[str]) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or not lines[-1].startswith("Press Ctrl-C"):
+        line = process.stdout.readline()
+        assert line, f"the server stopped early: {process.stderr.read() if process.stderr else ''}"
+        lines.append(line.rstrip("\n"))
+    return lines
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_serve_answers_on_its_port_and_stops_cleanly_on_a_signal(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    seed = tmp_path / "seed.yml"
+    seed.write_text(SEED)
+    process = _serve(
+        "--seed", str(seed), "--data", str(tmp_path / "data.json"), "--time-scale", "60"
+    )
+    try:
+        banner = _banner(process)
+        url = banner[0].rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:")
+        assert "API key id: demo" in "\n".join(banner)
+        response = httpx.get(f"{url}/api/v1/contracts", auth=("demo", "demo-secret"))
+        assert response.status_code == 200
+        assert response.json()["totalElements"] == 1
+        assert httpx.get(f"{url}/api/v1/contracts").status_code == 401
+        process.send_signal(stop_signal)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "Stopped." in out
+    assert "demo-secret" not in "\n".join(banner) + out + err
+    assert (tmp_path / "data.json").exists()
+
+
+def test_a_bad_seed_is_one_clear_error_with_its_place(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yml"
+    seed.write_text("datasets:\n  - {qualified_name: just_a_table}\n")
+    result = CliRunner().invoke(main, ["emulator", "serve", "--seed", str(seed)])
+    assert result.exit_code == 1
+    assert f"{seed}:2:22: datasets[0].qualified_name:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_port_in_use_is_reported_with_what_to_do() -> None:
+    taken = bind_socket("127.0.0.1", 0)
+    try:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["emulator", "serve", "--port", str(port)])
+    finally:
+        taken.close()
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
