@@ -198,8 +198,9 @@ class RunningEmulator:
         self._thread = threading.Thread(target=run, name=f"emulator {self.url}", daemon=True)
         self._thread.start()
         if not server.ready.wait(_STARTUP_TIMEOUT) or self._error is not None:
+            url = self.url
             self.stop()
-            raise RuntimeError(f"the emulator did not start on {self.url}: {self._error}")
+            raise RuntimeError(f"the emulator did not start on {url}: {self._error}")
         return self
 
     def stop(self) -> None:
@@ -216,6 +217,7 @@ class RunningEmulator:
             self._socket.close()
             self._socket = None
         self._server = None
+        self.url = ""
 
     def __enter__(self) -> RunningEmulator:
         return self.start()
