@@ -379,7 +379,12 @@ class _Builder:
             if tag != SEQ:
                 raise self._bad_tag(node)
             build = self.build
-            return [build(item, depth + 1) for item in node.value]
+            return [
+                item.value
+                if type(item) is ScalarNode and item.tag == STR
+                else build(item, depth + 1)
+                for item in node.value
+            ]
         if tag != MAP:
             raise self._bad_tag(node)
         return self._mapping(cast(MappingNode, node), depth)
@@ -409,7 +414,11 @@ class _Builder:
                     "Keep one of them; YAML readers silently keep only the last.",
                 )
                 continue
-            result[key] = build(value_node, depth + 1)
+            # Most values are plain text: skip the call for them.
+            if type(value_node) is ScalarNode and value_node.tag == STR:
+                result[key] = value_node.value
+            else:
+                result[key] = build(value_node, depth + 1)
         return result
 
     def _note(self, node: Node, rule: str, message: str, hint: str | None = None) -> None:

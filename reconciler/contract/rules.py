@@ -181,7 +181,7 @@ class _Rules:
 
     def size_keys(self, column: dict[str, Any], index: int) -> None:
         data_type = column.get("data_type")
-        if not isinstance(data_type, str):
+        if not isinstance(data_type, str) or column.keys().isdisjoint(_SIZE_KEYS):
             return
         lowered = data_type.lower()
         for key, (family, words) in _SIZE_KEYS.items():
