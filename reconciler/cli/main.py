@@ -90,3 +90,7 @@ main.add_command(emulator_group)
 from reconciler.cli.validate import validate  # noqa: E402
 
 main.add_command(validate)
+
+from reconciler.cli.importer import import_command  # noqa: E402
+
+main.add_command(import_command)

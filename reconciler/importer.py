@@ -1,0 +1,446 @@
+"""``import``: Soda Cloud contracts into the contracts folder, byte for byte.
+
+Two halves:
+
+* pure: :func:`name_problem` and :func:`relative_path` turn a dataset name into the path
+  ``<datasource>/<prefixes...>/<table>.yml``, or say why the name cannot be a safe path;
+  :func:`plan_import` decides per contract: write, replace (``--force``), skip or refuse.
+* effects: :func:`write_contract` writes one file atomically (temporary file, then rename)
+  without following any symbolic link, and :func:`record_imported` adds the state records
+  that make the next plan a no-op for what was imported.
+
+A dataset name comes from Soda Cloud, so it is treated as untrusted input: nothing it says
+may leave the folder, name a device, or make a path some common file system cannot hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import fnmatch
+import os
+import stat
+import unicodedata
+import uuid
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from reconciler.cloud.dto import Contract
+from reconciler.contract import ParsedContract, parse_contract_bytes
+from reconciler.state import DatasetRecord, StateFile
+
+SUFFIX = ".yml"
+# Most file systems (ext4, APFS, NTFS, ...) hold at most 255 bytes per name.
+MAX_NAME_BYTES = 255
+# Windows refuses these as file or folder names, with any extension, in any case.
+RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", "conin$", "conout$"}
+    | {f"com{n}" for n in "123456789¹²³"}
+    | {f"lpt{n}" for n in "123456789¹²³"}
+)
+WINDOWS_FORBIDDEN = frozenset('<>:"|?*')
+CONTRACT_SUFFIXES = (".yml", ".yaml")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control and invisible format characters are
+    shown as escapes, so a hostile name cannot rewrite the screen."""
+    return "".join(
+        ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else _escape(ch) for ch in text
+    )
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def name_problem(dataset: str) -> str | None:
+    """Why ``dataset`` cannot safely become a path inside the folder; None when it can."""
+    if not dataset:
+        return "the name is empty"
+    if "\x00" in dataset:
+        return "the name holds a NUL character"
+    control = next((ch for ch in dataset if _is_control(ch)), None)
+    if control is not None:
+        return f"the name holds the control character {_escape(control)}"
+    if "\\" in dataset:
+        return "the name holds a backslash, a path separator on Windows"
+    if dataset.startswith("/"):
+        return "the name is an absolute path"
+    segments = dataset.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        problem = _segment_problem(segment, last)
+        if problem is not None:
+            shown = printable(segment[:40]) + ("..." if len(segment) > 40 else "")
+            return f"part {index + 1} of the name ('{shown}') {problem}"
+    return None
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc"
+
+
+def _segment_problem(segment: str, last: bool) -> str | None:
+    if segment == "":
+        return "is empty ('//', or a '/' at the start or end)"
+    if segment == "..":
+        return "is '..', which would leave the contracts folder"
+    if segment == ".":
+        return "is '.', which names no file or folder"
+    if segment.startswith("."):
+        return "starts with a dot: a hidden name the contracts folder does not read"
+    if segment[-1] in ". ":
+        return "ends with a dot or a space, which Windows silently drops"
+    forbidden = sorted(WINDOWS_FORBIDDEN.intersection(segment))
+    if forbidden:
+        return f"holds {' '.join(forbidden)}, not allowed in file names on Windows"
+    file_name = segment + SUFFIX if last else segment
+    if file_name.split(".", 1)[0].rstrip(" ").lower() in RESERVED_NAMES:
+        return "is a device name reserved on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)"
+    size = len(file_name.encode("utf-8", "surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        return f"makes a file name of {size} bytes; file systems allow {MAX_NAME_BYTES}"
+    if not last and segment.lower().endswith(CONTRACT_SUFFIXES):
+        return "ends like a contract file, but would be a folder"
+    return None
+
+
+def relative_path(dataset: str) -> PurePosixPath:
+    """``<datasource>/<prefixes...>/<table>.yml`` for a name :func:`name_problem` accepts."""
+    problem = name_problem(dataset)
+    if problem is not None:
+        raise ValueError(f"dataset {printable(dataset)!r}: {problem}")
+    return PurePosixPath(dataset + SUFFIX)
+
+
+class Decision(str, enum.Enum):
+    WRITE = "write"
+    REPLACE = "replace"
+    SKIP = "skip"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    dataset: str
+    decision: Decision
+    contract: Contract
+    path: PurePosixPath | None = None  # relative to the folder
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    items: tuple[ImportItem, ...]
+    unmatched_globs: tuple[str, ...] = ()
+
+
+def plan_import(
+    contracts: Mapping[str, Contract],
+    existing: Mapping[str, str | None],
+    recorded: Collection[str],
+    *,
+    globs: Sequence[str] = (),
+    force: bool = False,
+) -> ImportPlan:
+    """What to do per Soda Cloud contract (``contracts``: by dataset name).
+
+    ``existing`` maps the folder's contract files (relative posix paths) to the dataset each
+    describes (None: unreadable). Without ``globs`` every unmanaged contract is taken (no
+    file, no state record); with them, every contract whose name matches one.
+    """
+    files: dict[str, list[str]] = {}
+    for path, described in existing.items():
+        if described is not None:
+            files.setdefault(described, []).append(path)
+    if globs:
+        chosen = sorted(
+            name for name in contracts if any(fnmatch.fnmatchcase(name, g) for g in globs)
+        )
+        unmatched = tuple(
+            g for g in globs if not any(fnmatch.fnmatchcase(name, g) for name in contracts)
+        )
+    else:
+        chosen = sorted(name for name in contracts if name not in files and name not in recorded)
+        unmatched = ()
+    items = tuple(
+        _decide(name, contracts[name], sorted(files.get(name, ())), existing, force)
+        for name in chosen
+    )
+    return ImportPlan(items=items, unmatched_globs=unmatched)
+
+
+def _decide(
+    dataset: str,
+    contract: Contract,
+    own_files: list[str],
+    existing: Mapping[str, str | None],
+    force: bool,
+) -> ImportItem:
+    def refuse(reason: str, path: PurePosixPath | None = None) -> ImportItem:
+        return ImportItem(dataset, Decision.REFUSE, contract, path, reason)
+
+    problem = name_problem(dataset)
+    if problem is not None:
+        return refuse(problem)
+    if contract.contents is None:
+        return refuse("Soda Cloud returned no contents for this contract")
+    try:
+        contract.contents.encode("utf-8")
+    except UnicodeEncodeError:
+        return refuse("Soda Cloud's contents cannot be written as UTF-8")
+    canonical = relative_path(dataset)
+    if len(own_files) > 1:
+        return refuse(
+            f"{len(own_files)} files already describe it ({', '.join(own_files)}); keep one, "
+            "then import again"
+        )
+    if own_files and own_files[0] != canonical.as_posix():
+        other = PurePosixPath(own_files[0])
+        if force:
+            return ImportItem(
+                dataset, Decision.REPLACE, contract, other, "the dataset's file is at this path"
+            )
+        return ImportItem(
+            dataset,
+            Decision.SKIP,
+            contract,
+            other,
+            f"a file for it exists at {other}; `reconciler import --force {dataset}` writes "
+            "Soda Cloud's contract into that file",
+        )
+    key = canonical.as_posix()
+    if key in existing or own_files:
+        occupant = existing.get(key)
+        if occupant is not None and occupant != dataset:
+            return refuse(
+                f"{key} already describes dataset {printable(occupant)}; move that file first",
+                canonical,
+            )
+        if force:
+            return ImportItem(dataset, Decision.REPLACE, contract, canonical)
+        return ImportItem(
+            dataset,
+            Decision.SKIP,
+            contract,
+            canonical,
+            f"the file exists; `reconciler import --force {dataset}` overwrites it with Soda "
+            "Cloud's contract",
+        )
+    return ImportItem(dataset, Decision.WRITE, contract, canonical)
+
+
+# -- effects -----------------------------------------------------------------------------
+
+
+class WriteRefused(Exception):
+    """The file system would not let the file be written safely; the message says why."""
+
+
+@dataclass(frozen=True)
+class Written:
+    path: PurePosixPath
+    replaced: bool
+
+
+def dir_fd_supported() -> bool:
+    # os.replace shares os.rename's implementation (renameat) and its dir_fd support.
+    needed = (os.open, os.mkdir, os.link, os.rename, os.unlink, os.stat)
+    return all(f in os.supports_dir_fd for f in needed) and hasattr(os, "O_NOFOLLOW")
+
+
+def write_contract(
+    root: Path, relative: PurePosixPath, data: bytes, *, overwrite: bool
+) -> Written | None:
+    """Write ``data`` at ``root/relative`` atomically; None when the file exists and
+    ``overwrite`` is false (nothing written).
+
+    Every folder on the way is opened relative to the one before with ``O_NOFOLLOW``, so a
+    symbolic link anywhere below ``root`` (planted before or during the run) is refused
+    rather than followed. The file is written to a temporary name in its folder and then
+    renamed (``overwrite``) or hard-linked into place (which fails if the name is taken).
+    """
+    if relative.is_absolute() or any(p in ("", ".", "..") for p in relative.parts):
+        raise WriteRefused(f"{relative} is not a path inside the folder")
+    if not dir_fd_supported():
+        raise WriteRefused(
+            "this platform cannot open folders without following links (no dir_fd support); "
+            "import refuses to write rather than risk leaving the folder"
+        )
+    directory_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fds: list[int] = []
+    try:
+        try:
+            fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
+        except OSError as error:
+            raise WriteRefused(f"cannot open the folder {root}: {_reason(error)}") from None
+        walked = PurePosixPath()
+        for part in relative.parts[:-1]:
+            walked /= part
+            try:
+                os.mkdir(part, 0o777, dir_fd=fds[-1])
+            except FileExistsError:
+                pass  # opened below, without following a link
+            except OSError as error:
+                raise WriteRefused(f"cannot create {walked}/: {_reason(error)}") from None
+            try:
+                fds.append(os.open(part, directory_flags, dir_fd=fds[-1]))
+            except OSError as error:
+                if error.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise WriteRefused(
+                        f"{walked} is a symbolic link or a file, not a folder; import does not "
+                        "follow links"
+                    ) from None
+                raise WriteRefused(f"cannot open {walked}/: {_reason(error)}") from None
+        return _place(fds[-1], relative, data, overwrite=overwrite)
+    finally:
+        for fd in reversed(fds):
+            os.close(fd)
+
+
+def _place(folder: int, relative: PurePosixPath, data: bytes, *, overwrite: bool) -> Written | None:
+    name = relative.name
+    current: os.stat_result | None
+    try:
+        current = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        current = None
+    except OSError as error:
+        raise WriteRefused(f"cannot look at {relative}: {_reason(error)}") from None
+    if current is not None:
+        if stat.S_ISLNK(current.st_mode):
+            raise WriteRefused(f"{relative} is a symbolic link; import does not replace links")
+        if not stat.S_ISREG(current.st_mode):
+            raise WriteRefused(f"{relative} exists and is not a regular file")
+        if not overwrite:
+            return None
+    temporary = f".{name[:200]}.{uuid.uuid4().hex[:12]}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(temporary, flags, 0o666, dir_fd=folder)
+    except OSError as error:
+        raise WriteRefused(f"cannot write in the folder of {relative}: {_reason(error)}") from None
+    try:
+        try:
+            if current is not None:
+                os.fchmod(fd, stat.S_IMODE(current.st_mode))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if overwrite:
+            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+        else:
+            try:
+                os.link(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+            except FileExistsError:
+                return None  # appeared since it was looked at: never overwritten
+    except OSError as error:
+        raise WriteRefused(f"cannot write {relative}: {_reason(error)}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
+    with contextlib.suppress(OSError):
+        os.fsync(folder)
+    return Written(relative, replaced=current is not None)
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def imported_record(contract: Contract, parsed: ParsedContract, now: datetime) -> DatasetRecord:
+    """The state record of a file written from ``contract``: what the next plan compares.
+
+    ``parsed`` is the written bytes read as the folder's reader reads them, so the
+    fingerprints match what the next plan computes; the contract id and ``lastUpdated`` are
+    the server's. File, Soda Cloud and state then agree: the plan is a no-op."""
+    return DatasetRecord(
+        applied_at=now,
+        contract_id=contract.id,
+        dataset_id=contract.dataset_id or "",
+        last_updated=contract.last_updated,
+        raw_sha256=parsed.raw_sha256,
+        semantic_fingerprint=parsed.semantic_fingerprint or "",
+    )
+
+
+class Outcome(str, enum.Enum):
+    WRITTEN = "written"
+    REPLACED = "replaced"
+    SKIPPED = "skipped"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    dataset: str
+    outcome: Outcome
+    path: PurePosixPath | None = None
+    note: str = ""
+    record: DatasetRecord | None = None
+
+
+def execute_import(root: Path, plan: ImportPlan, *, now: datetime) -> Iterator[ImportResult]:
+    """Carry out ``plan`` in the folder ``root``: one result per item, in order, each
+    yielded once its file is written.
+
+    A refusal (by the plan or by the file system) affects only its own dataset."""
+    for item in plan.items:
+        if item.decision is Decision.REFUSE:
+            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, item.reason)
+            continue
+        if item.decision is Decision.SKIP:
+            yield ImportResult(item.dataset, Outcome.SKIPPED, item.path, item.reason)
+            continue
+        assert item.path is not None
+        assert item.contract.contents is not None
+        data = item.contract.contents.encode("utf-8")
+        try:
+            written = write_contract(
+                root, item.path, data, overwrite=item.decision is Decision.REPLACE
+            )
+        except WriteRefused as error:
+            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, str(error))
+            continue
+        if written is None:
+            yield ImportResult(
+                item.dataset,
+                Outcome.SKIPPED,
+                item.path,
+                f"the file exists; `reconciler import --force {item.dataset}` overwrites it "
+                "with Soda Cloud's contract",
+            )
+            continue
+        parsed = parse_contract_bytes(data, (root / item.path).as_posix(), allow_stub=True)
+        record = imported_record(item.contract, parsed, now)
+        note = item.reason
+        if not parsed.ok:
+            first = parsed.errors[0]
+            note = (
+                f"written as Soda Cloud has it, but it does not validate here "
+                f"({len(parsed.errors)} error{'s' if len(parsed.errors) != 1 else ''}; first: "
+                f"line {first.line}: {first.message}); `reconciler validate` shows them all"
+            )
+        yield ImportResult(
+            item.dataset,
+            Outcome.REPLACED if written.replaced else Outcome.WRITTEN,
+            written.path,
+            note,
+            record,
+        )
+
+
+def record_imported(state: StateFile, results: Iterable[ImportResult]) -> StateFile:
+    """``state`` with a record for every file written."""
+    for result in results:
+        if result.record is not None:
+            state = state.with_record(result.dataset, result.record)
+    return state
