@@ -6,6 +6,8 @@ Public API (what the rest of the reconciler uses):
 * :class:`Diagnostic` and the rule ids in :data:`RULES`
 * :func:`raw_sha256`, :func:`semantic_fingerprint`
 * :class:`Contract` and the other models in :mod:`reconciler.contract.model`
+* the semantic diff, :func:`reconciler.contract.diff.diff_contracts` (imported from its
+  module, so that validating does not load deepdiff)
 """
 
 from reconciler.contract.diagnostics import RULES, Diagnostic, Severity, sort_diagnostics

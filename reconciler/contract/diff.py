@@ -1,0 +1,877 @@
+"""The semantic diff of two contract documents, classified for the plan.
+
+The planner compares the parsed document it would publish with the one Soda Cloud holds.
+Inputs are plain data; the remote one may be anything (it was never validated here), so odd
+shapes never raise: what cannot be understood is compared as a whole and reported as a
+generic change.
+
+Matching
+--------
+* Columns are matched by name, checks by identity: (column or dataset level, type,
+  qualifier). Reordering checks is no change.
+* Defaults are filled in before comparing: a bare ``- missing:`` equals
+  ``threshold: {must_be: 0}``; ``level: fail``, ``metric: count``, freshness ``unit: hour``,
+  ``allow_extra_columns: false``, ``optional: false`` are the defaults.
+* A column removed and another added at the same position is reported as a rename (still
+  breaking); the checks of the renamed column are compared with the old column's checks.
+
+Thresholds are compared as the sets of values that pass (unions of intervals; must_not_be
+and must_be_not_between are complements; freshness bounds in minutes): a new set inside the
+old one is *tightened*, one that contains the old one is *relaxed*, anything else (partly
+overlapping, or a bound that is a ``${var.X}``) is *tightened*: it can newly fail.
+
+Classes, most severe first
+---------------------------
+| what changed | class |
+|---|---|
+| ``dataset`` (another dataset) | breaking |
+| column removed, column renamed | breaking |
+| column ``data_type`` changed (case and spacing aside) | breaking |
+| check removed | breaking |
+| check added | tightened |
+| column added | tightened when a schema check exists, else cosmetic |
+| threshold: smaller pass set / larger / other | tightened / relaxed / tightened |
+| level warn -> fail / fail -> warn | tightened / relaxed |
+| additional threshold added / removed | tightened / relaxed |
+| metric count <-> percent, freshness unit change with a non-comparable bound | tightened |
+| allow_extra_columns, allow_other_column_order turned off / on | tightened / relaxed |
+| column order changed | tightened with a schema check that does not allow other orders, else cosmetic |
+| valid_values fewer / more | tightened / relaxed |
+| invalid_values, missing_values more / fewer | tightened / relaxed |
+| valid_min, valid_min_length raised / lowered (valid_max... the other way) | tightened / relaxed |
+| a validity setting added / removed; formats and reference data changed | tightened / relaxed; tightened |
+| optional true -> false / false -> true | tightened / relaxed |
+| data_type added / removed; sizes (character_maximum_length...) set or changed / removed | tightened / relaxed |
+| filter, column_expression, expression, query, keys_query, rows_tested_query, key_column_mapping, function, freshness column or now_variable, duplicate columns, scope, scopes, reconciliation | tightened (code: any change can newly fail) |
+| a variable's default, schedule variables | tightened |
+| variable declared / dropped, its type, required or description | cosmetic |
+| descriptions, check names, attributes, check_attributes, store_failed_rows, schedule cron and timezone, failed_rows and diagnostics sections | cosmetic |
+| anything else (unknown keys, odd shapes) | tightened |
+
+``format-only`` is never produced here: the planner gives it when the raw text differs and
+the semantic fingerprint does not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.contract.fingerprint import canonical_json
+from reconciler.contract.model import CHECK_TYPES
+
+
+class ChangeClass(str, Enum):
+    """How a change can affect verification results; most severe first."""
+
+    BREAKING = "breaking"
+    TIGHTENED = "tightened"
+    RELAXED = "relaxed"
+    COSMETIC = "cosmetic"
+    FORMAT_ONLY = "format-only"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {
+    ChangeClass.BREAKING: 4,
+    ChangeClass.TIGHTENED: 3,
+    ChangeClass.RELAXED: 2,
+    ChangeClass.COSMETIC: 1,
+    ChangeClass.FORMAT_ONLY: 0,
+}
+
+BREAKING = ChangeClass.BREAKING
+TIGHTENED = ChangeClass.TIGHTENED
+RELAXED = ChangeClass.RELAXED
+COSMETIC = ChangeClass.COSMETIC
+
+
+@dataclass(frozen=True)
+class Change:
+    subject: str
+    description: str
+    change_class: ChangeClass
+
+
+@dataclass(frozen=True)
+class ContractDiff:
+    changes: tuple[Change, ...]
+
+    @property
+    def change_class(self) -> ChangeClass | None:
+        """The most severe class present; None when the documents mean the same."""
+        if not self.changes:
+            return None
+        return max((c.change_class for c in self.changes), key=lambda c: c.severity)
+
+
+# --- small tolerant helpers -------------------------------------------------------------------
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+        return None if math.isnan(number) else number
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    return canonical_json(a) == canonical_json(b)
+
+
+def show(value: Any) -> str:
+    """A short rendering of a value for descriptions."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + ", ".join(show(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _is_long(value: Any) -> bool:
+    text = show(value)
+    return "\n" in text or len(text) > 60
+
+
+class _Changes:
+    def __init__(self) -> None:
+        self.items: list[Change] = []
+
+    def add(self, subject: str, description: str, change_class: ChangeClass) -> None:
+        self.items.append(Change(subject, description, change_class))
+
+    def value(self, subject: str, key: str, old: Any, new: Any, change_class: ChangeClass) -> None:
+        """``subject key old -> new`` (or set/removed/changed when that reads better)."""
+        if old is None:
+            text = f"{key} set" if _is_long(new) else f"{key} set to {show(new)}"
+        elif new is None:
+            text = f"{key} removed" if _is_long(old) else f"{key} removed (was {show(old)})"
+        elif _is_long(old) or _is_long(new):
+            text = f"{key} changed"
+        else:
+            text = f"{key} {show(old)} -> {show(new)}"
+        self.add(subject, f"{subject} {text}", change_class)
+
+
+# --- thresholds as sets of passing values -----------------------------------------------------
+
+# (low, low_closed, high, high_closed)
+Interval = tuple[float, bool, float, bool]
+INF = math.inf
+ALL: list[Interval] = [(-INF, False, INF, False)]
+
+_COUNTING = frozenset({"missing", "invalid", "duplicate", "failed_rows"})
+_UNIT_MINUTES = {"minute": 1.0, "hour": 60.0, "day": 1440.0}
+_COMPARISONS = (
+    "must_be",
+    "must_not_be",
+    "must_be_greater_than",
+    "must_be_greater_than_or_equal",
+    "must_be_less_than",
+    "must_be_less_than_or_equal",
+    "must_be_between",
+    "must_be_not_between",
+)
+
+
+def _default_comparison(check_type: str) -> dict[str, Any]:
+    if check_type in _COUNTING:
+        return {"must_be": 0}
+    if check_type == "row_count":
+        return {"must_be_greater_than": 0}
+    return {}
+
+
+def _comparisons(threshold: Mapping[str, Any], check_type: str) -> dict[str, Any]:
+    found = {k: threshold[k] for k in _COMPARISONS if k in threshold}
+    return found or _default_comparison(check_type)
+
+
+def _empty(interval: Interval) -> bool:
+    low, low_closed, high, high_closed = interval
+    return low > high or (low == high and not (low_closed and high_closed))
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for a_low, a_lc, a_high, a_hc in a:
+        for b_low, b_lc, b_high, b_hc in b:
+            if a_low > b_low or (a_low == b_low and not a_lc):
+                low, low_closed = a_low, a_lc
+            else:
+                low, low_closed = b_low, b_lc
+            if a_high < b_high or (a_high == b_high and not a_hc):
+                high, high_closed = a_high, a_hc
+            else:
+                high, high_closed = b_high, b_hc
+            candidate = (low, low_closed, high, high_closed)
+            if not _empty(candidate):
+                out.append(candidate)
+    return out
+
+
+def _contains(outer: Interval, inner: Interval) -> bool:
+    o_low, o_lc, o_high, o_hc = outer
+    i_low, i_lc, i_high, i_hc = inner
+    low_ok = o_low < i_low or (o_low == i_low and (o_lc or not i_lc))
+    high_ok = o_high > i_high or (o_high == i_high and (o_hc or not i_hc))
+    return low_ok and high_ok
+
+
+def _subset(a: list[Interval], b: list[Interval]) -> bool:
+    # The sets built here are unions of intervals separated by gaps, so a connected piece of
+    # ``a`` lies in ``b`` exactly when it lies in one of ``b``'s intervals.
+    return all(any(_contains(outer, inner) for outer in b) for inner in a)
+
+
+def _bounds(bounds: Any, scale: float) -> tuple[Interval, Interval] | None:
+    """A between's lower and upper half-lines, or None when not numeric."""
+    bounds = _mapping(bounds)
+    lower_keys = [k for k in ("greater_than", "greater_than_or_equal") if k in bounds]
+    upper_keys = [k for k in ("less_than", "less_than_or_equal") if k in bounds]
+    if len(lower_keys) != 1 or len(upper_keys) != 1:
+        return None
+    low, high = _number(bounds[lower_keys[0]]), _number(bounds[upper_keys[0]])
+    if low is None or high is None:
+        return None
+    low_closed = lower_keys[0].endswith("_or_equal")
+    high_closed = upper_keys[0].endswith("_or_equal")
+    return (low * scale, low_closed, INF, False), (-INF, False, high * scale, high_closed)
+
+
+def pass_set(comparisons: Mapping[str, Any], scale: float = 1.0) -> list[Interval] | None:
+    """The values that pass, or None when a bound is not a number (a variable...)."""
+    result = ALL
+    for key, raw in comparisons.items():
+        if key in ("must_be_between", "must_be_not_between"):
+            halves = _bounds(raw, scale)
+            if halves is None:
+                return None
+            lower, upper = halves
+            if key == "must_be_between":
+                result = _intersect(result, _intersect([lower], [upper]))
+            else:
+                # passes below the less_than bound or above the greater_than bound
+                result = _intersect(result, [upper, lower])
+            continue
+        value = _number(raw)
+        if value is None:
+            return None
+        value *= scale
+        piece: list[Interval]
+        if key == "must_be":
+            piece = [(value, True, value, True)]
+        elif key == "must_not_be":
+            piece = [(-INF, False, value, False), (value, False, INF, False)]
+        elif key == "must_be_greater_than":
+            piece = [(value, False, INF, False)]
+        elif key == "must_be_greater_than_or_equal":
+            piece = [(value, True, INF, False)]
+        elif key == "must_be_less_than":
+            piece = [(-INF, False, value, False)]
+        else:
+            piece = [(-INF, False, value, True)]
+        result = _intersect(result, piece)
+    return result
+
+
+def _show_comparisons(comparisons: Mapping[str, Any]) -> str:
+    if not comparisons:
+        return "none"
+    parts = []
+    for key, raw in comparisons.items():
+        if key in ("must_be_between", "must_be_not_between") and isinstance(raw, dict):
+            low_key = "greater_than_or_equal" if "greater_than_or_equal" in raw else "greater_than"
+            high_key = "less_than_or_equal" if "less_than_or_equal" in raw else "less_than"
+            if key == "must_be_between":
+                left = "[" if low_key.endswith("_or_equal") else "("
+                right = "]" if high_key.endswith("_or_equal") else ")"
+                text = f"{left}{show(raw.get(low_key))}, {show(raw.get(high_key))}{right}"
+            else:
+                text = f"{high_key} {show(raw.get(high_key))} or {low_key} {show(raw.get(low_key))}"
+            parts.append(f"{key} {text}")
+        else:
+            parts.append(f"{key} {show(raw)}")
+    return ", ".join(parts)
+
+
+def _compare_sets(
+    old: Mapping[str, Any], new: Mapping[str, Any], old_scale: float, new_scale: float
+) -> ChangeClass | None:
+    old_set, new_set = pass_set(old, old_scale), pass_set(new, new_scale)
+    if old_set is None or new_set is None:
+        return None if _same(old, new) and old_scale == new_scale else TIGHTENED
+    narrower, wider = _subset(new_set, old_set), _subset(old_set, new_set)
+    if narrower and wider:
+        return None
+    if narrower:
+        return TIGHTENED
+    return RELAXED if wider else TIGHTENED
+
+
+def _diff_threshold(
+    changes: _Changes, subject: str, check_type: str, old_raw: Any, new_raw: Any
+) -> None:
+    if not (isinstance(old_raw, (dict, type(None))) and isinstance(new_raw, (dict, type(None)))):
+        if not _same(old_raw, new_raw):
+            changes.value(subject, "threshold", old_raw, new_raw, TIGHTENED)
+        return
+    old, new = _mapping(old_raw), _mapping(new_raw)
+    old_metric, new_metric = old.get("metric", "count"), new.get("metric", "count")
+    old_unit, new_unit = old.get("unit", "hour"), new.get("unit", "hour")
+    if check_type != "freshness":
+        old_unit = new_unit = "hour"
+    old_scale = _UNIT_MINUTES.get(str(old_unit), 1.0) if check_type == "freshness" else 1.0
+    new_scale = _UNIT_MINUTES.get(str(new_unit), 1.0) if check_type == "freshness" else 1.0
+    old_cmp, new_cmp = _comparisons(old, check_type), _comparisons(new, check_type)
+    if old_metric != new_metric:
+        changes.value(subject, "metric", old_metric, new_metric, TIGHTENED)
+    elif old_unit != new_unit or not _same(old_cmp, new_cmp):
+        verdict = _compare_sets(old_cmp, new_cmp, old_scale, new_scale)
+        if verdict is not None:
+            old_text = _show_comparisons(old_cmp)
+            new_text = _show_comparisons(new_cmp)
+            if old_unit != new_unit:
+                old_text, new_text = f"{old_text} {old_unit}", f"{new_text} {new_unit}"
+            changes.add(subject, f"{subject} threshold {old_text} -> {new_text}", verdict)
+        elif old_unit != new_unit:
+            changes.value(subject, "threshold unit", old_unit, new_unit, COSMETIC)
+    _diff_level(changes, subject, "level", old.get("level", "fail"), new.get("level", "fail"))
+    _diff_additional(
+        changes,
+        subject,
+        check_type,
+        old.get("additional"),
+        new.get("additional"),
+        old_scale,
+        new_scale,
+    )
+    handled = {"metric", "unit", "level", "additional", *_COMPARISONS}
+    for key in sorted((set(old) | set(new)) - handled):
+        if not _same(old.get(key), new.get(key)):
+            changes.value(subject, f"threshold {key}", old.get(key), new.get(key), TIGHTENED)
+
+
+def _diff_level(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    if old == new:
+        return
+    verdict = TIGHTENED if new == "fail" else RELAXED if old == "fail" else TIGHTENED
+    changes.value(subject, key, old, new, verdict)
+
+
+def _diff_additional(
+    changes: _Changes,
+    subject: str,
+    check_type: str,
+    old_raw: Any,
+    new_raw: Any,
+    old_scale: float,
+    new_scale: float,
+) -> None:
+    if old_raw is None and new_raw is None:
+        return
+    if old_raw is None or new_raw is None:
+        verdict = TIGHTENED if old_raw is None else RELAXED
+        changes.value(subject, "additional threshold", old_raw, new_raw, verdict)
+        return
+    old, new = _mapping(old_raw), _mapping(new_raw)
+    old_cmp = {k: old[k] for k in _COMPARISONS if k in old}
+    new_cmp = {k: new[k] for k in _COMPARISONS if k in new}
+    if not _same(old_cmp, new_cmp) or old_scale != new_scale:
+        found = _compare_sets(old_cmp, new_cmp, old_scale, new_scale)
+        if found is not None:
+            changes.add(
+                subject,
+                f"{subject} additional threshold {_show_comparisons(old_cmp)} -> "
+                f"{_show_comparisons(new_cmp)}",
+                found,
+            )
+    _diff_level(
+        changes, subject, "additional level", old.get("level", "fail"), new.get("level", "fail")
+    )
+
+
+# --- settings shared by columns and checks ----------------------------------------------------
+
+
+def _as_set(value: Any) -> set[str] | None:
+    if not isinstance(value, list):
+        return None
+    return {canonical_json(item) for item in value}
+
+
+def _diff_values(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    """valid_values (more is looser) and invalid/missing_values (more is stricter)."""
+    more_is_stricter = key != "valid_values"
+    if old is None or new is None:
+        # a list that appears restricts what passes; one that goes away frees it
+        changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
+        return
+    old_set, new_set = _as_set(old), _as_set(new)
+    if old_set is None or new_set is None:
+        changes.value(subject, key, old, new, TIGHTENED)
+        return
+    if old_set == new_set:
+        return
+    if new_set > old_set:
+        verdict = TIGHTENED if more_is_stricter else RELAXED
+    elif new_set < old_set:
+        verdict = RELAXED if more_is_stricter else TIGHTENED
+    else:
+        verdict = TIGHTENED
+    changes.value(subject, key, old, new, verdict)
+
+
+def _diff_bound(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    """valid_min / valid_min_length (higher is stricter), valid_max... (lower is stricter)."""
+    if old is None or new is None:
+        changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
+        return
+    old_n, new_n = _number(old), _number(new)
+    if old_n is None or new_n is None:
+        changes.value(subject, key, old, new, TIGHTENED)
+        return
+    if old_n == new_n:
+        return
+    higher_is_stricter = key in ("valid_min", "valid_min_length")
+    verdict = TIGHTENED if (new_n > old_n) == higher_is_stricter else RELAXED
+    changes.value(subject, key, old, new, verdict)
+
+
+def _diff_rule(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    """A format or reference: added or changed tightens, removed relaxes."""
+    if old is None or new is None:
+        changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        meaning_old = {k: v for k, v in old.items() if k != "name"}
+        meaning_new = {k: v for k, v in new.items() if k != "name"}
+        if _same(meaning_old, meaning_new):
+            changes.value(subject, f"{key} name", old.get("name"), new.get("name"), COSMETIC)
+            return
+    changes.value(subject, key, old, new, TIGHTENED)
+
+
+def _diff_flag(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    """allow_extra_columns, allow_other_column_order: on relaxes, off tightens."""
+    old_on, new_on = old is True, new is True
+    if old_on != new_on:
+        changes.value(subject, key, bool(old), bool(new), RELAXED if new_on else TIGHTENED)
+    elif not _same(old, new) and not (old in (None, False) and new in (None, False)):
+        changes.value(subject, key, old, new, TIGHTENED)
+
+
+def _diff_optional(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    old_on, new_on = old is True, new is True
+    if old_on != new_on:
+        changes.value(subject, key, bool(old), bool(new), RELAXED if new_on else TIGHTENED)
+
+
+def _diff_size(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    """Sizes a schema check compares: set or changed tightens, removed relaxes."""
+    changes.value(subject, key, old, new, RELAXED if new is None else TIGHTENED)
+
+
+def _diff_data_type(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    if old is None or new is None:
+        changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
+        return
+    if (
+        isinstance(old, str)
+        and isinstance(new, str)
+        and " ".join(old.lower().split()) == " ".join(new.lower().split())
+    ):
+        changes.value(subject, key, old, new, COSMETIC)
+        return
+    changes.value(subject, key, old, new, BREAKING)
+
+
+def _diff_free(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+    """Free mappings (attributes): say which entries changed."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        changes.value(subject, key, old, new, COSMETIC)
+        return
+    found = DeepDiff(old, new, ignore_order=False)
+    touched: set[str] = set()
+    for kind in (
+        "dictionary_item_added",
+        "dictionary_item_removed",
+        "values_changed",
+        "type_changes",
+        "iterable_item_added",
+        "iterable_item_removed",
+    ):
+        for path in found.get(kind, []):
+            touched.add(_top_key(str(path)))
+    names = ", ".join(sorted(touched)) or "entries"
+    changes.add(subject, f"{subject} {key} changed ({names})", COSMETIC)
+
+
+def _top_key(deepdiff_path: str) -> str:
+    # "root['severity'][0]" -> "severity"
+    text = deepdiff_path.removeprefix("root")
+    if text.startswith("['"):
+        return text[2:].split("']", 1)[0]
+    return text or "entries"
+
+
+def _generic(change_class: ChangeClass) -> Callable[[_Changes, str, str, Any, Any], None]:
+    def compare(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+        changes.value(subject, key, old, new, change_class)
+
+    return compare
+
+
+_Comparer = Callable[[_Changes, str, str, Any, Any], None]
+
+_SETTINGS: dict[str, _Comparer] = {
+    "valid_values": _diff_values,
+    "invalid_values": _diff_values,
+    "missing_values": _diff_values,
+    "valid_min": _diff_bound,
+    "valid_max": _diff_bound,
+    "valid_min_length": _diff_bound,
+    "valid_max_length": _diff_bound,
+    "valid_length": _generic(TIGHTENED),
+    "valid_format": _diff_rule,
+    "invalid_format": _diff_rule,
+    "missing_format": _diff_rule,
+    "valid_reference_data": _diff_rule,
+    "allow_extra_columns": _diff_flag,
+    "allow_other_column_order": _diff_flag,
+    "optional": _diff_optional,
+    "data_type": _diff_data_type,
+    "character_maximum_length": _diff_size,
+    "numeric_precision": _diff_size,
+    "numeric_scale": _diff_size,
+    "datetime_precision": _diff_size,
+    "attributes": _diff_free,
+    "name": _generic(COSMETIC),
+    "description": _generic(COSMETIC),
+    "store_failed_rows": _generic(COSMETIC),
+}
+
+
+def _diff_keys(
+    changes: _Changes,
+    subject: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    skip: Iterable[str],
+) -> None:
+    skipped = set(skip)
+    for key in sorted((set(old) | set(new)) - skipped):
+        old_value, new_value = old.get(key), new.get(key)
+        if _same(old_value, new_value):
+            continue
+        compare = _SETTINGS.get(key, _generic(TIGHTENED))
+        compare(changes, subject, key, old_value, new_value)
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+Identity = tuple[str | None, str, str | None]
+
+
+@dataclass(frozen=True)
+class _Check:
+    identity: Identity
+    body: dict[str, Any]
+
+
+def _check_type(item: Mapping[str, Any]) -> str:
+    for key in item:
+        if key in CHECK_TYPES:
+            return str(key)
+    return str(next(iter(item)))
+
+
+def _checks(items: Any, column: str | None, odd: list[str]) -> dict[Identity, _Check]:
+    found: dict[Identity, _Check] = {}
+    if items is None:
+        return found
+    if not isinstance(items, list):
+        odd.append(canonical_json(items))
+        return found
+    for item in items:
+        if not isinstance(item, dict) or not item:
+            odd.append(canonical_json(item))
+            continue
+        check_type = _check_type(item)
+        body = item[check_type]
+        body = body if isinstance(body, dict) else {}
+        if len(item) > 1 or not isinstance(item[check_type], (dict, type(None))):
+            odd.append(canonical_json(item))
+        qualifier = body.get("qualifier")
+        identity = (column, check_type, None if qualifier is None else show(qualifier))
+        if identity in found:
+            odd.append(canonical_json(item))
+            continue
+        found[identity] = _Check(identity, body)
+    return found
+
+
+def check_subject(identity: Identity) -> str:
+    column, check_type, qualifier = identity
+    name = f"check {check_type}" + (f" ({qualifier})" if qualifier is not None else "")
+    return f"column {column}: {name}" if column is not None else name
+
+
+def _count_checks(document: Mapping[str, Any]) -> int:
+    return len(_all_checks(document, [], {})[0])
+
+
+def _all_checks(
+    document: Mapping[str, Any], odd: list[str], renames: Mapping[str, str]
+) -> tuple[dict[Identity, _Check], bool]:
+    """Every check by identity (old column names mapped through ``renames``)."""
+    found: dict[Identity, _Check] = {}
+    has_schema_strict_order = False
+    columns = document.get("columns")
+    for column in columns if isinstance(columns, list) else []:
+        if isinstance(column, dict) and isinstance(column.get("name"), str):
+            name = renames.get(column["name"], column["name"])
+            found.update(_checks(column.get("checks"), name, odd))
+    dataset_checks = _checks(document.get("checks"), None, odd)
+    found.update(dataset_checks)
+    for check in dataset_checks.values():
+        if check.identity[1] == "schema" and check.body.get("allow_other_column_order") is not True:
+            has_schema_strict_order = True
+    return found, has_schema_strict_order
+
+
+def _has_schema(document: Mapping[str, Any]) -> bool:
+    return any(key[1] == "schema" and key[0] is None for key in _all_checks(document, [], {})[0])
+
+
+def _diff_check(changes: _Changes, old: _Check, new: _Check) -> None:
+    subject = check_subject(new.identity)
+    check_type = new.identity[1]
+    _diff_threshold(
+        changes, subject, check_type, old.body.get("threshold"), new.body.get("threshold")
+    )
+    _diff_keys(changes, subject, old.body, new.body, skip=("threshold", "qualifier"))
+
+
+# --- columns ---------------------------------------------------------------------------------
+
+
+def _columns(document: Mapping[str, Any], odd: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    columns = document.get("columns")
+    if columns is None:
+        return []
+    if not isinstance(columns, list):
+        odd.append(canonical_json(columns))
+        return []
+    found: list[tuple[str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for column in columns:
+        name = column.get("name") if isinstance(column, dict) else None
+        if not isinstance(name, str) or name in seen:
+            odd.append(canonical_json(column))
+            continue
+        seen.add(name)
+        found.append((name, column))
+    return found
+
+
+def _renames(old: list[str], new: list[str]) -> dict[str, str]:
+    """Old name -> new name, for a column removed where another was added."""
+    old_set, new_set = set(old), set(new)
+    renames: dict[str, str] = {}
+    for index, name in enumerate(old):
+        if name not in new_set and index < len(new) and new[index] not in old_set:
+            renames[name] = new[index]
+    return renames
+
+
+def _diff_columns(
+    changes: _Changes,
+    old_doc: Mapping[str, Any],
+    new_doc: Mapping[str, Any],
+    odd_old: list[str],
+    odd_new: list[str],
+) -> dict[str, str]:
+    old_columns = _columns(old_doc, odd_old)
+    new_columns = _columns(new_doc, odd_new)
+    old_names = [name for name, _ in old_columns]
+    new_names = [name for name, _ in new_columns]
+    renames = _renames(old_names, new_names)
+    renamed_to = set(renames.values())
+    old_by_name = {renames.get(name, name): column for name, column in old_columns}
+    new_by_name = dict(new_columns)
+    schema_now = _has_schema(new_doc)
+    for name in old_names:
+        if name in renames:
+            changes.add(f"column {name}", f"column {name} renamed to {renames[name]}", BREAKING)
+        elif name not in new_by_name:
+            changes.add(f"column {name}", f"column {name} removed", BREAKING)
+    for name in new_names:
+        if name not in old_by_name and name not in renamed_to:
+            changes.add(
+                f"column {name}", f"column {name} added", TIGHTENED if schema_now else COSMETIC
+            )
+    for name, new_column in new_columns:
+        old_column = old_by_name.get(name)
+        if old_column is not None:
+            _diff_keys(changes, f"column {name}", old_column, new_column, skip=("name", "checks"))
+    common = [
+        renames.get(name, name) for name in old_names if renames.get(name, name) in new_by_name
+    ]
+    common_new = [name for name in new_names if name in old_by_name]
+    if common != common_new:
+        _, strict_order = _all_checks(new_doc, [], {})
+        changes.add(
+            "columns",
+            f"column order {', '.join(common)} -> {', '.join(common_new)}",
+            TIGHTENED if strict_order else COSMETIC,
+        )
+    return renames
+
+
+# --- the contract ------------------------------------------------------------------------------
+
+
+def _schedule(document: Mapping[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for key in ("soda_agent", "soda_runner"):
+        runner = _mapping(document.get(key))
+        merged.update(_mapping(runner.get("checks_schedule")))
+    return merged
+
+
+def _diff_variables(changes: _Changes, old: Any, new: Any) -> None:
+    if not (isinstance(old, (dict, type(None))) and isinstance(new, (dict, type(None)))):
+        changes.value("dataset", "variables", old, new, TIGHTENED)
+        return
+    old_vars, new_vars = _mapping(old), _mapping(new)
+    for name in sorted(set(old_vars) | set(new_vars)):
+        subject = f"variable {name}"
+        if name not in new_vars:
+            changes.add(subject, f"{subject} removed", COSMETIC)
+            continue
+        if name not in old_vars:
+            changes.add(subject, f"{subject} declared", COSMETIC)
+            continue
+        old_body, new_body = _mapping(old_vars[name]), _mapping(new_vars[name])
+        if not _same(old_body.get("default"), new_body.get("default")):
+            changes.value(
+                subject, "default", old_body.get("default"), new_body.get("default"), TIGHTENED
+            )
+        for key in sorted((set(old_body) | set(new_body)) - {"default"}):
+            if not _same(old_body.get(key), new_body.get(key)):
+                changes.value(subject, key, old_body.get(key), new_body.get(key), COSMETIC)
+
+
+def _diff_schedule(
+    changes: _Changes, old_doc: Mapping[str, Any], new_doc: Mapping[str, Any]
+) -> None:
+    old, new = _schedule(old_doc), _schedule(new_doc)
+    for key in sorted(set(old) | set(new)):
+        if _same(old.get(key), new.get(key)):
+            continue
+        change_class = TIGHTENED if key == "variables" else COSMETIC
+        changes.value("schedule", key, old.get(key), new.get(key), change_class)
+
+
+_TOP_LEVEL: dict[str, ChangeClass] = {
+    "description": COSMETIC,
+    "check_attributes": COSMETIC,
+    "failed_rows": COSMETIC,
+    "diagnostics": COSMETIC,
+}
+
+
+def _summary(document: Mapping[str, Any]) -> Change:
+    columns = _columns(document, [])
+    checks = _count_checks(document)
+    columns_text = f"{len(columns)} column" + ("" if len(columns) == 1 else "s")
+    checks_text = f"{checks} check" + ("" if checks == 1 else "s")
+    return Change(
+        "dataset",
+        f"new contract: {columns_text}, {checks_text}",
+        TIGHTENED if checks else COSMETIC,
+    )
+
+
+def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> ContractDiff:
+    """What changes, and how, when ``new`` replaces ``old`` (None: a new contract)."""
+    if not isinstance(new, dict):
+        if old is not None and _same(old, new):
+            return ContractDiff(())
+        return ContractDiff((Change("contract", "the contract changed", TIGHTENED),))
+    if old is None:
+        return ContractDiff((_summary(new),))
+    if not isinstance(old, dict):
+        return ContractDiff((Change("contract", "the contract changed", TIGHTENED),))
+    changes = _Changes()
+    if not _same(old.get("dataset"), new.get("dataset")):
+        changes.value("dataset", "dataset", old.get("dataset"), new.get("dataset"), BREAKING)
+    odd_old: list[str] = []
+    odd_new: list[str] = []
+    renames = _diff_columns(changes, old, new, odd_old, odd_new)
+    old_checks, _ = _all_checks(old, odd_old, renames)
+    new_checks, _ = _all_checks(new, odd_new, {})
+    for identity in old_checks:
+        if identity not in new_checks:
+            subject = check_subject(identity)
+            changes.add(subject, f"{subject} removed", BREAKING)
+    for identity, check in new_checks.items():
+        subject = check_subject(identity)
+        previous = old_checks.get(identity)
+        if previous is None:
+            changes.add(subject, f"{subject} added", TIGHTENED)
+        else:
+            _diff_check(changes, previous, check)
+    if sorted(odd_old) != sorted(odd_new):
+        changes.add(
+            "contract", "entries that are not well-formed columns or checks changed", TIGHTENED
+        )
+    _diff_variables(changes, old.get("variables"), new.get("variables"))
+    _diff_schedule(changes, old, new)
+    handled = {"dataset", "columns", "checks", "variables", "soda_runner", "soda_agent"}
+    for key in sorted((set(old) | set(new)) - handled):
+        if _same(old.get(key), new.get(key)):
+            continue
+        if key == "check_attributes":
+            _diff_free(changes, "dataset", key, old.get(key), new.get(key))
+            continue
+        changes.value("dataset", key, old.get(key), new.get(key), _TOP_LEVEL.get(key, TIGHTENED))
+    return ContractDiff(tuple(changes.items))
+
+
+def describe(diff: ContractDiff) -> list[str]:
+    """The descriptions, one per change (for renderers and logs)."""
+    return [change.description for change in diff.changes]
+
+
+__all__ = [
+    "Change",
+    "ChangeClass",
+    "ContractDiff",
+    "check_subject",
+    "describe",
+    "diff_contracts",
+    "pass_set",
+    "show",
+]
