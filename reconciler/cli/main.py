@@ -94,3 +94,7 @@ main.add_command(validate)
 from reconciler.cli.importer import import_command  # noqa: E402
 
 main.add_command(import_command)
+
+from reconciler.cli.audit import audit  # noqa: E402
+
+main.add_command(audit)
