@@ -339,7 +339,9 @@ def _unpack(packed: _Packed) -> ParsedContract:
 
 
 def _analyse_packed(items: list[_Found], supplied: dict[str, str]) -> list[_Packed]:
-    return [_pack(parsed) for parsed in _analyse_chunk(items, supplied)]
+    # Packing each result at once frees its objects at once: the worker's heap stays small.
+    with _collector_paused():
+        return [_pack(_analyse(item, supplied)) for item in items]
 
 
 def _start_method() -> multiprocessing.context.BaseContext:

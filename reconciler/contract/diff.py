@@ -761,6 +761,8 @@ def _schedule(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _diff_variables(changes: _Changes, old: Any, new: Any) -> None:
+    if _same(old, new):
+        return
     if not (isinstance(old, (dict, type(None))) and isinstance(new, (dict, type(None)))):
         changes.value("dataset", "variables", old, new, TIGHTENED)
         return

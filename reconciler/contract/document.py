@@ -57,6 +57,12 @@ _FLOAT = re.compile(
     r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
 _MAYBE_TYPED = frozenset("-+.0123456789~nNtTfF")
+_NUMBER_START = frozenset("-+.0123456789")
+_WORD_START = frozenset("~nNtTfF")
+_WORDS = {
+    **dict.fromkeys(("~", "null", "Null", "NULL"), "tag:yaml.org,2002:null"),
+    **dict.fromkeys(("true", "True", "TRUE", "false", "False", "FALSE"), "tag:yaml.org,2002:bool"),
+}
 
 
 def _resolve_plain(value: str) -> str:
@@ -85,9 +91,16 @@ class _CoreSchemaLoader(yaml.CSafeLoader):
         return None
 
     def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        # Called for every node: the common cases (keys, words) return after one test.
         if kind is ScalarNode:
-            if implicit[0] and (not value or value[0] in _MAYBE_TYPED):
-                return _resolve_plain(value)
+            if implicit[0]:
+                if not value:
+                    return NULL
+                first = value[0]
+                if first in _NUMBER_START:
+                    return _resolve_plain(value)
+                if first in _WORD_START and len(value) <= 5:
+                    return _WORDS.get(value, STR)
             return STR
         return SEQ if kind is SequenceNode else MAP
 
