@@ -45,12 +45,14 @@ WINDOWS_FORBIDDEN = frozenset('<>:"|?*')
 CONTRACT_SUFFIXES = (".yml", ".yaml")
 
 
-def printable(text: str) -> str:
-    """``text`` safe to print on a terminal: control and invisible format characters are
-    shown as escapes, so a hostile name cannot rewrite the screen."""
-    return "".join(
-        ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else _escape(ch) for ch in text
-    )
+def printable(text: str, *, keep: str = "") -> str:
+    """``text`` safe to print on a terminal: control and invisible format characters (but
+    those in ``keep``) are shown as escapes, so a hostile name cannot rewrite the screen."""
+    return "".join(ch if ch in keep or _harmless(ch) else _escape(ch) for ch in text)
+
+
+def _harmless(ch: str) -> bool:
+    return ch.isprintable() and unicodedata.category(ch) != "Cf"
 
 
 def _escape(ch: str) -> str:

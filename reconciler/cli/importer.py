@@ -141,10 +141,10 @@ def existing_files(desired: DesiredState) -> dict[str, str | None]:
 
 def _line(result: ImportResult, root: Path) -> str:
     where = _shown(root, result.path) if result.path is not None else ""
-    head = f"{SYMBOL[result.outcome]} {result.outcome.value:<8} {printable(result.dataset)}"
+    head = f"{SYMBOL[result.outcome]} {result.outcome.value:<8} {result.dataset}"
     if where:
         head += f"  {where}"
-    return head + (f"  ({result.note})" if result.note else "")
+    return printable(head + (f"  ({result.note})" if result.note else ""))
 
 
 def _shown(root: Path, relative: PurePosixPath) -> str:

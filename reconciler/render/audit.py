@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from reconciler.audit import AuditReport, Category, Counts, DatasetAudit, NotCompared
+from reconciler.importer import printable
 from reconciler.render.plan import ansi, plain
 
 GITHUB_ISSUE_LIMIT = 65_536
@@ -96,7 +97,9 @@ def render_text(report: AuditReport, *, color: bool = False, show_diff: bool = F
     s = report.summary
     lines = [
         style(
-            f"Audit of {report.contracts_dir} (git) against Soda Cloud {report.cloud_host}",
+            printable(
+                f"Audit of {report.contracts_dir} (git) against Soda Cloud {report.cloud_host}"
+            ),
             "bold",
         ),
         "",
@@ -111,19 +114,22 @@ def render_text(report: AuditReport, *, color: bool = False, show_diff: bool = F
             continue
         lines += ["", style(f"{HEADINGS[category]}:", "bold")]
         shown = entries[:LIST_LIMIT]
-        width = max(len(e.dataset) for e in shown)
+        width = max(len(printable(e.dataset)) for e in shown)
         for entry in shown:
             lines.append(
-                style(f"  {SYMBOL[category]} {entry.dataset:<{width}}", ROLE[category])
-                + f"  {entry.detail}"
+                style(f"  {SYMBOL[category]} {printable(entry.dataset):<{width}}", ROLE[category])
+                + printable(f"  {entry.detail}")
             )
-            lines.extend(_text_details(entry, show_diff=show_diff))
+            # Names, texts and contents come from Soda Cloud: nothing may steer the terminal.
+            lines.extend(
+                printable(line, keep="\t") for line in _text_details(entry, show_diff=show_diff)
+            )
         if len(entries) > len(shown):
             lines.append(f"  ... and {len(entries) - len(shown)} more (--format json lists all)")
-    lines.extend(_text_reporting(report))
+    lines.extend(printable(line) for line in _text_reporting(report))
     if report.warnings:
         lines.append("")
-        lines.extend(f"warning: {w}" for w in report.warnings)
+        lines.extend(printable(f"warning: {w}") for w in report.warnings)
     lines += ["", style(status_line(report), "drift" if report.exit_code >= 4 else "bold")]
     if report.calls is not None:
         lines.append(f"Soda Cloud calls: {report.calls.total}")
@@ -255,7 +261,7 @@ def _left_out_note(count: int) -> str:
 
 def _markdown_dataset(entry: DatasetAudit) -> str:
     word = entry.category.value
-    title = f"{SYMBOL[entry.category]} {word} <code>{_html(entry.dataset)}</code>"
+    title = f"{SYMBOL[entry.category]} {word} <code>{_html(printable(entry.dataset))}</code>"
     if entry.change_class is not None:
         title += f" · apply: {entry.change_class.value}"
     body = [f"<details><summary>{title}</summary>", "", f"- {_own(entry.detail)}"]
@@ -267,8 +273,9 @@ def _markdown_dataset(entry: DatasetAudit) -> str:
     body.extend(f"- apply would: {_md(c.description)}" for c in entry.changes)
     body.append(f"- to do: {_own(entry.remedy)}")
     if entry.diff:
-        fence = _fence(entry.diff)
-        body += ["", f"{fence}diff", entry.diff.rstrip("\n"), fence]
+        diff = "\n".join(printable(line, keep="\t") for line in entry.diff.splitlines())
+        fence = _fence(diff)
+        body += ["", f"{fence}diff", diff, fence]
     body += ["", "</details>", ""]
     return "\n".join(body) + "\n"
 
@@ -310,14 +317,14 @@ def _html(text: str) -> str:
 
 def _md(text: str) -> str:
     """Text from Soda Cloud or files, made inert: no HTML, no table breaks, no links."""
-    return re.sub(r"([\\`*_\[\]|])", r"\\\1", _html(text))
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", _html(printable(text)))
 
 
 def _own(text: str) -> str:
     """The reconciler's own sentences: their `code spans` stay, HTML and table breaks do not."""
-    return _html(text).replace("|", "\\|")
+    return _html(printable(text)).replace("|", "\\|")
 
 
 def _code(text: str) -> str:
     # Inside backticks nothing is interpreted, except a backtick ending the span.
-    return text.replace("`", "'")
+    return printable(text).replace("`", "'")

@@ -477,3 +477,26 @@ def test_json_is_the_whole_report(tmp_path: Path) -> None:
     assert data["datasets"][0]["category"] == "pending"
     assert data["datasets"][0]["diff"].startswith(f"--- soda-cloud/{CUSTOMERS}")
     assert AuditReport.model_validate(data) == report
+
+
+def test_names_and_texts_from_soda_cloud_cannot_steer_a_terminal_or_an_issue(
+    tmp_path: Path,
+) -> None:
+    hostile = "warehouse/x\x1b[2J\x1b[31m/evil\u202e"
+    desired = folder(tmp_path, {CUSTOMERS: BASE})
+    report = audit(
+        desired,
+        [
+            remote(hostile, "dataset: x\n", 7),
+            remote(CUSTOMERS, BASE.replace("email", "e\x07mail"), 1),
+        ],
+        StateFile.new(),
+    )
+    text = render_text(report)
+    markdown = render_markdown(report)
+    for rendered in (text, markdown):
+        assert "\x1b" not in rendered
+        assert "\x07" not in rendered
+        assert "\u202e" not in rendered
+    assert "warehouse/x\\x1b[2J\\x1b[31m/evil\\u202e" in text
+    assert "e\\x07mail" in render_text(report, show_diff=True)
