@@ -73,6 +73,12 @@ def _count(value: Any) -> int:
     raise PydanticCustomError("wrong-type", "must be a whole number")
 
 
+def _mapping_or_list(value: Any) -> dict[str, Any] | list[Any]:
+    if isinstance(value, (dict, list)):
+        return value
+    raise PydanticCustomError("wrong-type", "must be a mapping or a list")
+
+
 def _aggregate_function(value: Any) -> str:
     # The engine lower-cases the function name, so AVG and avg are the same function.
     if not isinstance(value, str):
@@ -365,7 +371,7 @@ class Contract(_Strict):
     check_attributes: FreeMapping | None = None
     soda_runner: Runner | None = None
     soda_agent: Runner | None = None
-    scopes: FreeMapping | list[Any] | None = None
+    scopes: Annotated[Any, PlainValidator(_mapping_or_list)] = None
     reconciliation: FreeMapping | None = None
     failed_rows: FreeMapping | None = None
     diagnostics: FreeMapping | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.contract.document import PathKey
+from reconciler.contract.model import check_type_of
 
 _FORMAT_KEYS = frozenset({"missing_format", "valid_format", "invalid_format"})
 
@@ -30,8 +31,6 @@ def check_type_at(document: Any, entry: PathKey) -> str | None:
     """The type of the check item at ``entry`` (a ``(..., "checks", i)`` path)."""
     item = node_at(document, entry)
     if isinstance(item, dict) and item:
-        from reconciler.contract.model import check_type_of
-
         return check_type_of(item)
     return None
 
