@@ -200,6 +200,11 @@ def test_freshness_needs_its_column_and_aggregate_its_function() -> None:
             "'columns' in the contract must be a list, not a mapping",
         ),
         (
+            "dataset: a/b\ncolumns: []\nscopes: 5\n",
+            (3, 9),
+            "'scopes' in the contract must be a mapping or a list",
+        ),
+        (
             "dataset: a/b\ncolumns:\n  - name: id\n    optional: yes\n",
             (4, 15),
             "'optional' in column 'id' must be true or false, not text",
