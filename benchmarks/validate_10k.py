@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="validate-bench-") as tmp:
         root = Path(tmp) / "contracts"
         size = generate(root, args.files, args.columns)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         before = os.times()
         started = time.perf_counter()
         state = load_desired(root, workers=args.workers)
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"seconds: {seconds:.2f} ({seconds / max(state.files_read, 1) * 1e6:.0f} us per file)")
     print(f"cpu seconds (this process and its workers): {cpu:.2f}")
+    print(f"load average when started: {load:.2f} (other work on the machine slows the run)")
     print(f"peak memory: {own:.0f} MiB (this process), {children:.0f} MiB (largest worker)")
     return 0 if state.ok else 1
 

@@ -269,7 +269,15 @@ def _read(item: _Found) -> bytes | Diagnostic:
         return Diagnostic(item.display, 1, 1, "error", rule, message, hint)
 
     try:
-        info = item.path.stat()
+        # Non-blocking, so that a FIFO named x.yml is refused instead of waited on.
+        descriptor = os.open(item.path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        return unreadable(
+            f"cannot read {item.display}: {error.strerror or type(error).__name__}",
+            hint="Check the file's permissions.",
+        )
+    try:
+        info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             return unreadable(f"{item.display} is {kind}, not a contract file")
@@ -280,13 +288,22 @@ def _read(item: _Found) -> bytes | Diagnostic:
                 "file-too-large",
                 "Split the contract or remove generated bulk; no real contract is this large.",
             )
-        with item.path.open("rb") as handle:
-            return handle.read(MAX_BYTES + 1)
+        chunks: list[bytes] = []
+        remaining = MAX_BYTES + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
     except OSError as error:
-        reason = error.strerror or type(error).__name__
         return unreadable(
-            f"cannot read {item.display}: {reason}", hint="Check the file's permissions."
+            f"cannot read {item.display}: {error.strerror or type(error).__name__}",
+            hint="Check the file's permissions.",
         )
+    finally:
+        os.close(descriptor)
 
 
 def _analyse(item: _Found, supplied: Mapping[str, str]) -> ParsedContract:

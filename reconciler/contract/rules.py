@@ -41,6 +41,7 @@ from reconciler.contract.model import (
 )
 from reconciler.contract.places import describe
 
+_CHECK_TYPE_SET = frozenset(CHECK_TYPES)
 NEEDS_THRESHOLD = frozenset({"aggregate", "metric", "freshness"})
 HAS_METRIC = frozenset({"missing", "invalid", "duplicate", "failed_rows"})
 _LOWER = ("greater_than", "greater_than_or_equal")
@@ -92,7 +93,7 @@ def checks_of(document: Any) -> Iterator[CheckAt]:
             if not isinstance(item, dict):
                 continue
             for key in item:
-                if key in CHECK_TYPES:
+                if key in _CHECK_TYPE_SET:
                     body = item[key]
                     yield CheckAt(
                         (*path, position),
