@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.main import project_config
+from reconciler.cli.context import project_config
 from reconciler.desired import load_desired
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import FORMATS, render
@@ -72,6 +72,13 @@ def validate(
     """Validate every contract (*.yml, *.yaml) below DIR.
 
     DIR defaults to the `contracts` setting of reconciler.yml, else contracts/.
+    Exits 0 when there is no error (warnings allowed), 1 otherwise.
+
+    \b
+    --format json prints one object:
+      format_version, root, valid, files, errors, warnings,
+      diagnostics: [{file, line, col, severity, rule, message, hint}],
+      contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
     variables = parse_vars(var_values)
     root = directory if directory is not None else _shown(project_config(ctx).contracts_dir)
