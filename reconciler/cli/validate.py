@@ -44,7 +44,7 @@ def _shown(path: Path) -> Path:
 
 
 @click.command("validate")
-@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.argument("directory", metavar="[DIR]", required=False, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings (path mismatches) as errors.")
 @click.option(
     "--var",
