@@ -46,13 +46,12 @@ CONTRACT_SUFFIXES = (".yml", ".yaml")
 
 
 def printable(text: str, *, keep: str = "") -> str:
-    """``text`` safe to print on a terminal: control and invisible format characters (but
-    those in ``keep``) are shown as escapes, so a hostile name cannot rewrite the screen."""
-    return "".join(ch if ch in keep or _harmless(ch) else _escape(ch) for ch in text)
-
-
-def _harmless(ch: str) -> bool:
-    return ch.isprintable() and unicodedata.category(ch) != "Cf"
+    """``text`` safe to print on a terminal: control characters, invisible format characters
+    (bidi overrides, zero-width spaces) and separators other than the space, but those in
+    ``keep``, are shown as escapes, so a hostile name cannot rewrite the screen."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in keep or ch.isprintable() else _escape(ch) for ch in text)
 
 
 def _escape(ch: str) -> str:
@@ -257,7 +256,12 @@ def dir_fd_supported() -> bool:
 
 
 def write_contract(
-    root: Path, relative: PurePosixPath, data: bytes, *, overwrite: bool
+    root: Path,
+    relative: PurePosixPath,
+    data: bytes,
+    *,
+    overwrite: bool,
+    sync_folder: bool = True,
 ) -> Written | None:
     """Write ``data`` at ``root/relative`` atomically; None when the file exists and
     ``overwrite`` is false (nothing written).
@@ -266,15 +270,37 @@ def write_contract(
     symbolic link anywhere below ``root`` (planted before or during the run) is refused
     rather than followed. The file is written to a temporary name in its folder and then
     renamed (``overwrite``) or hard-linked into place (which fails if the name is taken).
+    Without ``sync_folder`` the caller makes the new name durable (:func:`sync_folders`).
     """
     if relative.is_absolute() or any(p in ("", ".", "..") for p in relative.parts):
         raise WriteRefused(f"{relative} is not a path inside the folder")
+    with _folder(root, relative.parent, create=True) as folder:
+        written = _place(folder, relative, data, overwrite=overwrite)
+        if written is not None and sync_folder:
+            with contextlib.suppress(OSError):
+                os.fsync(folder)
+        return written
+
+
+def sync_folders(root: Path, folders: Iterable[PurePosixPath]) -> None:
+    """Flush the entries of these folders (new and renamed files) to disk; best effort."""
+    for relative in sorted(set(folders)):
+        with (
+            contextlib.suppress(WriteRefused, OSError),
+            _folder(root, relative, create=False) as folder,
+        ):
+            os.fsync(folder)
+
+
+@contextlib.contextmanager
+def _folder(root: Path, relative: PurePosixPath, *, create: bool) -> Iterator[int]:
+    """A descriptor of ``root/relative``, reached without following any link below root."""
     if not dir_fd_supported():
         raise WriteRefused(
             "this platform cannot open folders without following links (no dir_fd support); "
             "import refuses to write rather than risk leaving the folder"
         )
-    directory_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     fds: list[int] = []
     try:
         try:
@@ -282,16 +308,17 @@ def write_contract(
         except OSError as error:
             raise WriteRefused(f"cannot open the folder {root}: {_reason(error)}") from None
         walked = PurePosixPath()
-        for part in relative.parts[:-1]:
+        for part in relative.parts:
             walked /= part
+            if create:
+                try:
+                    os.mkdir(part, 0o777, dir_fd=fds[-1])
+                except FileExistsError:
+                    pass  # opened below, without following a link
+                except OSError as error:
+                    raise WriteRefused(f"cannot create {walked}/: {_reason(error)}") from None
             try:
-                os.mkdir(part, 0o777, dir_fd=fds[-1])
-            except FileExistsError:
-                pass  # opened below, without following a link
-            except OSError as error:
-                raise WriteRefused(f"cannot create {walked}/: {_reason(error)}") from None
-            try:
-                fds.append(os.open(part, directory_flags, dir_fd=fds[-1]))
+                fds.append(os.open(part, flags, dir_fd=fds[-1]))
             except OSError as error:
                 if error.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise WriteRefused(
@@ -299,7 +326,7 @@ def write_contract(
                         "follow links"
                     ) from None
                 raise WriteRefused(f"cannot open {walked}/: {_reason(error)}") from None
-        return _place(fds[-1], relative, data, overwrite=overwrite)
+        yield fds[-1]
     finally:
         for fd in reversed(fds):
             os.close(fd)
@@ -349,8 +376,6 @@ def _place(folder: int, relative: PurePosixPath, data: bytes, *, overwrite: bool
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=folder)
-    with contextlib.suppress(OSError):
-        os.fsync(folder)
     return Written(relative, replaced=current is not None)
 
 
@@ -394,7 +419,18 @@ def execute_import(root: Path, plan: ImportPlan, *, now: datetime) -> Iterator[I
     """Carry out ``plan`` in the folder ``root``: one result per item, in order, each
     yielded once its file is written.
 
-    A refusal (by the plan or by the file system) affects only its own dataset."""
+    A refusal (by the plan or by the file system) affects only its own dataset. The folders
+    written into are flushed once, at the end (before the caller records anything)."""
+    folders: set[PurePosixPath] = set()
+    try:
+        yield from _execute(root, plan, now, folders)
+    finally:
+        sync_folders(root, folders)
+
+
+def _execute(
+    root: Path, plan: ImportPlan, now: datetime, folders: set[PurePosixPath]
+) -> Iterator[ImportResult]:
     for item in plan.items:
         if item.decision is Decision.REFUSE:
             yield ImportResult(item.dataset, Outcome.REFUSED, item.path, item.reason)
@@ -407,7 +443,11 @@ def execute_import(root: Path, plan: ImportPlan, *, now: datetime) -> Iterator[I
         data = item.contract.contents.encode("utf-8")
         try:
             written = write_contract(
-                root, item.path, data, overwrite=item.decision is Decision.REPLACE
+                root,
+                item.path,
+                data,
+                overwrite=item.decision is Decision.REPLACE,
+                sync_folder=False,
             )
         except WriteRefused as error:
             yield ImportResult(item.dataset, Outcome.REFUSED, item.path, str(error))
@@ -421,6 +461,7 @@ def execute_import(root: Path, plan: ImportPlan, *, now: datetime) -> Iterator[I
                 "with Soda Cloud's contract",
             )
             continue
+        folders.add(item.path.parent)
         parsed = parse_contract_bytes(data, (root / item.path).as_posix(), allow_stub=True)
         record = imported_record(item.contract, parsed, now)
         note = item.reason
