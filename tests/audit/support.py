@@ -62,13 +62,14 @@ class Project:
 
     def plan(self, *args: str) -> Result:
         """The real ``reconciler plan``, with ``--detailed-exitcode`` (0: no changes)."""
-        arguments = [str(self.contracts), "--state", str(self.state_path), "--detailed-exitcode"]
-        if "plan" in main.commands:
-            return self.run("plan", *arguments, *args)
-        # Until the command group lists it, the command itself.
-        from reconciler.cli.plan import plan
-
-        return CliRunner().invoke(plan, [*arguments, *args], env=self.env, catch_exceptions=False)
+        return self.run(
+            "plan",
+            str(self.contracts),
+            "--state",
+            str(self.state_path),
+            "--detailed-exitcode",
+            *args,
+        )
 
     def audit(self, *args: str) -> Result:
         return self.run("audit", str(self.contracts), "--state", str(self.state_path), *args)
