@@ -14,7 +14,7 @@ whose side moved, for a nightly job that alerts. Per dataset (filtered by ``--ta
 | contract | none                              | none               | pending (create)      |
 | stub     | none                              | none               | pending (skeleton)    |
 | stub     | a contract                        | any                | pending (import)      |
-| any      | none                              | a record           | missing               |
+| any file | none                              | a record           | missing               |
 | none     | a contract                        | none               | unmanaged             |
 | none     | any                               | a record           | orphaned (info)       |
 
