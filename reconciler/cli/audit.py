@@ -21,6 +21,7 @@ from reconciler.audit import (
     ReportingData,
     make_audit,
 )
+from reconciler.cli.context import project_config
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
@@ -112,9 +113,6 @@ def audit(
     Exit codes: 0 in sync, 2 pending only, 4 drift (drifted or missing; unmanaged too with
     --strict), 6 pending and drift, 1 an error or an invalid contract.
     """
-    # Here, not at the top: the command group imports this module to register it.
-    from reconciler.cli.main import project_config
-
     project = project_config(ctx)
     desired = read_folder(
         contracts_dir(project, directory), variables=parse_variables(variables), strict=False

@@ -6,6 +6,7 @@ from pathlib import Path, PurePosixPath
 
 import click
 
+from reconciler.cli.context import project_config
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
@@ -75,9 +76,6 @@ def import_command(
     Exit codes: 0 done (written or skipped), 1 an error, a refused dataset or a GLOB that
     matched no contract.
     """
-    # Here, not at the top: the command group imports this module to register it.
-    from reconciler.cli.main import project_config
-
     project = project_config(ctx)
     root = contracts_dir(project, directory)
     if root.exists() and not root.is_dir():
