@@ -1,0 +1,184 @@
+"""The plan: a value saying exactly what apply will do, and what it was based on.
+
+A plan is data. The planner makes it without I/O, the renderers print it without computing,
+and ``plan --out plan.json`` saves it in the versioned format documented in
+``docs/plan-format.md`` so that ``apply plan.json`` applies exactly that plan, or refuses when
+anything it was based on has moved.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.contract.diff import ChangeClass
+
+PLAN_FORMAT_VERSION = 1
+
+
+class Action(str, enum.Enum):
+    CREATE = "create"
+    GENERATE_SKELETON = "generate-skeleton"
+    PUBLISH = "publish"
+    ADOPT = "adopt"
+    NOOP = "no-op"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChangeItem(Frozen):
+    subject: str
+    description: str
+    change_class: ChangeClass
+
+
+class NewerVersion(Frozen):
+    """A version made in Soda Cloud after the last apply: who and when."""
+
+    version_id: str
+    created: str | None = None
+    creator_id: str | None = None
+
+
+class Drift(Frozen):
+    """Soda Cloud changed outside git since the last apply; a publish will overwrite it."""
+
+    reason: str
+    recorded_last_updated: str | None = None
+    newer_versions: tuple[NewerVersion, ...] = ()
+
+
+class FileBasis(Frozen):
+    path: str
+    raw_sha256: str
+    semantic_fingerprint: str
+
+
+class RemoteBasis(Frozen):
+    contract_id: str
+    dataset_id: str | None = None
+    last_updated: str | None = None
+    checksum: str | None = None
+    version_id: str | None = None
+
+
+class DatasetPlan(Frozen):
+    dataset: str
+    action: Action
+    verify: bool = False
+    change_class: ChangeClass | None = None
+    changes: tuple[ChangeItem, ...] = ()
+    drift: Drift | None = None
+    notes: tuple[str, ...] = ()
+    diff: str | None = Field(default=None, description="unified YAML diff, Cloud -> git")
+    # Follow this scan (started by an apply that was stopped) instead of starting one.
+    resume_scan_id: str | None = None
+    file: FileBasis | None = None
+    remote: RemoteBasis | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Apply does something for it (adopting writes the state)."""
+        return self.action is not Action.NOOP or self.verify
+
+
+class UnmanagedContract(Frozen):
+    """A contract in Soda Cloud with no file in git. Never deleted; ``import`` can adopt it."""
+
+    dataset: str
+    contract_id: str
+    last_updated: str | None = None
+
+
+class OrphanedRecord(Frozen):
+    """The state remembers a contract whose file was deleted. Never deleted in Soda Cloud."""
+
+    dataset: str
+    contract_id: str | None = None
+    in_cloud: bool = True
+
+
+class StateBasis(Frozen):
+    """The state the plan was made from; no lineage when there was no state file yet."""
+
+    path: str
+    lineage: str | None
+    serial: int
+
+
+class PlanSettings(Frozen):
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    verify: str = "changed"
+
+
+class Summary(Frozen):
+    create: int = 0
+    skeleton: int = 0
+    publish: int = 0
+    breaking: int = 0
+    verify: int = 0
+    adopt: int = 0
+    unchanged: int = 0
+    drift: int = 0
+    unmanaged: int = 0
+    orphaned: int = 0
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.create or self.skeleton or self.publish or self.verify or self.adopt)
+
+
+class Plan(Frozen):
+    format_version: int = PLAN_FORMAT_VERSION
+    created: str
+    reconciler_version: str
+    contracts_dir: str
+    cloud_host: str
+    settings: PlanSettings = PlanSettings()
+    state: StateBasis
+    datasets: tuple[DatasetPlan, ...] = ()
+    unmanaged: tuple[UnmanagedContract, ...] = ()
+    orphaned: tuple[OrphanedRecord, ...] = ()
+    warnings: tuple[str, ...] = ()
+    # Everything considered, changed or not: the basis a saved plan is checked against.
+    files_seen: dict[str, str] = Field(default_factory=dict, description="dataset -> raw sha256")
+    remote_seen: dict[str, RemoteBasis] = Field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        actions = Counter(d.action for d in self.datasets)
+        return Summary(
+            create=actions[Action.CREATE],
+            skeleton=actions[Action.GENERATE_SKELETON],
+            publish=actions[Action.PUBLISH],
+            breaking=sum(
+                1
+                for d in self.datasets
+                if d.change_class is ChangeClass.BREAKING
+                and d.action in (Action.CREATE, Action.PUBLISH)
+            ),
+            verify=sum(1 for d in self.datasets if d.verify),
+            adopt=actions[Action.ADOPT],
+            unchanged=actions[Action.NOOP],
+            drift=sum(1 for d in self.datasets if d.drift is not None),
+            unmanaged=len(self.unmanaged),
+            orphaned=len(self.orphaned),
+        )
+
+    def changed_datasets(self) -> tuple[DatasetPlan, ...]:
+        return tuple(d for d in self.datasets if d.changed)
+
+    def classes_present(self) -> set[str]:
+        """Change classes of planned creates/publishes, plus ``drift`` when any is flagged."""
+        present = {
+            d.change_class.value
+            for d in self.datasets
+            if d.change_class is not None and d.action in (Action.CREATE, Action.PUBLISH)
+        }
+        if any(d.drift is not None for d in self.datasets):
+            present.add("drift")
+        return present

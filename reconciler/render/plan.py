@@ -1,0 +1,328 @@
+"""Plans as text (terminal), markdown (a pull-request comment) and JSON (the saved plan).
+
+Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from reconciler.contract.diff import ChangeClass
+from reconciler.plan.model import Action, DatasetPlan, Drift, Plan, Summary
+
+GITHUB_COMMENT_LIMIT = 65_536
+WARNING_LIST_LIMIT = 25
+
+SYMBOL = {
+    Action.CREATE: "+",
+    Action.GENERATE_SKELETON: "*",
+    Action.PUBLISH: "~",
+    Action.ADOPT: "=",
+    Action.NOOP: " ",
+}
+ACTION_WORDS = {
+    Action.CREATE: "create",
+    Action.GENERATE_SKELETON: "generate skeleton",
+    Action.PUBLISH: "publish",
+    Action.ADOPT: "adopt",
+    Action.NOOP: "verify only",
+}
+
+Style = Callable[[str, str], str]
+
+
+def plain(text: str, _: str) -> str:
+    return text
+
+
+def ansi(text: str, role: str) -> str:
+    codes = {
+        "create": "32",
+        "skeleton": "36",
+        "publish": "33",
+        "breaking": "1;31",
+        "drift": "1;31",
+        "adopt": "34",
+        "dim": "2",
+        "bold": "1",
+    }
+    code = codes.get(role)
+    return f"\x1b[{code}m{text}\x1b[0m" if code else text
+
+
+def summary_line(summary: Summary) -> str:
+    parts = [f"{summary.create} to create"]
+    if summary.skeleton:
+        parts.append(f"{summary.skeleton} skeleton{'s' if summary.skeleton != 1 else ''}")
+    publish = f"{summary.publish} to publish"
+    if summary.breaking:
+        publish += f" ({summary.breaking} breaking)"
+    parts.append(publish)
+    parts.append(f"{summary.verify} to verify")
+    if summary.adopt:
+        parts.append(f"{summary.adopt} to adopt")
+    parts.append(f"{summary.unchanged} unchanged")
+    if summary.drift:
+        parts.append(f"{summary.drift} drifted")
+    if summary.unmanaged:
+        parts.append(f"{summary.unmanaged} unmanaged")
+    if summary.orphaned:
+        parts.append(f"{summary.orphaned} orphaned")
+    return "Plan: " + ", ".join(parts)
+
+
+def describe_drift(drift: Drift) -> str:
+    versions = drift.newer_versions
+    if not versions:
+        return drift.reason
+    who = sorted({v.creator_id for v in versions if v.creator_id})
+    latest = versions[0].created
+    by = f" by {', '.join(who)}" if who else ""
+    when = f", latest at {latest}" if latest else ""
+    count = f"{len(versions)} version{'s' if len(versions) != 1 else ''}"
+    return f"{drift.reason} ({count}{by}{when})"
+
+
+def _role(entry: DatasetPlan) -> str:
+    if entry.change_class is ChangeClass.BREAKING or entry.drift is not None:
+        return "breaking"
+    return {
+        Action.CREATE: "create",
+        Action.GENERATE_SKELETON: "skeleton",
+        Action.PUBLISH: "publish",
+        Action.ADOPT: "adopt",
+    }.get(entry.action, "dim")
+
+
+def _tags(entry: DatasetPlan) -> list[str]:
+    tags = []
+    if entry.change_class is not None and entry.action in (Action.CREATE, Action.PUBLISH):
+        tags.append(entry.change_class.value)
+    if entry.verify:
+        tags.append("verify")
+    if entry.drift is not None:
+        tags.append("DRIFT")
+    if entry.action is Action.ADOPT:
+        tags.append("record only")
+    return tags
+
+
+def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> str:
+    style: Style = ansi if color else plain
+    lines: list[str] = []
+    shown = [d for d in plan.datasets if d.changed]
+    width = max((len(d.dataset) for d in shown), default=0)
+    for entry in shown:
+        words = ACTION_WORDS[entry.action]
+        head = f"{SYMBOL[entry.action]} {words:<17} {entry.dataset:<{width}}"
+        tags = _tags(entry)
+        lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
+        for change in entry.changes:
+            lines.append(f"      {change.description}")
+        if entry.drift is not None:
+            lines.append(
+                style(
+                    f"      ! drift: {describe_drift(entry.drift)}; publishing overwrites it",
+                    "drift",
+                )
+            )
+        for note in entry.notes:
+            lines.append(f"      note: {note}")
+        if show_diff and entry.diff:
+            lines.extend("      " + line for line in entry.diff.rstrip("\n").splitlines())
+    if plan.unmanaged:
+        if lines:
+            lines.append("")
+        lines.append(
+            "Unmanaged (in Soda Cloud with no file; never deleted; `reconciler import` brings them into git):"
+        )
+        lines.extend(f"  ? {u.dataset}" for u in plan.unmanaged)
+    if plan.orphaned:
+        if lines:
+            lines.append("")
+        lines.append(
+            "Orphaned (in the state, file deleted; never deleted in Soda Cloud; "
+            "`reconciler state forget DATASET` stops tracking):"
+        )
+        lines.extend(
+            f"  - {o.dataset}" + ("" if o.in_cloud else " (no longer in Soda Cloud)")
+            for o in plan.orphaned
+        )
+    if plan.warnings:
+        if lines:
+            lines.append("")
+        lines.extend(f"warning: {w}" for w in plan.warnings)
+    if lines:
+        lines.append("")
+    summary = plan.summary()
+    lines.append(style(summary_line(summary), "bold"))
+    if not summary.has_changes:
+        lines.append("No changes: Soda Cloud matches the contracts folder.")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    return plan.model_dump_json(indent=2) + "\n"
+
+
+def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """A pull-request comment: summary table, warnings, then one ``<details>`` per dataset.
+
+    Never longer than ``limit`` characters: when it must cut, the summary and the warnings
+    stay and the comment says how many datasets it left out."""
+    summary = plan.summary()
+    head = [
+        "### Soda contracts plan",
+        "",
+        f"**{summary_line(summary)}**",
+        "",
+        "| action | datasets |",
+        "| --- | ---: |",
+        f"| create | {summary.create} |",
+        f"| generate skeleton | {summary.skeleton} |",
+        f"| publish | {summary.publish} |",
+        f"| of which breaking | {summary.breaking} |",
+        f"| verify | {summary.verify} |",
+        f"| adopt (record only) | {summary.adopt} |",
+        f"| unchanged | {summary.unchanged} |",
+        f"| drifted in Soda Cloud | {summary.drift} |",
+        f"| unmanaged | {summary.unmanaged} |",
+        f"| orphaned | {summary.orphaned} |",
+        "",
+    ]
+    head.extend(_markdown_warnings(plan))
+    if not summary.has_changes:
+        head.append("No changes: Soda Cloud matches the contracts folder.")
+        head.append("")
+    text = "\n".join(head)
+    sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
+    sections += _markdown_reports(plan)
+    left_out = 0
+    for index, section in enumerate(sections):
+        remaining_after = len(sections) - index - 1
+        reserve = len(_left_out_note(remaining_after + 1)) if remaining_after or left_out else 0
+        if len(text) + len(section) + reserve <= limit:
+            text += section
+        else:
+            left_out = len(sections) - index
+            break
+    if left_out:
+        text += _left_out_note(left_out)
+    return text[:limit]
+
+
+def _left_out_note(count: int) -> str:
+    return (
+        f"\n_{count} more section{'s' if count != 1 else ''} left out: a comment holds at most "
+        f"{GITHUB_COMMENT_LIMIT:,} characters. Run `reconciler plan --diff` or read the job log for all of it._\n"
+    )
+
+
+def _markdown_warnings(plan: Plan) -> list[str]:
+    out: list[str] = []
+    breaking = [
+        d
+        for d in plan.datasets
+        if d.change_class is ChangeClass.BREAKING and d.action in (Action.CREATE, Action.PUBLISH)
+    ]
+    drifted = [d for d in plan.datasets if d.drift is not None]
+    if breaking:
+        out += [
+            "> [!WARNING]",
+            f"> **{len(breaking)} breaking change{'s' if len(breaking) != 1 else ''}**: consumers of these datasets may be affected.",
+            ">",
+        ]
+        out += _bounded_bullets(
+            (
+                f"> - `{d.dataset}`: {'; '.join(c.description for c in d.changes if c.change_class is ChangeClass.BREAKING) or 'breaking'}"
+                for d in breaking
+            ),
+            len(breaking),
+            prefix="> ",
+        )
+        out.append("")
+    if drifted:
+        out += [
+            "> [!CAUTION]",
+            f"> **{len(drifted)} contract{'s' if len(drifted) != 1 else ''} changed in Soda Cloud outside git**: apply will overwrite these changes.",
+            ">",
+        ]
+        out += _bounded_bullets(
+            (
+                f"> - `{d.dataset}`: {describe_drift(d.drift)}"
+                for d in drifted
+                if d.drift is not None
+            ),
+            len(drifted),
+            prefix="> ",
+        )
+        out.append("")
+    if plan.warnings:
+        out += ["> [!NOTE]"]
+        out += _bounded_bullets(
+            (f"> - {w}" for w in plan.warnings), len(plan.warnings), prefix="> "
+        )
+        out.append("")
+    return out
+
+
+def _bounded_bullets(lines: Iterable[str], total: int, *, prefix: str) -> list[str]:
+    out = []
+    for index, line in enumerate(lines):
+        if index == WARNING_LIST_LIMIT:
+            out.append(f"{prefix}- ... and {total - WARNING_LIST_LIMIT} more")
+            break
+        out.append(line[:600])
+    return out
+
+
+def _fence(content: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", content)), default=2)
+    return "`" * max(3, longest + 1)
+
+
+def _markdown_dataset(entry: DatasetPlan) -> str:
+    tags = " · ".join(_tags(entry))
+    title = f"{SYMBOL[entry.action].strip() or '·'} {ACTION_WORDS[entry.action]} <code>{_html(entry.dataset)}</code>"
+    if tags:
+        title += f" · {tags}"
+    body = [f"<details><summary>{title}</summary>", ""]
+    body.extend(f"- {_md(c.description)}" for c in entry.changes)
+    if entry.drift is not None:
+        body.append(f"- **drift**: {_md(describe_drift(entry.drift))}; publishing overwrites it")
+    body.extend(f"- note: {_md(n)}" for n in entry.notes)
+    if entry.diff:
+        fence = _fence(entry.diff)
+        body += ["", f"{fence}diff", entry.diff.rstrip("\n"), fence]
+    body += ["", "</details>", ""]
+    return "\n".join(body) + "\n"
+
+
+def _markdown_reports(plan: Plan) -> list[str]:
+    sections = []
+    if plan.unmanaged:
+        lines = [
+            "<details><summary>Unmanaged contracts (in Soda Cloud, no file; never deleted)</summary>",
+            "",
+        ]
+        lines += [f"- `{u.dataset}`" for u in plan.unmanaged]
+        lines += ["", "Bring them into git with `reconciler import`.", "", "</details>", ""]
+        sections.append("\n".join(lines) + "\n")
+    if plan.orphaned:
+        lines = [
+            "<details><summary>Orphaned records (file deleted; never deleted in Soda Cloud)</summary>",
+            "",
+        ]
+        lines += [f"- `{o.dataset}`" for o in plan.orphaned]
+        lines += ["", "Stop tracking with `reconciler state forget DATASET`.", "", "</details>", ""]
+        sections.append("\n".join(lines) + "\n")
+    return sections
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md(text: str) -> str:
+    return _html(text).replace("|", "\\|")

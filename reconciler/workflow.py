@@ -1,0 +1,62 @@
+"""The workflow on one screen: read the folder, read Soda Cloud, plan.
+
+Each step is a short function over the domain modules; the commands in ``reconciler.cli``
+wire them to flags and output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.clock import Clock
+from reconciler.cloud.client import SodaCloudClient
+from reconciler.desired import DesiredState, load_desired
+from reconciler.errors import ContractsInvalid
+from reconciler.observed import observe
+from reconciler.plan import DatasetFilter, Plan, PlanContext, PlanSettings, make_plan
+from reconciler.state import StateFile
+
+
+def read_folder(directory: Path, *, variables: Mapping[str, str], strict: bool) -> DesiredState:
+    """The desired state; the caller shows ``diagnostics`` and stops when not ``ok``."""
+    return load_desired(directory, variables=variables, strict=strict)
+
+
+def require_valid(desired: DesiredState) -> None:
+    if not desired.ok:
+        raise ContractsInvalid(
+            f"{desired.error_count} error{'s' if desired.error_count != 1 else ''} in "
+            f"{_shown(desired.root)}: nothing was planned or applied",
+            hint="Fix the errors above (`reconciler validate` lists them), then run again.",
+        )
+
+
+async def plan_against_cloud(
+    client: SodaCloudClient,
+    desired: DesiredState,
+    state: StateFile,
+    *,
+    settings: PlanSettings,
+    state_path: Path,
+    clock: Clock,
+) -> Plan:
+    observed = await observe(
+        client, state, wanted=DatasetFilter(settings.targets, settings.excludes)
+    )
+    context = PlanContext(
+        created=clock.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+        reconciler_version=__version__,
+        contracts_dir=_shown(desired.root),
+        cloud_host=client.settings.host,
+        state_path=_shown(state_path),
+    )
+    return make_plan(desired, observed, state, settings=settings, context=context)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
