@@ -11,7 +11,13 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.config import ProjectConfig, load_project_config
+from reconciler.cli.apply import apply
+from reconciler.cli.audit import audit
+from reconciler.cli.emulator import emulator as emulator_group
+from reconciler.cli.importer import import_command
+from reconciler.cli.plan import plan
+from reconciler.cli.state import state_group
+from reconciler.cli.validate import validate
 from reconciler.errors import ReconcilerError
 
 
@@ -69,32 +75,5 @@ def main(ctx: click.Context, verbose: bool, debug: bool, config_path: Path | Non
     ctx.obj["debug"] = debug
 
 
-def project_config(ctx: click.Context) -> ProjectConfig:
-    """The project configuration named by the global ``--config`` flag (read once per run)."""
-    root = ctx.find_root()
-    root.ensure_object(dict)
-    if "config" not in root.obj:
-        root.obj["config"] = load_project_config(root.obj.get("config_path"))
-    config: ProjectConfig = root.obj["config"]
-    return config
-
-
-from reconciler.cli.state import state_group  # noqa: E402  (it imports this module)
-
-main.add_command(state_group)
-
-from reconciler.cli.emulator import emulator as emulator_group  # noqa: E402
-
-main.add_command(emulator_group)
-
-from reconciler.cli.validate import validate  # noqa: E402
-
-main.add_command(validate)
-
-from reconciler.cli.importer import import_command  # noqa: E402
-
-main.add_command(import_command)
-
-from reconciler.cli.audit import audit  # noqa: E402
-
-main.add_command(audit)
+for command in (validate, plan, apply, audit, import_command, state_group, emulator_group):
+    main.add_command(command)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.main import project_config
+from reconciler.cli.context import project_config
 from reconciler.errors import StateError, StateLocked
 from reconciler.render.state import render_state_json, render_state_text
 from reconciler.state import LockInfo, StateStore

@@ -1,0 +1,71 @@
+"""What an apply did: a value, rendered by ``reconciler.render.apply``."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.plan.model import Action
+
+APPLY_REPORT_VERSION = 1
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Status(str, enum.Enum):
+    APPLIED = "applied"  # everything planned for it was done (verification passed, if any)
+    WARNED = "warned"  # applied; the verification passed with warnings
+    VERIFY_FAILED = "verification-failed"  # applied; the verification failed
+    FAILED = "failed"  # an error stopped it; what was done before is listed
+    NOT_STARTED = "not-started"  # interrupted or --fail-fast before it began
+
+
+class VerificationOutcome(Frozen):
+    scan_id: str
+    state: str
+    passed: bool
+    cloud_url: str | None = None
+    failing_checks: tuple[str, ...] = ()
+    error_lines: tuple[str, ...] = ()
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
+class DatasetOutcome(Frozen):
+    dataset: str
+    action: Action
+    status: Status
+    done: tuple[str, ...] = ()
+    verification: VerificationOutcome | None = None
+    error: str | None = None
+    hint: str | None = None
+
+
+class ApplyResult(Frozen):
+    format_version: int = APPLY_REPORT_VERSION
+    started: str
+    finished: str
+    cloud_host: str
+    plan_created: str
+    datasets: tuple[DatasetOutcome, ...] = ()
+    interrupted: bool = False
+    stopped_early: bool = False
+    calls: dict[str, int] = Field(default_factory=dict)
+    throttled: dict[str, int] = Field(default_factory=dict)
+
+    def counts(self) -> Counter[Status]:
+        return Counter(d.status for d in self.datasets)
+
+    @property
+    def exit_code(self) -> int:
+        counts = self.counts()
+        if self.interrupted:
+            return 130
+        if counts[Status.FAILED] or self.stopped_early:
+            return 1
+        if counts[Status.VERIFY_FAILED]:
+            return 3
+        return 0

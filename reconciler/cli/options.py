@@ -1,0 +1,138 @@
+"""Options and plumbing shared by the commands that talk to Soda Cloud."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.cloud.http import Wait
+from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_settings
+from reconciler.config import ProjectConfig
+from reconciler.errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def cloud_options(command: F) -> F:
+    """``--host``, ``--api-key-id``, ``--api-key-secret``, ``--reporting-host``."""
+    options = [
+        click.option(
+            "--host",
+            default=None,
+            help="Soda Cloud: cloud.soda.io (EU, default), cloud.us.soda.io (US), a URL, or local. "
+            "Overrides SODA_CLOUD_HOST and reconciler.yml.",
+        ),
+        click.option(
+            "--api-key-id", default=None, help="Overrides SODA_CLOUD_API_KEY_ID and reconciler.yml."
+        ),
+        click.option(
+            "--api-key-secret",
+            default=None,
+            help="Overrides SODA_CLOUD_API_KEY_SECRET (prefer the variable: flags show in process lists).",
+        ),
+        click.option(
+            "--reporting-host",
+            default=None,
+            help="Reporting API host (default: derived from the host).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def cloud_settings(project: ProjectConfig, params: Mapping[str, Any]) -> CloudSettings:
+    return resolve_cloud_settings(
+        project.cloud,
+        flags=CloudFlags(
+            host=params.get("host"),
+            api_key_id=params.get("api_key_id"),
+            api_key_secret=params.get("api_key_secret"),
+            reporting_host=params.get("reporting_host"),
+        ),
+    )
+
+
+def state_option(command: F) -> F:
+    return click.option(
+        "--state",
+        "state_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The state file (default: `state:` in reconciler.yml, else .reconciler/state.json).",
+    )(command)
+
+
+def var_option(command: F) -> F:
+    return click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A contract variable value, as a verification run would supply it (repeatable).",
+    )(command)
+
+
+def target_options(command: F) -> F:
+    command = click.option(
+        "--exclude",
+        "excludes",
+        multiple=True,
+        metavar="GLOB",
+        help="Leave out datasets matching this glob (repeatable).",
+    )(command)
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="GLOB",
+        help="Only datasets matching this glob, e.g. 'warehouse/*' (repeatable).",
+    )(command)
+
+
+def parse_variables(pairs: tuple[str, ...]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--var {pair!r}: expected NAME=VALUE")
+        variables[name.strip()] = value
+    return variables
+
+
+def contracts_dir(project: ProjectConfig, given: Path | None) -> Path:
+    return given if given is not None else project.contracts_dir
+
+
+def state_path(project: ProjectConfig, given: Path | None) -> Path:
+    return given if given is not None else project.state_path
+
+
+def use_color(no_color: bool, stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def print_wait(wait: Wait) -> None:
+    click.echo(wait.describe(), err=True)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report or plan file atomically (a reader never sees half of it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

@@ -1,0 +1,97 @@
+"""Apply's progress on screen: a live status line on a terminal, timestamped lines otherwise."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from typing import TextIO
+
+from reconciler.apply.result import DatasetOutcome, Status
+from reconciler.cloud.http import Wait
+from reconciler.plan.model import Action, Plan
+
+
+class LineProgress:
+    """One timestamped line per event: for CI logs and anything that is not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+
+    def _say(self, text: str) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
+        print(f"{stamp} {text}", file=self._stream, flush=True)
+
+    def step(self, dataset: str, what: str) -> None:
+        self._say(f"{dataset}: {what}")
+
+    def finished(self, outcome: DatasetOutcome) -> None:
+        self._say(
+            f"{outcome.dataset}: {outcome.status.value}"
+            + (f": {outcome.error}" if outcome.error else "")
+        )
+
+    def wait(self, wait: Wait) -> None:
+        self._say(wait.describe())
+
+
+class TerminalProgress:
+    """A status line rewritten in place: done/total per lane and the current rate-limit wait."""
+
+    def __init__(self, plan: Plan, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+        changed = [d for d in plan.datasets if d.changed]
+        self._totals: Counter[Action] = Counter(
+            d.action for d in changed if d.action is not Action.NOOP
+        )
+        self._verify_total = sum(1 for d in changed if d.verify)
+        self._done: Counter[str] = Counter()
+        self._finished = 0
+        self._failed = 0
+        self._total = len(changed)
+        self._wait = ""
+
+    def step(self, dataset: str, what: str) -> None:
+        self._done[what] += 1
+        self._draw()
+
+    def finished(self, outcome: DatasetOutcome) -> None:
+        self._finished += 1
+        if outcome.status in (Status.FAILED, Status.VERIFY_FAILED):
+            self._failed += 1
+            self._clear()
+            print(
+                f"✗ {outcome.dataset}: {outcome.error or outcome.status.value}", file=self._stream
+            )
+        self._wait = ""
+        self._draw()
+
+    def wait(self, wait: Wait) -> None:
+        self._wait = wait.describe()
+        self._draw()
+
+    def close(self) -> None:
+        self._clear()
+
+    def _draw(self) -> None:
+        parts = [f"{self._finished}/{self._total} datasets done"]
+        for action, label in (
+            (Action.CREATE, "creating"),
+            (Action.PUBLISH, "publishing"),
+            (Action.GENERATE_SKELETON, "generating a skeleton"),
+        ):
+            if self._totals[action]:
+                parts.append(f"{action.value} {self._done[label]}/{self._totals[action]}")
+        if self._verify_total:
+            parts.append(f"verify {self._done['verifying']}/{self._verify_total}")
+        if self._failed:
+            parts.append(f"{self._failed} failed")
+        if self._wait:
+            parts.append(self._wait)
+        width = shutil.get_terminal_size((100, 20)).columns
+        line = " · ".join(parts)[: width - 1]
+        print(f"\r\x1b[2K{line}", end="", file=self._stream, flush=True)
+
+    def _clear(self) -> None:
+        print("\r\x1b[2K", end="", file=self._stream, flush=True)

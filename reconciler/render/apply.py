@@ -1,0 +1,125 @@
+"""Apply reports as text, markdown and JSON: pure functions of an ApplyResult."""
+
+from __future__ import annotations
+
+from reconciler.apply.result import ApplyResult, DatasetOutcome, Status
+
+MARK = {
+    Status.APPLIED: "✓",
+    Status.WARNED: "!",
+    Status.VERIFY_FAILED: "✗",
+    Status.FAILED: "✗",
+    Status.NOT_STARTED: "-",
+}
+ERROR_LINES_SHOWN = 10
+
+
+def summary_line(result: ApplyResult) -> str:
+    counts = result.counts()
+    parts = [f"{counts[Status.APPLIED]} applied"]
+    if counts[Status.WARNED]:
+        parts.append(f"{counts[Status.WARNED]} with warnings")
+    parts.append(
+        f"{counts[Status.VERIFY_FAILED]} verification{'s' if counts[Status.VERIFY_FAILED] != 1 else ''} failed"
+    )
+    parts.append(f"{counts[Status.FAILED]} failed")
+    if counts[Status.NOT_STARTED]:
+        parts.append(f"{counts[Status.NOT_STARTED]} not started")
+    head = (
+        "Apply interrupted"
+        if result.interrupted
+        else "Apply stopped early (--fail-fast)"
+        if result.stopped_early
+        else "Apply finished"
+    )
+    return f"{head}: " + ", ".join(parts)
+
+
+def _detail_lines(outcome: DatasetOutcome) -> list[str]:
+    lines: list[str] = []
+    verification = outcome.verification
+    if verification is not None and verification.state != "completed":
+        if verification.cloud_url:
+            lines.append(f"scan: {verification.cloud_url}")
+        if verification.failing_checks:
+            lines.append("failing checks: " + ", ".join(verification.failing_checks))
+        lines.extend(f"error: {line}" for line in verification.error_lines[:ERROR_LINES_SHOWN])
+        if len(verification.error_lines) > ERROR_LINES_SHOWN:
+            lines.append(
+                f"... and {len(verification.error_lines) - ERROR_LINES_SHOWN} more error lines in the scan logs"
+            )
+    if outcome.error:
+        lines.append(f"error: {outcome.error}")
+    if outcome.hint:
+        lines.append(f"hint: {outcome.hint}")
+    return lines
+
+
+def _what(outcome: DatasetOutcome) -> str:
+    if outcome.status is Status.NOT_STARTED:
+        return "not started"
+    done = ", ".join(outcome.done) or "nothing done"
+    return done if outcome.status is not Status.FAILED else f"{done}; failed"
+
+
+def _closing(result: ApplyResult) -> list[str]:
+    lines = []
+    counts = result.counts()
+    if counts[Status.FAILED] or counts[Status.NOT_STARTED] or result.interrupted:
+        lines.append(
+            "Re-running `reconciler apply` resumes: every completed step is recorded in the state."
+        )
+    if result.calls:
+        calls = ", ".join(f"{name} {count}" for name, count in result.calls.items())
+        throttled = sum(result.throttled.values())
+        lines.append(f"Soda Cloud calls: {calls}; answered 429: {throttled}")
+    return lines
+
+
+def render_text(result: ApplyResult) -> str:
+    width = max((len(d.dataset) for d in result.datasets), default=0)
+    lines = []
+    for outcome in result.datasets:
+        lines.append(f"{MARK[outcome.status]} {outcome.dataset:<{width}}  {_what(outcome)}")
+        lines.extend(f"    {line}" for line in _detail_lines(outcome))
+    if lines:
+        lines.append("")
+    lines.append(summary_line(result))
+    lines.extend(_closing(result))
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(result: ApplyResult) -> str:
+    lines = [
+        "### Soda contracts apply",
+        "",
+        f"**{summary_line(result)}** ({result.started} to {result.finished}, {result.cloud_host})",
+        "",
+        "| | dataset | result |",
+        "| --- | --- | --- |",
+    ]
+    for outcome in result.datasets:
+        lines.append(f"| {MARK[outcome.status]} | `{outcome.dataset}` | {_md(_what(outcome))} |")
+    details = [o for o in result.datasets if _detail_lines(o)]
+    if details:
+        lines.append("")
+        for outcome in details:
+            lines.append(
+                f"<details><summary><code>{_md(outcome.dataset)}</code>: {outcome.status.value}</summary>"
+            )
+            lines.append("")
+            lines.extend(f"- {_md(line)}" for line in _detail_lines(outcome))
+            lines += ["", "</details>"]
+    closing = _closing(result)
+    if closing:
+        lines.append("")
+        lines.extend(closing)
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: ApplyResult) -> str:
+    return result.model_dump_json(indent=2) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
