@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +306,23 @@ def test_audit_ignores_a_held_lock_and_writes_no_state(project: Project, tmp_pat
         } == before
         assert sorted(os.listdir(tmp_path)) == top
         assert read_lock(project.state_path) == holder
+
+
+def test_a_real_process_exits_with_the_audit_code(project: Project, tmp_path: Path) -> None:
+    project.cloud.admin.edit_contract(
+        CUSTOMERS, CUSTOMERS_CONTRACT.replace("integer", "bigint"), creator_id=ALICE
+    )
+    project.write(EVENTS, contract(EVENTS, "event_id:varchar"))
+    out = tmp_path / "audit.json"
+    command = [sys.executable, "-m", "reconciler", "audit", str(project.contracts)]
+    done = subprocess.run(
+        [*command, "--state", str(project.state_path), "--format", "json", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **project.env},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 6, done.stderr
+    assert json.loads(out.read_text())["status"] == "pending-and-drift"
+    assert project.cloud.api_key_secret not in done.stdout + done.stderr
