@@ -65,9 +65,10 @@ def name_problem(dataset: str) -> str | None:
         return "the name is empty"
     if "\x00" in dataset:
         return "the name holds a NUL character"
-    control = next((ch for ch in dataset if _is_control(ch)), None)
-    if control is not None:
-        return f"the name holds the control character {_escape(control)}"
+    hidden = next((ch for ch in dataset if not ch.isprintable() and ch != " "), None)
+    if hidden is not None:
+        kind = "control" if unicodedata.category(hidden) == "Cc" else "invisible or unpaired"
+        return f"the name holds the {kind} character {_escape(hidden)}"
     if "\\" in dataset:
         return "the name holds a backslash, a path separator on Windows"
     if dataset.startswith("/"):
@@ -80,10 +81,6 @@ def name_problem(dataset: str) -> str | None:
             shown = printable(segment[:40]) + ("..." if len(segment) > 40 else "")
             return f"part {index + 1} of the name ('{shown}') {problem}"
     return None
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc"
 
 
 def _segment_problem(segment: str, last: bool) -> str | None:

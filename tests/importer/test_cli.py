@@ -123,13 +123,14 @@ HOSTILE = [
     "warehouse/bell\x07",
     "warehouse/nul\x00byte",
     "warehouse/esc\x1b[2Jape",
+    "warehouse/invoice\u202egpj.exe",
     "warehouse/old.yml/orders",
 ]
 
 
 def yaml_quoted(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in escaped) + '"'
+    return '"' + "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped) + '"'
 
 
 def test_hostile_dataset_names_are_refused_and_nothing_leaves_the_folder(
