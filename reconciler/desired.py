@@ -66,6 +66,12 @@ class DesiredContract:
 
 @dataclass(frozen=True)
 class DesiredState:
+    """The folder as read: usable contracts by dataset, and every diagnostic, sorted.
+
+    ``parsed`` holds what was understood of every file, usable or not, by display path
+    (without models), for callers that need more than the usable contracts.
+    """
+
     root: Path
     contracts: dict[str, DesiredContract]
     diagnostics: list[Diagnostic]
@@ -103,7 +109,8 @@ def load_desired(
 
     ``variables`` are values for ``${var.X}`` (as ``--var`` gives them); ``strict`` turns
     path mismatches into errors; ``workers`` (default: the CPU count for large folders)
-    bounds the processes used.
+    bounds the processes used. What was loaded is frozen out of the cyclic garbage
+    collector's sight (``gc.freeze``): see :func:`_collector_paused`.
     """
     supplied = dict(variables or {})
     diagnostics: list[Diagnostic] = []
