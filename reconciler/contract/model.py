@@ -164,8 +164,17 @@ class RegexFormat(_Strict):
     name: Text | None = None
 
 
+def _qualified_name(value: Any) -> str | list[str]:
+    # The engine takes the name as one text or as its parts.
+    if isinstance(value, str) or (
+        isinstance(value, list) and value and all(isinstance(part, str) for part in value)
+    ):
+        return value
+    raise PydanticCustomError("wrong-type", "must be a dataset name, or a list of its parts")
+
+
 class ReferenceData(_Strict):
-    dataset: Text
+    dataset: Annotated[str | list[str], PlainValidator(_qualified_name)]
     column: Text
 
 

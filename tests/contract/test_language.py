@@ -292,3 +292,15 @@ def test_a_stub_is_missing_columns_unless_stubs_are_allowed() -> None:
     assert stub.ok
     assert stub.is_stub
     assert stub.model is None
+
+
+def test_reference_data_names_its_dataset_as_text_or_parts() -> None:
+    head = "dataset: a/b\ncolumns:\n  - name: c\n    valid_reference_data:\n      column: code\n"
+    assert parse(head + "      dataset: pg/db/public/countries\n").ok
+    assert parse(head + "      dataset: [pg, db, public, countries]\n").ok
+    diagnostic = only(parse(head + "      dataset: 5\n"), "wrong-type")
+    assert (diagnostic.line, diagnostic.col) == (6, 16)
+    assert diagnostic.message == (
+        "'dataset' in 'valid_reference_data' of column 'c' must be a dataset name, "
+        "or a list of its parts"
+    )
