@@ -19,7 +19,7 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -74,25 +74,56 @@ class ApplyOptions:
 
 
 class Journal:
-    """The state, saved after every change. Updates are made one at a time on the event loop,
-    each reading the latest value, so concurrent tasks never lose each other's records."""
+    """The state, saved after every change.
+
+    Each update is applied to the in-memory state at once (one at a time on the event loop,
+    so concurrent tasks never lose each other's records), then made durable before the
+    caller goes on. Writes happen off the event loop, one at a time; updates that arrive
+    while one is being written are saved together by the next write (a group commit), so a
+    large state never slows the lanes down.
+    """
 
     def __init__(self, store: StateStore, state: StateFile) -> None:
         self._store = store
         self.state = state
+        self._made = 0
+        self._saved = 0
+        self._writing = asyncio.Lock()
 
-    def record(self, dataset: str, record: DatasetRecord) -> None:
-        self.state = self._store.save(self.state.with_record(dataset, record))
+    async def update(self, change: Callable[[StateFile], StateFile]) -> None:
+        self.state = change(self.state)
+        self._made += 1
+        await self._durable(self._made)
 
-    def pending(self, dataset: str, pending: PendingVerification | None) -> None:
-        self.state = self._store.save(self.state.with_pending(dataset, pending))
+    async def _durable(self, wanted: int) -> None:
+        async with self._writing:
+            if self._saved >= wanted:
+                return  # a write that started after this update already saved it
+            snapshot, upto = self.state, self._made
+            await asyncio.to_thread(self._store.save, snapshot)
+            self._saved = upto
 
-    def verified(self, dataset: str, verification: Verification) -> None:
-        state = self.state.with_pending(dataset, None)
-        current = state.datasets.get(dataset)
-        if current is not None:
-            state = state.with_record(dataset, current.with_verification(verification))
-        self.state = self._store.save(state)
+    async def flush(self) -> None:
+        await self._durable(self._made)
+
+    async def record(self, dataset: str, record: DatasetRecord) -> None:
+        await self.update(lambda state: state.with_record(dataset, record))
+
+    async def records(self, records: Mapping[str, DatasetRecord]) -> None:
+        await self.update(lambda state: state.with_datasets({**state.datasets, **records}))
+
+    async def pending(self, dataset: str, pending: PendingVerification | None) -> None:
+        await self.update(lambda state: state.with_pending(dataset, pending))
+
+    async def verified(self, dataset: str, verification: Verification) -> None:
+        def change(state: StateFile) -> StateFile:
+            state = state.with_pending(dataset, None)
+            current = state.datasets.get(dataset)
+            if current is None:
+                return state
+            return state.with_record(dataset, current.with_verification(verification))
+
+        await self.update(change)
 
 
 @dataclass
@@ -148,7 +179,21 @@ class _Executor:
             for r in self.runs.values()
             if r.entry.action is Action.GENERATE_SKELETON and self.options.generate == "ai"
         ]
-        others = [r.entry for r in self.runs.values() if r.entry not in stubs]
+        # Adopting changes nothing in Soda Cloud: record them all in one save.
+        adopts = [
+            r.entry
+            for r in self.runs.values()
+            if r.entry.action is Action.ADOPT and not r.entry.verify
+        ]
+        if adopts:
+            await self.journal.records(
+                {e.dataset: self._adopted(e, self.desired.contracts[e.dataset]) for e in adopts}
+            )
+            for entry in adopts:
+                self.runs[entry.dataset].done.append("adopted (recorded in the state)")
+                self._finish(entry, self.runs[entry.dataset])
+        apart = {e.dataset for e in stubs} | {e.dataset for e in adopts}
+        others = [r.entry for r in self.runs.values() if r.entry.dataset not in apart]
         self.tasks = [asyncio.ensure_future(self._dataset(e)) for e in others]
         if stubs:
             self.tasks.append(asyncio.ensure_future(self._generate_all(stubs)))
@@ -198,7 +243,7 @@ class _Executor:
         """The change in Soda Cloud (and its record); returns the contract id to verify."""
         file = self.desired.contracts[entry.dataset]
         if entry.verify and entry.action is not Action.NOOP:
-            self._owe_verification(entry.dataset, file.raw_sha256)
+            await self._owe_verification(entry.dataset, file.raw_sha256)
         if entry.action is Action.CREATE:
             return await self._create(file, run)
         if entry.action is Action.GENERATE_SKELETON:
@@ -207,7 +252,7 @@ class _Executor:
             assert entry.remote is not None
             self.progress.step(entry.dataset, "publishing")
             published = await self.client.publish_contract(entry.remote.contract_id, file.raw_text)
-            self._record(entry.dataset, published.contract, file.raw_text, run)
+            await self._record(entry.dataset, published.contract, file.raw_text)
             run.done.append(
                 "published"
                 + (" (its answer was lost; the version landed)" if published.recovered else "")
@@ -215,7 +260,7 @@ class _Executor:
             return published.contract.id
         if entry.action is Action.ADOPT:
             assert entry.remote is not None
-            self.journal.record(entry.dataset, self._adopted(entry, file))
+            await self.journal.record(entry.dataset, self._adopted(entry, file))
             run.done.append("adopted (recorded in the state)")
             return entry.remote.contract_id
         return entry.remote.contract_id if entry.remote is not None else None
@@ -232,7 +277,7 @@ class _Executor:
             self.progress.step(file.dataset, "publishing")
             contract = (await self.client.publish_contract(contract.id, file.raw_text)).contract
             run.done.append("published")
-        self._record(file.dataset, contract, file.raw_text, run)
+        await self._record(file.dataset, contract, file.raw_text)
         return contract.id
 
     async def _skeleton(self, file: DesiredContract, run: _Run) -> str:
@@ -254,7 +299,7 @@ class _Executor:
                 hint="Re-run apply; the plan shows what is left.",
             )
         write_file_atomically(file.path, contract.contents)
-        self._record(file.dataset, contract, contract.contents, run)
+        await self._record(file.dataset, contract, contract.contents)
         run.done.append(f"{what} and wrote it to {file.display_path}")
         return contract.id
 
@@ -331,10 +376,10 @@ class _Executor:
                         f"following verification scan {scan_id}, started by an earlier apply",
                     )
         if scan_id is None:
-            self._owe_verification(entry.dataset, file.raw_sha256)
+            await self._owe_verification(entry.dataset, file.raw_sha256)
             self.progress.step(entry.dataset, "verifying")
             scan_id = await self.client.verify(contract_id)
-            self.journal.pending(
+            await self.journal.pending(
                 entry.dataset,
                 PendingVerification(
                     raw_sha256=file.raw_sha256, scan_id=scan_id, since=self.clock.now()
@@ -342,7 +387,7 @@ class _Executor:
             )
         status = await self.client.wait_scan(scan_id, deadline=self.options.scan_deadline)
         run.verification = await self._verification(status)
-        self.journal.verified(
+        await self.journal.verified(
             entry.dataset,
             Verification(
                 cloud_url=status.cloud_url, scan_id=status.id, state=status.state, time=self._now()
@@ -382,17 +427,17 @@ class _Executor:
 
     # ---- records and outcomes ---------------------------------------------------------
 
-    def _owe_verification(self, dataset: str, raw_sha256: str) -> None:
+    async def _owe_verification(self, dataset: str, raw_sha256: str) -> None:
         current = self.journal.state.pending.get(dataset)
         if current is None or current.raw_sha256 != raw_sha256:
-            self.journal.pending(
+            await self.journal.pending(
                 dataset, PendingVerification(raw_sha256=raw_sha256, since=self.clock.now())
             )
 
-    def _record(self, dataset: str, contract: Contract, text: str, run: _Run) -> None:
+    async def _record(self, dataset: str, contract: Contract, text: str) -> None:
         parsed = parse_contract_text(text, dataset, allow_stub=True)
         previous = self.journal.state.datasets.get(dataset)
-        self.journal.record(
+        await self.journal.record(
             dataset,
             DatasetRecord(
                 applied_at=self.clock.now(),
