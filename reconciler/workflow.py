@@ -7,16 +7,18 @@ wire them to flags and output.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 from reconciler import __version__
 from reconciler.clock import Clock
 from reconciler.cloud.client import SodaCloudClient
+from reconciler.cloud.dto import Contract
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import ContractsInvalid
 from reconciler.observed import observe
 from reconciler.plan import DatasetFilter, Plan, PlanContext, PlanSettings, make_plan
-from reconciler.state import StateFile
+from reconciler.state import DatasetRecord, StateFile
 
 
 def read_folder(directory: Path, *, variables: Mapping[str, str], strict: bool) -> DesiredState:
@@ -53,6 +55,30 @@ async def plan_against_cloud(
         state_path=_shown(state_path),
     )
     return make_plan(desired, observed, state, settings=settings, context=context)
+
+
+def rebuilt_state(
+    desired: DesiredState, contracts: Mapping[str, Contract], base: StateFile, now: datetime
+) -> StateFile:
+    """A state recording every dataset whose contract in Soda Cloud is exactly its file.
+
+    What a plan would adopt; everything else stays unrecorded, so the next plan shows it as a
+    change (and drift can only be told from here on). Pending verifications are dropped.
+    """
+    records = {}
+    for name, file in desired.contracts.items():
+        remote = contracts.get(name)
+        if remote is None or file.is_stub or remote.contents != file.raw_text:
+            continue
+        records[name] = DatasetRecord(
+            applied_at=now,
+            contract_id=remote.id,
+            dataset_id=remote.dataset_id or "",
+            last_updated=remote.last_updated,
+            raw_sha256=file.raw_sha256,
+            semantic_fingerprint=file.semantic_fingerprint,
+        )
+    return base.with_datasets(records).model_copy(update={"pending": {}})
 
 
 def _shown(path: Path) -> str:

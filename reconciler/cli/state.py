@@ -1,7 +1,6 @@
-"""``reconciler state ...``: inspect and repair the state file.
+"""``reconciler state ...``: inspect and repair the state file (show, unlock, forget, rebuild).
 
-The group is meant to grow (``state rebuild`` joins it): a new command adds itself with
-``state_group.add_command`` and takes the same ``--state`` flag from :func:`state_path_option`
+Every command takes the same ``--state`` flag (:func:`reconciler.cli.options.state_option`)
 and its store from :func:`store_from`.
 """
 
@@ -15,26 +14,31 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.context import project_config
-from reconciler.errors import StateError, StateLocked
+from reconciler.cli.options import (
+    cloud_options,
+    cloud_settings,
+    contracts_dir,
+    parse_variables,
+    print_wait,
+    run,
+    state_option,
+    var_option,
+)
+from reconciler.cli.options import state_path as resolve_state_path
+from reconciler.cloud.dto import Contract
+from reconciler.cloud.session import open_client
+from reconciler.errors import StateCorrupt, StateError, StateLocked
+from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.render.state import render_state_json, render_state_text
-from reconciler.state import LockInfo, StateStore
+from reconciler.state import LockInfo, StateFile, StateStore
+from reconciler.workflow import read_folder, rebuilt_state, require_valid
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def state_path_option(command: F) -> F:
-    return click.option(
-        "--state",
-        "state_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="The state file (default: `state:` in reconciler.yml, else .reconciler/state.json).",
-    )(command)
-
-
 def store_from(ctx: click.Context, state_path: Path | None) -> StateStore:
     """The store of ``--state``, else of the project configuration's state path."""
-    return StateStore(state_path if state_path is not None else project_config(ctx).state_path)
+    return StateStore(resolve_state_path(project_config(ctx), state_path))
 
 
 state_group: click.Group = click.Group(
@@ -43,7 +47,7 @@ state_group: click.Group = click.Group(
 
 
 @state_group.command("show")
-@state_path_option
+@state_option
 @click.option(
     "--format",
     "output_format",
@@ -82,7 +86,7 @@ def show(ctx: click.Context, state_path: Path | None, output_format: str) -> Non
 
 @state_group.command("unlock")
 @click.argument("lock_id", metavar="ID")
-@state_path_option
+@state_option
 @click.pass_context
 def unlock(ctx: click.Context, lock_id: str, state_path: Path | None) -> None:
     """Remove the state lock whose id is ID (left behind by a run that died).
@@ -99,7 +103,7 @@ def unlock(ctx: click.Context, lock_id: str, state_path: Path | None) -> None:
 
 @state_group.command("forget")
 @click.argument("dataset")
-@state_path_option
+@state_option
 @click.pass_context
 def forget(ctx: click.Context, dataset: str, state_path: Path | None) -> None:
     """Remove DATASET's record from the state; its contract in Soda Cloud stays untouched.
@@ -152,3 +156,54 @@ def _near_matches(dataset: str, names: list[str], most: int = 5) -> list[str]:
         for name in close
         if difflib.SequenceMatcher(None, dataset, name).ratio() >= best - 0.05
     ]
+
+
+@state_group.command("rebuild")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@state_option
+@var_option
+@cloud_options
+@click.pass_context
+def rebuild(
+    ctx: click.Context,
+    /,
+    directory: Path | None,
+    state_path: Path | None,
+    variables: tuple[str, ...],
+    **cloud: str | None,
+) -> None:
+    """Recreate the state from Soda Cloud and the contracts folder (DIRECTORY).
+
+    Records every dataset whose contract in Soda Cloud is exactly its file, as a plan would
+    adopt it; the others stay unrecorded, so the next plan shows them as changes. A readable
+    state keeps its lineage; an unreadable one is replaced (its last good copy stays in the
+    .backup file).
+    """
+    project = project_config(ctx)
+    desired = read_folder(
+        contracts_dir(project, directory), variables=parse_variables(variables), strict=False
+    )
+    if desired.diagnostics:
+        click.echo(render_diagnostics(desired), err=True, nl=False)
+    require_valid(desired)
+    settings = cloud_settings(project, cloud)
+    store = store_from(ctx, state_path)
+    with store.lock("state rebuild"):
+        try:
+            base = store.load()
+        except StateCorrupt as problem:
+            click.echo(f"Replacing an unreadable state: {problem}", err=True)
+            base = StateFile.new()
+
+        async def contracts() -> dict[str, Contract]:
+            async with open_client(settings, project, report_wait=print_wait) as client:
+                listed = await client.list_contracts()
+            return {c.dataset_qualified_name: c for c in listed if c.dataset_qualified_name}
+
+        rebuilt = rebuilt_state(desired, run(contracts()), base, store.clock.now())
+        saved = store.save(rebuilt, replace_corrupt=True)
+    unrecorded = len(desired.contracts) - len(saved.datasets)
+    click.echo(
+        f"Rebuilt {store.path}: {len(saved.datasets)} datasets recorded (Soda Cloud equals "
+        f"git), {unrecorded} not recorded; serial {saved.serial}. Run `reconciler plan` next."
+    )

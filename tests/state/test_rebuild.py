@@ -1,0 +1,40 @@
+"""reconciler state rebuild: the state recreated from Soda Cloud and the folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.emulator import RunningEmulator
+from reconciler.emulator.samples import CUSTOMERS, CUSTOMERS_CONTRACT, ORDERS
+from tests.plan.support import contract
+from tests.project import Project, actions
+
+
+def test_rebuild_records_what_matches_and_the_next_plan_agrees(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    project = Project(tmp_path, emulator)
+    project.write(CUSTOMERS, CUSTOMERS_CONTRACT)
+    project.write(ORDERS, contract(ORDERS))
+    assert project.apply("--auto-approve").exit_code == 0
+    lineage = project.state().lineage
+    project.write(ORDERS, contract(ORDERS, threshold="must_be_less_than: 2"))  # git ahead of Cloud
+    project.state_path.write_text("{ not json")
+
+    result = project.run(
+        "state", "rebuild", str(project.contracts), "--state", str(project.state_path)
+    )
+    assert result.exit_code == 0, result.output
+    assert "Replacing an unreadable state" in result.output
+    assert "1 datasets recorded" in result.output
+    state = project.state()
+    assert set(state.datasets) == {CUSTOMERS}
+    assert state.lineage != lineage
+    assert actions(project.plan_json()) == {CUSTOMERS: "no-op", ORDERS: "publish"}
+
+    # A readable state keeps its lineage.
+    again = project.run(
+        "state", "rebuild", str(project.contracts), "--state", str(project.state_path)
+    )
+    assert again.exit_code == 0, again.output
+    assert project.state().lineage == state.lineage
