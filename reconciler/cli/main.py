@@ -42,11 +42,14 @@ def configure_logging(verbose: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logger = logging.getLogger("reconciler")
     logger.setLevel(level)
-    if not any(getattr(h, "_reconciler", False) for h in logger.handlers):
+    handler = next((h for h in logger.handlers if getattr(h, "_reconciler", False)), None)
+    if handler is None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         handler._reconciler = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
+    elif isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)  # the stream of this invocation (tests run many)
     logger.propagate = False
 
 

@@ -97,6 +97,7 @@ class SodaCloudClient:
         limits: dict[Operation, Limit] | None = None,
         rng: random.Random | None = None,
         retry_deadline: float = 900.0,
+        reporting_deadline: float = 60.0,
         poll_deadline: float = 3600.0,
         report_wait: WaitReporter = log_wait,
         timeout: float = 60.0,
@@ -107,6 +108,8 @@ class SodaCloudClient:
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self.poll_deadline = poll_deadline
+        # The Reporting API only adds to a report: when it is down, give up sooner.
+        self.reporting_deadline = reporting_deadline
         self._report_wait = report_wait
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
@@ -474,6 +477,7 @@ class SodaCloudClient:
             self.settings.reporting_url + path,
             retry=Retry.SAFE,
             json=body,
+            deadline_seconds=self.reporting_deadline,
             headers={
                 "X-API-KEY-ID": self.settings.api_key_id,
                 "X-API-KEY-SECRET": self.settings.api_key_secret.reveal(),

@@ -114,9 +114,10 @@ class Exchange:
         headers: Mapping[str, str] | None = None,
         accept: frozenset[int] = frozenset({200, 201, 202}),
         context: str | None = None,
+        deadline_seconds: float | None = None,
     ) -> httpx.Response:
         """Send until an accepted status, retrying as ``retry`` allows within the deadline."""
-        deadline = Deadline(self._clock, self.retry_deadline)
+        deadline = Deadline(self._clock, deadline_seconds or self.retry_deadline)
         backoff = Backoff(self._rng)
         while True:
             try:

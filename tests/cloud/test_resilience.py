@@ -129,3 +129,17 @@ async def test_the_secret_appears_in_no_output_log_or_error(
     assert "GET /api/v1/contracts" in caplog.text  # debug logging really ran
     assert secret not in everything
     assert "Authorization" not in everything
+
+
+async def test_an_unavailable_reporting_api_is_given_up_on_sooner_than_the_core_api(
+    emulator: RunningEmulator,
+) -> None:
+    from reconciler.errors import ServerError
+
+    emulator.admin.set_faults(error_rate=1.0, seed=5)
+    async with client_for(emulator, reporting_deadline=30.0) as client:
+        with pytest.raises(ServerError):
+            await client.coverage_datasets()
+        reporting_attempts = sum(client.stats.calls.values())
+    # Full-jitter backoff capped at 30 s: a 30 s deadline allows only a few attempts.
+    assert 1 < reporting_attempts < 15
