@@ -399,6 +399,7 @@ class _Executor:
         failing = tuple(
             c.id or "?" for c in status.checks if (c.evaluation_status or "") in FAILING_EVALUATIONS
         )
+        warning = tuple(c.id or "?" for c in status.checks if c.evaluation_status == "warn")
         error_lines: tuple[str, ...] = ()
         if not status.passed:
             try:
@@ -421,6 +422,7 @@ class _Executor:
             passed=status.passed,
             cloud_url=status.cloud_url,
             failing_checks=failing,
+            warning_checks=warning,
             error_lines=error_lines,
             counts=counts,
         )

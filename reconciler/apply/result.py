@@ -30,6 +30,7 @@ class VerificationOutcome(Frozen):
     passed: bool
     cloud_url: str | None = None
     failing_checks: tuple[str, ...] = ()
+    warning_checks: tuple[str, ...] = ()
     error_lines: tuple[str, ...] = ()
     counts: dict[str, int] = Field(default_factory=dict)
 

@@ -108,11 +108,20 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def contracts_dir(project: ProjectConfig, given: Path | None) -> Path:
-    return given if given is not None else project.contracts_dir
+    return given if given is not None else shown_path(project.contracts_dir)
 
 
 def state_path(project: ProjectConfig, given: Path | None) -> Path:
-    return given if given is not None else project.state_path
+    return given if given is not None else shown_path(project.state_path)
+
+
+def shown_path(path: Path) -> Path:
+    """A configured path as a person would type it: relative to the current directory when
+    it lies below it (messages then read ``contracts/x.yml:3:5``)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def use_color(no_color: bool, stream: Any = None) -> bool:

@@ -43,6 +43,8 @@ def _detail_lines(outcome: DatasetOutcome) -> list[str]:
             lines.append(f"scan: {verification.cloud_url}")
         if verification.failing_checks:
             lines.append("failing checks: " + ", ".join(verification.failing_checks))
+        if verification.warning_checks:
+            lines.append("checks with warnings: " + ", ".join(verification.warning_checks))
         lines.extend(f"error: {line}" for line in verification.error_lines[:ERROR_LINES_SHOWN])
         if len(verification.error_lines) > ERROR_LINES_SHOWN:
             lines.append(

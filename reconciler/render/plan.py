@@ -117,6 +117,7 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
         words = ACTION_WORDS[entry.action]
         head = f"{SYMBOL[entry.action]} {words:<17} {entry.dataset:<{width}}"
         tags = _tags(entry)
+        head = head.rstrip() if not tags else head
         lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
         for change in entry.changes:
             lines.append(f"      {change.description}")

@@ -67,6 +67,7 @@ def test_publish_and_a_verification_with_warnings_passes(project: Project) -> No
     result = project.apply("--auto-approve")
     assert result.exit_code == 0, result.output
     assert "1 with warnings" in result.output
+    assert "checks with warnings: " in result.output
     assert project.versions()[CUSTOMERS] == 2
 
 
