@@ -36,12 +36,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset, Incident
-from reconciler.contract import parse_contract_text
-from reconciler.contract.diff import ChangeClass, diff_contracts
+from reconciler.contract.diff import ChangeClass
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import ObservedState, moved_since_record
 from reconciler.plan.model import ChangeItem, NewerVersion, StateBasis
-from reconciler.plan.planner import DatasetFilter, unified_diff
+from reconciler.plan.planner import DatasetFilter, publish_changes, state_basis, unified_diff
 from reconciler.state import DatasetRecord, StateFile
 
 AUDIT_FORMAT_VERSION = 1
@@ -283,7 +282,7 @@ def make_audit(
         contracts_dir=context.contracts_dir,
         cloud_host=context.cloud_host,
         settings=settings,
-        state=StateBasis(path=context.state_path, lineage=state.lineage, serial=state.serial),
+        state=state_basis(state, context.state_path),
         status=status,
         exit_code=exit_code,
         summary=counts,
@@ -390,7 +389,7 @@ def audit_dataset(
             last_updated=remote.last_updated,
             recorded_last_updated=recorded,
         )
-    change_class, changes = _changes(remote, file)
+    change_class, changes = publish_changes(remote.contents or "", file)
     diff = unified_diff(remote.contents or "", file.raw_text, dataset, file.display_path)
 
     def differing(
@@ -463,38 +462,6 @@ def describe_change(versions: Sequence[NewerVersion], last_updated: str | None) 
     latest = versions[0].created or last_updated
     at = f", latest at {latest}" if latest else ""
     return f"changed in Soda Cloud outside git since the last apply: {count}{by}{at}"
-
-
-def _changes(remote: Contract, file: DesiredContract) -> tuple[ChangeClass, tuple[ChangeItem, ...]]:
-    """What publishing git's version over Soda Cloud's would change, classed."""
-    parsed = parse_contract_text(remote.contents or "", f"Soda Cloud: {file.dataset}")
-    if parsed.semantic_fingerprint is not None and (
-        parsed.semantic_fingerprint == file.semantic_fingerprint
-    ):
-        return ChangeClass.FORMAT_ONLY, (
-            ChangeItem(
-                subject="contract",
-                description="formatting only (comments, whitespace or key order)",
-                change_class=ChangeClass.FORMAT_ONLY,
-            ),
-        )
-    old = parsed.document if isinstance(parsed.document, dict) else None
-    diff = diff_contracts(old, file.document)
-    change_class = diff.change_class or ChangeClass.FORMAT_ONLY
-    items = tuple(
-        ChangeItem(subject=c.subject, description=c.description, change_class=c.change_class)
-        for c in diff.changes
-    )
-    if old is None:
-        items = (
-            ChangeItem(
-                subject="contract",
-                description="Soda Cloud's version is not a readable contract",
-                change_class=change_class,
-            ),
-            *items,
-        )
-    return change_class, items
 
 
 def _coverage(

@@ -19,11 +19,11 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
-    parse_variables,
     print_wait,
     state_option,
     target_options,
     use_color,
+    valid_folder,
     var_option,
     write_output,
 )
@@ -37,10 +37,9 @@ from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError, Interrupted, StalePlan
 from reconciler.plan import Plan, PlanSettings
 from reconciler.render.apply import render_json, render_markdown, render_text
-from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.render.plan import render_text as render_plan
 from reconciler.state import StateStore
-from reconciler.workflow import plan_against_cloud, read_folder, require_valid
+from reconciler.workflow import plan_against_cloud
 
 STALE_SHOWN = 20
 
@@ -128,10 +127,7 @@ def apply(
             hint="Make a new plan with those flags: `reconciler plan --out FILE ...`.",
         )
     folder = directory or (Path(saved.contracts_dir) if saved else contracts_dir(project, None))
-    desired = read_folder(folder, variables=parse_variables(variables), strict=strict)
-    if desired.diagnostics:
-        click.echo(render_diagnostics(desired), err=True, nl=False)
-    require_valid(desired)
+    desired = valid_folder(folder, variables, strict=strict)
     settings = cloud_settings(project, cloud)
     store = StateStore(resolve_state_path(project, state_path))
     generate = cast(Literal["skeleton", "ai"], generate_mode or project.generate)

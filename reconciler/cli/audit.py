@@ -26,12 +26,12 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
-    parse_variables,
     print_wait,
     run,
     state_option,
     target_options,
     use_color,
+    valid_folder,
     var_option,
     write_output,
 )
@@ -44,9 +44,7 @@ from reconciler.errors import CloudError
 from reconciler.observed import observe
 from reconciler.plan import DatasetFilter
 from reconciler.render.audit import render_json, render_markdown, render_text
-from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.state import StateFile, StateStore
-from reconciler.workflow import read_folder, require_valid
 
 T = TypeVar("T")
 
@@ -114,12 +112,7 @@ def audit(
     --strict), 6 pending and drift, 1 an error or an invalid contract.
     """
     project = project_config(ctx)
-    desired = read_folder(
-        contracts_dir(project, directory), variables=parse_variables(variables), strict=False
-    )
-    if desired.diagnostics:
-        click.echo(render_diagnostics(desired), err=True, nl=False)
-    require_valid(desired)
+    desired = valid_folder(contracts_dir(project, directory), variables, strict=False)
     settings = cloud_settings(project, cloud)
     state_file = resolve_state_path(project, state_path)
     # Only read: the lock is for writers, and an apply running meanwhile must not stop a report.

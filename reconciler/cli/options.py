@@ -14,7 +14,10 @@ import click
 from reconciler.cloud.http import Wait
 from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_settings
 from reconciler.config import ProjectConfig
+from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError
+from reconciler.render.diagnostics import render_text as render_diagnostics
+from reconciler.workflow import read_folder, require_valid
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -105,6 +108,15 @@ def parse_variables(pairs: tuple[str, ...]) -> dict[str, str]:
             raise ConfigError(f"--var {pair!r}: expected NAME=VALUE")
         variables[name.strip()] = value
     return variables
+
+
+def valid_folder(folder: Path, variables: tuple[str, ...], *, strict: bool) -> DesiredState:
+    """The contracts folder, its messages shown; stops (exit 1) when any file is invalid."""
+    desired = read_folder(folder, variables=parse_variables(variables), strict=strict)
+    if desired.diagnostics:
+        click.echo(render_diagnostics(desired), err=True, nl=False)
+    require_valid(desired)
+    return desired
 
 
 def contracts_dir(project: ProjectConfig, given: Path | None) -> Path:

@@ -11,12 +11,12 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
-    parse_variables,
     print_wait,
     run,
     state_option,
     target_options,
     use_color,
+    valid_folder,
     var_option,
     write_output,
 )
@@ -25,10 +25,9 @@ from reconciler.cli.options import (
 )
 from reconciler.cloud.session import open_client
 from reconciler.plan import Plan, PlanSettings
-from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.state import StateStore
-from reconciler.workflow import plan_against_cloud, read_folder, require_valid
+from reconciler.workflow import plan_against_cloud
 
 FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 
@@ -102,12 +101,7 @@ def plan(
     is present, 1 an error or an invalid contract.
     """
     project = project_config(ctx)
-    desired = read_folder(
-        contracts_dir(project, directory), variables=parse_variables(variables), strict=strict
-    )
-    if desired.diagnostics:
-        click.echo(render_diagnostics(desired), err=True, nl=False)
-    require_valid(desired)
+    desired = valid_folder(contracts_dir(project, directory), variables, strict=strict)
     settings = cloud_settings(project, cloud)
     state_file = resolve_state_path(project, state_path)
     state = StateStore(state_file).load()

@@ -18,20 +18,19 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
-    parse_variables,
     print_wait,
     run,
     state_option,
+    valid_folder,
     var_option,
 )
 from reconciler.cli.options import state_path as resolve_state_path
 from reconciler.cloud.dto import Contract
 from reconciler.cloud.session import open_client
 from reconciler.errors import StateCorrupt, StateError, StateLocked
-from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.render.state import render_state_json, render_state_text
 from reconciler.state import LockInfo, StateFile, StateStore
-from reconciler.workflow import read_folder, rebuilt_state, require_valid
+from reconciler.workflow import rebuilt_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -180,12 +179,7 @@ def rebuild(
     .backup file).
     """
     project = project_config(ctx)
-    desired = read_folder(
-        contracts_dir(project, directory), variables=parse_variables(variables), strict=False
-    )
-    if desired.diagnostics:
-        click.echo(render_diagnostics(desired), err=True, nl=False)
-    require_valid(desired)
+    desired = valid_folder(contracts_dir(project, directory), variables, strict=False)
     settings = cloud_settings(project, cloud)
     store = store_from(ctx, state_path)
     with store.lock("state rebuild"):

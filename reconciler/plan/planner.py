@@ -189,46 +189,12 @@ def plan_dataset(
             file=basis,
             remote=remote_basis,
         )
-    remote_parsed = parse_contract_text(remote.contents or "", f"Soda Cloud: {file.dataset}")
     notes = ()
     if record is None:
         notes = (
             "the state does not know this contract yet: publishing replaces what Soda Cloud has",
         )
-    if (
-        remote_parsed.semantic_fingerprint is not None
-        and remote_parsed.semantic_fingerprint == file.semantic_fingerprint
-    ):
-        changes: tuple[ChangeItem, ...] = (
-            ChangeItem(
-                subject="contract",
-                description="formatting only (comments, whitespace or key order)",
-                change_class=ChangeClass.FORMAT_ONLY,
-            ),
-        )
-        change_class = ChangeClass.FORMAT_ONLY
-    else:
-        old = remote_parsed.document if isinstance(remote_parsed.document, dict) else None
-        diff = diff_contracts(old, file.document)
-        changes = _items(diff)
-        change_class = diff.change_class or ChangeClass.FORMAT_ONLY
-        if old is None:
-            changes = (
-                ChangeItem(
-                    subject="contract",
-                    description="Soda Cloud's version is not a readable contract; git's replaces it",
-                    change_class=change_class,
-                ),
-                *changes,
-            )
-        elif not changes:
-            changes = (
-                ChangeItem(
-                    subject="contract",
-                    description="order of columns or checks only",
-                    change_class=change_class,
-                ),
-            )
+    change_class, changes = publish_changes(remote.contents or "", file)
     verify = verify_mode == "all" or (
         verify_mode == "changed" and change_class is not ChangeClass.FORMAT_ONLY
     )
@@ -248,6 +214,46 @@ def plan_dataset(
         file=basis,
         remote=remote_basis,
     )
+
+
+def publish_changes(
+    remote_contents: str, file: DesiredContract
+) -> tuple[ChangeClass, tuple[ChangeItem, ...]]:
+    """What publishing the file over Soda Cloud's (different) text changes, in words, classed."""
+    remote_parsed = parse_contract_text(remote_contents, f"Soda Cloud: {file.dataset}")
+    if (
+        remote_parsed.semantic_fingerprint is not None
+        and remote_parsed.semantic_fingerprint == file.semantic_fingerprint
+    ):
+        return ChangeClass.FORMAT_ONLY, (
+            ChangeItem(
+                subject="contract",
+                description="formatting only (comments, whitespace or key order)",
+                change_class=ChangeClass.FORMAT_ONLY,
+            ),
+        )
+    old = remote_parsed.document if isinstance(remote_parsed.document, dict) else None
+    diff = diff_contracts(old, file.document)
+    changes = _items(diff)
+    change_class = diff.change_class or ChangeClass.FORMAT_ONLY
+    if old is None:
+        changes = (
+            ChangeItem(
+                subject="contract",
+                description="Soda Cloud's version is not a readable contract; git's replaces it",
+                change_class=change_class,
+            ),
+            *changes,
+        )
+    elif not changes:
+        changes = (
+            ChangeItem(
+                subject="contract",
+                description="order of columns or checks only",
+                change_class=change_class,
+            ),
+        )
+    return change_class, changes
 
 
 def _absent_in_cloud(

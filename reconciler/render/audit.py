@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from reconciler.audit import AuditReport, Category, Counts, DatasetAudit, NotCompared
 from reconciler.importer import printable
+from reconciler.render.fit import GITHUB_TEXT_LIMIT, fit_sections
 from reconciler.render.plan import ansi, plain
 
-GITHUB_ISSUE_LIMIT = 65_536
+GITHUB_ISSUE_LIMIT = GITHUB_TEXT_LIMIT
 LIST_LIMIT = 200
 
 Style = Callable[[str, str], str]
@@ -237,18 +238,7 @@ def render_markdown(report: AuditReport, *, limit: int = GITHUB_ISSUE_LIMIT) -> 
         _markdown_dataset(entry) for category in HEADINGS for entry in report.in_category(category)
     ]
     sections += _markdown_reporting(report)
-    left_out = 0
-    for index, section in enumerate(sections):
-        remaining = len(sections) - index - 1
-        reserve = len(_left_out_note(remaining + 1)) if remaining else 0
-        if len(text) + len(section) + reserve <= limit:
-            text += section
-        else:
-            left_out = len(sections) - index
-            break
-    if left_out:
-        text += _left_out_note(left_out)
-    return text[:limit]
+    return fit_sections(text, sections, limit=limit, left_out=_left_out_note)
 
 
 def _left_out_note(count: int) -> str:

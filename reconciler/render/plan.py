@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable
 
 from reconciler.contract.diff import ChangeClass
 from reconciler.plan.model import Action, DatasetPlan, Drift, Plan, Summary
+from reconciler.render.fit import GITHUB_TEXT_LIMIT, fit_sections
 
-GITHUB_COMMENT_LIMIT = 65_536
+GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
 WARNING_LIST_LIMIT = 25
 
 SYMBOL = {
@@ -199,18 +200,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     text = "\n".join(head)
     sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
     sections += _markdown_reports(plan)
-    left_out = 0
-    for index, section in enumerate(sections):
-        remaining_after = len(sections) - index - 1
-        reserve = len(_left_out_note(remaining_after + 1)) if remaining_after or left_out else 0
-        if len(text) + len(section) + reserve <= limit:
-            text += section
-        else:
-            left_out = len(sections) - index
-            break
-    if left_out:
-        text += _left_out_note(left_out)
-    return text[:limit]
+    return fit_sections(text, sections, limit=limit, left_out=_left_out_note)
 
 
 def _left_out_note(count: int) -> str:
