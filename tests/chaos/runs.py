@@ -1,0 +1,182 @@
+"""``reconciler apply`` as a real process against a local Soda Cloud in the test process:
+started, stopped by a signal at a chosen point, and re-run, as CI and people do.
+
+A run is stopped at a point counted in what it did, never in time: after its N-th progress
+line on stderr, or once the local Soda Cloud has seen N more requests. Nothing here sleeps;
+every wait is a blocking read of the process's output or a bounded loop of polls.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.emulator import RunningEmulator
+from reconciler.state import read_lock
+
+# No run of these tests takes this long; a hung process is killed instead of hanging the suite.
+WATCHDOG_SECONDS = 120.0
+# Bounds the polls of the local Soda Cloud while waiting for a stopping point.
+MAX_POLLS = 200_000
+PROGRESS_LINE = re.compile(r"^\d\d:\d\d:\d\d ")
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How one run ended: its exit code, or the signal that stopped it."""
+
+    exit_code: int
+    stopped_by: str | None  # e.g. "SIGKILL after 7 progress lines"; None: ran to its end
+    stdout: str
+    stderr: str
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_by is not None
+
+
+class ApplyProcess:
+    """``python -m reconciler apply --auto-approve`` for one project folder."""
+
+    def __init__(self, root: Path, cloud: RunningEmulator) -> None:
+        self.root = root
+        self.cloud = cloud
+        self.contracts = root / "contracts"
+        self.state_path = root / ".reconciler" / "state.json"
+        self.runs = 0
+
+    @property
+    def env(self) -> dict[str, str]:
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("SODA_CLOUD_", "RECONCILER_"))
+        }
+        return {
+            **inherited,
+            "SODA_CLOUD_HOST": self.cloud.url,
+            "SODA_CLOUD_API_KEY_ID": self.cloud.api_key_id,
+            "SODA_CLOUD_API_KEY_SECRET": self.cloud.api_key_secret,
+            "RECONCILER_TIME_SCALE": str(self.cloud.clock.scale),
+            "NO_COLOR": "1",
+        }
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            "--auto-approve",
+            "--dir",
+            str(self.contracts),
+            "--state",
+            str(self.state_path),
+        ]
+
+    def _start(self, stderr: IO[str] | int) -> subprocess.Popen[str]:
+        self.runs += 1
+        return subprocess.Popen(
+            self.command(),
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+
+    def run(self) -> Finished:
+        """Run to the end."""
+        process = self._start(subprocess.PIPE)
+        stdout, stderr = process.communicate(timeout=WATCHDOG_SECONDS)
+        return Finished(process.returncode, None, stdout, stderr)
+
+    def stop_after_lines(self, lines: int, signum: int = signal.SIGKILL) -> Finished:
+        """Send ``signum`` right after the run's ``lines``-th progress line."""
+        process = self._start(subprocess.PIPE)
+        assert process.stderr is not None
+        seen: list[str] = []
+        stopped_by = None
+        with _watchdog(process):
+            for line in process.stderr:
+                seen.append(line)
+                if sum(1 for s in seen if PROGRESS_LINE.match(s)) >= lines:
+                    process.send_signal(signum)
+                    stopped_by = f"{signal.Signals(signum).name} after {lines} progress lines"
+                    break
+            stdout, rest = process.communicate(timeout=WATCHDOG_SECONDS)
+        return _finished(process, stopped_by, stdout, "".join(seen) + rest)
+
+    def stop_after_requests(self, requests: int, signum: int = signal.SIGKILL) -> Finished:
+        """Send ``signum`` once the local Soda Cloud has seen ``requests`` more API requests."""
+        target = self.cloud.admin.stats().total + requests
+        return self.stop_when(
+            lambda: self.cloud.admin.stats().total >= target,
+            f"after {requests} requests",
+            signum,
+        )
+
+    def stop_when(
+        self, ready: Callable[[], bool], described: str, signum: int = signal.SIGKILL
+    ) -> Finished:
+        """Send ``signum`` as soon as ``ready()`` holds (polled while the run lives)."""
+        errors = self.root / f"apply-{self.runs + 1}.stderr"
+        with errors.open("w") as sink:
+            process = self._start(sink)
+            stopped_by = None
+            with _watchdog(process):
+                for _ in range(MAX_POLLS):
+                    if process.poll() is not None:
+                        break
+                    if ready():
+                        process.send_signal(signum)
+                        stopped_by = f"{signal.Signals(signum).name} {described}"
+                        break
+                stdout, _ = process.communicate(timeout=WATCHDOG_SECONDS)
+        return _finished(process, stopped_by, stdout, errors.read_text())
+
+    def release_stale_lock(self) -> bool:
+        """Remove the lock a killed run left, as its user would (``state unlock ID``)."""
+        holder = read_lock(self.state_path)
+        if holder is None:
+            return False
+        assert holder.looks_stale(), f"the lock's holder is alive: {holder}"
+        result = CliRunner().invoke(
+            main, ["state", "unlock", holder.id, "--state", str(self.state_path)]
+        )
+        assert result.exit_code == 0, result.output
+        return True
+
+
+def _finished(
+    process: subprocess.Popen[str], stopped_by: str | None, stdout: str, stderr: str
+) -> Finished:
+    code = process.returncode
+    # A run that ended on its own just before the signal arrived is not counted as stopped.
+    if stopped_by is not None and code >= 0 and "SIGKILL" in stopped_by:
+        stopped_by = None
+    return Finished(code, stopped_by, stdout, stderr)
+
+
+class _watchdog:
+    """Kills the process if the test would otherwise wait on it for ever."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._timer = threading.Timer(WATCHDOG_SECONDS, process.kill)
+
+    def __enter__(self) -> None:
+        self._timer.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
