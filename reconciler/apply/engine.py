@@ -379,12 +379,18 @@ class _Executor:
             await self._owe_verification(entry.dataset, file.raw_sha256)
             self.progress.step(entry.dataset, "verifying")
             scan_id = await self.client.verify(contract_id)
-            await self.journal.pending(
-                entry.dataset,
-                PendingVerification(
-                    raw_sha256=file.raw_sha256, scan_id=scan_id, since=self.clock.now()
-                ),
-            )
+            try:
+                await self.journal.pending(
+                    entry.dataset,
+                    PendingVerification(
+                        raw_sha256=file.raw_sha256, scan_id=scan_id, since=self.clock.now()
+                    ),
+                )
+            except asyncio.CancelledError:
+                # Interrupted after the scan started but before following it: wait_scan would
+                # cancel it, so this must too, or it runs on in Soda Cloud unowned.
+                await asyncio.shield(self._cancel_scan(scan_id))
+                raise
         status = await self.client.wait_scan(scan_id, deadline=self.options.scan_deadline)
         run.verification = await self._verification(status)
         await self.journal.verified(
@@ -394,6 +400,12 @@ class _Executor:
             ),
         )
         run.done.append(f"verified: {status.state}")
+
+    async def _cancel_scan(self, scan_id: str) -> None:
+        try:
+            await self.client.cancel_scan(scan_id)
+        except CloudError as error:
+            log.warning("could not cancel scan %s: %s", scan_id, error)
 
     async def _verification(self, status: ScanStatus) -> VerificationOutcome:
         failing = tuple(
