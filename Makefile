@@ -20,6 +20,10 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/python -m reconciler.demo
 
+# Regenerate plan-examples/ (real outputs of the example, made stable); a test checks them.
+plan-examples: $(VENV)/.installed
+	$(BIN)/python -m demo.plan_examples
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,62 +1,358 @@
-"""``make demo`` (interim): start the local Soda Cloud from ``demo/cloud-seed.yml``, show what
-it holds, and run one verification scan to its end. Finishes in about a second, exits 0."""
+"""``make demo``: every action of the reconciler, on a fresh local Soda Cloud, in seconds.
+
+The demo copies the example project (``reconciler.yml``, ``contracts/`` and the local Soda
+Cloud's seed ``demo/cloud-seed.yml``) into a fresh working folder, so it is the same on every
+run and never touches the repository's files or a user's ``.reconciler/`` state. There it runs
+the real commands, in-process, as a user would type them: validate, plan (with the
+pull-request gate), apply a saved plan (creates, a skeleton, publishes, verifications), a
+change made in the Soda Cloud UI and the audit that catches it, then the way back to a folder
+in sync. Each step says which exit code it expects; the demo exits 1 if one differs.
+
+``python -m reconciler.demo [--keep] [--workdir DIR]``
+"""
 
 from __future__ import annotations
 
-import asyncio
+import argparse
+import os
+import shutil
 import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
+import click
 
-from reconciler.emulator import RunningEmulator, load_seed
-from reconciler.emulator.instants import parse_instant
+from reconciler.config import load_project_config
+from reconciler.errors import ConfigError
 
-SEED_NAME = Path("demo") / "cloud-seed.yml"
-TIME_SCALE = 600.0  # a 10 s scan takes about 17 ms
+# What a user's project holds: the configuration, the contracts and (for `host: local`) the
+# seed of the local Soda Cloud.
+EXAMPLE_FILES = ("reconciler.yml", "contracts", "demo/cloud-seed.yml")
+# Settings from the environment win over reconciler.yml; the demo must reach its own local
+# Soda Cloud whatever the shell it runs in has set.
+SCRUBBED_VARIABLES = (
+    "SODA_CLOUD_HOST",
+    "SODA_CLOUD_API_KEY_ID",
+    "SODA_CLOUD_API_KEY_SECRET",
+    "SODA_CLOUD_REPORTING_HOST",
+    "RECONCILER_TIME_SCALE",
+)
+
+SAVED_PLAN = ".reconciler/plan.json"
+SKELETON_DATASET = "lakehouse/silver/page_views"
+RETIRED_DATASET = "lakehouse/bronze/raw_clicks"
+UNMANAGED_DATASET = "warehouse/analytics/finance/invoices"
 
 
-def seed_path() -> Path:
-    beside_package = Path(__file__).resolve().parents[1] / SEED_NAME
-    return beside_package if beside_package.exists() else Path.cwd() / SEED_NAME
+@dataclass(frozen=True)
+class UiEdit:
+    """A change made by a person in the Soda Cloud UI, outside git."""
+
+    dataset: str
+    old: str
+    new: str
+    creator: str
+    story: str
+
+    def apply_to(self, contents: str) -> str:
+        if self.old not in contents:
+            raise ConfigError(
+                f"{self.dataset}: the contract in Soda Cloud has no {self.old!r} to change",
+                hint="The demo's UI edit no longer fits the example contract; update UI_EDIT.",
+            )
+        return contents.replace(self.old, self.new, 1)
 
 
-async def tour(cloud: RunningEmulator) -> None:
-    async with httpx.AsyncClient(base_url=cloud.url, auth=cloud.auth, timeout=10) as http:
-        listed = (await http.get("/api/v1/contracts", params={"size": 1000})).json()
-        print(f"Contracts in the local Soda Cloud ({listed['totalElements']}):")
-        for contract in listed["content"]:
-            print(f"  {contract['datasetQualifiedName']:45} last updated {contract['lastUpdated']}")
+UI_EDIT = UiEdit(
+    dataset="warehouse/analytics/public/customers",
+    old="must_be_less_than: 25",
+    new="must_be_less_than: 49",
+    creator="erin@example.com",
+    story="Erin relaxes the freshness check of customers from 25 to 49 hours in the Soda Cloud "
+    "UI, outside git.",
+)
 
-        datasets = (await http.post("/v1/coverage/datasets", json={"size": 1000})).json()["data"]
-        covered = {c["datasetId"] for c in listed["content"]}
-        print(f"Datasets ({len(datasets)}), by data source:")
-        for row in sorted(datasets, key=lambda r: (r["datasource_name"], r["dataset_label"])):
-            mark = "contract" if row["dataset_id"] in covered else "no contract"
-            agent = "" if row["datasource_has_core_agent_enabled"] else ", no agent"
-            print(f"  {row['datasource_name']:10} {row['dataset_label']:45} {mark}{agent}")
 
-        chosen = listed["content"][-1]
-        started = await http.post(f"/api/v1/contracts/{chosen['id']}/verify")
-        scan_id = started.headers["X-Soda-Scan-Id"]
-        print(f"Verifying {chosen['datasetQualifiedName']} (scan {scan_id}):")
-        while True:
-            response = await http.get(f"/api/v1/scans/{scan_id}")
-            scan = response.json()
-            print(f"  {scan['state']}")
-            hint = response.headers.get("X-Soda-Next-Poll-Time")
-            if hint is None:
-                break
-            await cloud.clock.sleep(max(0.0, cloud.clock.seconds_until(parse_instant(hint))))
-        print(
-            f"  {scan['failures']} failures, {scan['warnings']} warnings, {scan['errors']} errors"
+def repository_root() -> Path:
+    """Where the example lives: the source checkout (``make demo`` installs it editable)."""
+    beside_package = Path(__file__).resolve().parents[1]
+    if all((beside_package / name).exists() for name in EXAMPLE_FILES):
+        return beside_package
+    return Path.cwd()
+
+
+def prepare_workspace(target: Path, source: Path | None = None) -> Path:
+    """Copy the example project into ``target`` (which must be empty or absent)."""
+    source = source or repository_root()
+    missing = [name for name in EXAMPLE_FILES if not (source / name).exists()]
+    if missing:
+        raise ConfigError(
+            f"{source}: the example project is incomplete (no {', '.join(missing)})",
+            hint="Run the demo from the root of the reconciler repository.",
         )
+    target.mkdir(parents=True, exist_ok=True)
+    if any(target.iterdir()):
+        raise ConfigError(
+            f"{target} is not empty", hint="Give the demo an empty or new folder with --workdir."
+        )
+    for name in EXAMPLE_FILES:
+        origin, copy = source / name, target / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if origin.is_dir():
+            shutil.copytree(origin, copy)
+        else:
+            shutil.copy2(origin, copy)
+    return target
 
 
-def main() -> int:
-    with RunningEmulator(load_seed(seed_path()), time_scale=TIME_SCALE) as cloud:
-        print(f"Local Soda Cloud on {cloud.url} (API key id {cloud.api_key_id})")
-        asyncio.run(tour(cloud))
+@contextmanager
+def inside(workspace: Path) -> Iterator[None]:
+    """Run in ``workspace`` with no Soda Cloud settings from the environment."""
+    saved = {name: os.environ.pop(name) for name in SCRUBBED_VARIABLES if name in os.environ}
+    previous = Path.cwd()
+    os.chdir(workspace)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+        os.environ.update(saved)
+
+
+def reconciler(args: Sequence[str]) -> int:
+    """``reconciler ARGS`` in this process, as typed in a shell; returns the exit code.
+
+    Its standard error goes to standard output, so that messages, progress and reports stay
+    in the order they happened when the demo's output is piped or logged."""
+    from reconciler.cli import main
+
+    with redirect_stderr(sys.stdout):
+        try:
+            code = main.main(args=list(args), prog_name="reconciler", standalone_mode=False)
+        except click.ClickException as error:
+            error.show()
+            return error.exit_code
+        except click.Abort:
+            return 1
+        finally:
+            sys.stdout.flush()
+    return code if isinstance(code, int) else 0
+
+
+def edit_in_cloud_ui(workspace: Path, edit: UiEdit) -> str:
+    """Make ``edit`` in the workspace's local Soda Cloud as a person in its UI would (the
+    emulator's admin route ``PUT /_emulator/contracts``); returns the edited contents."""
+    # The emulator is the demo's backend: only this option (and tests) import it.
+    from reconciler.cloud.settings import resolve_cloud_settings
+    from reconciler.emulator import start_local_cloud
+
+    project = load_project_config(workspace / "reconciler.yml", environ={})
+    settings = resolve_cloud_settings(project.cloud, environ={})
+    cloud = start_local_cloud(data_file=project.local_cloud_data, time_scale=settings.time_scale)
+    try:
+        current = cloud.admin.state().contract_for(edit.dataset)
+        if current is None:
+            raise ConfigError(f"{edit.dataset}: no contract in the local Soda Cloud to edit")
+        contents = edit.apply_to(current.contents)
+        cloud.admin.edit_contract(edit.dataset, contents, creator_id=edit.creator)
+    finally:
+        cloud.stop()
+    return contents
+
+
+def contract_file(workspace: Path, dataset: str) -> Path:
+    return workspace / "contracts" / f"{dataset}.yml"
+
+
+# The tour --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """A ``reconciler`` command line and the exit code it should end with."""
+
+    args: tuple[str, ...]
+    expect: int = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    story: str
+    commands: tuple[Command, ...] = ()
+    before: Callable[[Path], str] | None = None
+    after: Callable[[Path], str] | None = None
+
+
+@dataclass
+class Outcome:
+    ran: int = 0
+    unexpected: list[str] = field(default_factory=list)
+
+
+def _show_skeleton(workspace: Path) -> str:
+    path = contract_file(workspace, SKELETON_DATASET)
+    return f"{path.relative_to(workspace)} now holds:\n" + textwrap.indent(
+        path.read_text(encoding="utf-8"), "  | "
+    )
+
+
+def _ui_edit(workspace: Path) -> str:
+    edit_in_cloud_ui(workspace, UI_EDIT)
+    return (
+        f"PUT /_emulator/contracts?dataset={UI_EDIT.dataset} by {UI_EDIT.creator}: "
+        f"{UI_EDIT.old} -> {UI_EDIT.new}"
+    )
+
+
+def _retire_file(workspace: Path) -> str:
+    path = contract_file(workspace, RETIRED_DATASET)
+    path.unlink()
+    return f"rm {path.relative_to(workspace)}"
+
+
+STEPS = (
+    Step(
+        "Validate the contracts folder",
+        "Every file is checked locally against the contract language, before anything "
+        "reaches Soda Cloud (what the pre-commit hook and the pull-request check run).",
+        (Command(("validate",)),),
+    ),
+    Step(
+        "Plan, as a pull request would",
+        "The plan compares git with Soda Cloud and says what apply will do, per dataset. "
+        "`--fail-on breaking` is the pull-request gate: orders drops a column, so it exits 3 "
+        "(a PR label can allow it). `--out` saves the plan for review.",
+        (Command(("plan", "--fail-on", "breaking", "--out", SAVED_PLAN), expect=3),),
+    ),
+    Step(
+        "Apply the reviewed plan",
+        "Creates, generates a skeleton for the stub file, publishes, adopts and verifies. "
+        "A saved plan is applied exactly, or refused if anything moved since it was made. "
+        "The events scan is scripted to end with warnings.",
+        (Command(("apply", SAVED_PLAN)),),
+        after=_show_skeleton,
+    ),
+    Step(
+        "Plan again: nothing to do",
+        "Soda Cloud now matches git; the state file records what was applied.",
+        (Command(("plan", "--detailed-exitcode")),),
+    ),
+    Step(
+        "Someone edits a contract in the Soda Cloud UI",
+        UI_EDIT.story,
+        before=_ui_edit,
+    ),
+    Step(
+        "The nightly audit catches it",
+        "Drift (who, when, and what apply would undo), the unmanaged contract, a dataset "
+        "without a contract and an open incident. Exit 4: drift.",
+        (Command(("audit",), expect=4),),
+    ),
+    Step(
+        "A pull request retires a table; the next plan shows the drift loudly",
+        "The publish that overwrites the UI edit is flagged as drift, and the contract whose "
+        "file was deleted is reported as orphaned: it is never deleted in Soda Cloud.",
+        (Command(("plan",)),),
+        before=_retire_file,
+    ),
+    Step(
+        "Apply on merge, import the unmanaged contract, forget the retired table",
+        "apply --auto-approve is what the merge workflow runs. `import` writes the unmanaged "
+        "contract into the folder, byte for byte, and records it. `state forget` stops "
+        "reporting the orphan.",
+        (
+            Command(("apply", "--auto-approve")),
+            Command(("import", UNMANAGED_DATASET)),
+            Command(("state", "forget", RETIRED_DATASET)),
+        ),
+    ),
+    Step(
+        "Audit again: in sync",
+        "Exit 0. The retired table's contract is still in Soda Cloud (the reconciler never "
+        "deletes one): it is now unmanaged, which fails only `audit --strict`. Datasets without "
+        "a contract and incidents are information, never drift.",
+        (Command(("audit",)),),
+    ),
+)
+
+
+def _header(number: int, title: str) -> str:
+    text = f"── {number}. {title} "
+    return text + "─" * max(3, 88 - len(text))
+
+
+def say(text: str = "", **style: Any) -> None:
+    click.echo(click.style(text, **style) if style else text)
+    sys.stdout.flush()
+
+
+def run_tour(workspace: Path, steps: Sequence[Step]) -> Outcome:
+    """Run the steps in ``workspace`` (prepared by :func:`prepare_workspace`)."""
+    outcome = Outcome()
+    with inside(workspace):
+        for number, step in enumerate(steps, start=1):
+            say()
+            say(_header(number, step.title), bold=True)
+            say(textwrap.fill(step.story, width=88))
+            if step.before is not None:
+                say(step.before(workspace))
+            for command in step.commands:
+                line = "reconciler " + " ".join(command.args)
+                say()
+                say(f"$ {line}", fg="cyan", bold=True)
+                code = reconciler(command.args)
+                outcome.ran += 1
+                if code == command.expect:
+                    say(f"(exit {code})", dim=True)
+                else:
+                    outcome.unexpected.append(f"`{line}` exited {code}, expected {command.expect}")
+                    say(f"(exit {code}; expected {command.expect})", fg="red", bold=True)
+            if step.after is not None:
+                say(step.after(workspace))
+    return outcome
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m reconciler.demo",
+        description="Run every reconciler action against a fresh local Soda Cloud.",
+    )
+    parser.add_argument("--workdir", type=Path, help="Run in this (empty or new) folder.")
+    parser.add_argument(
+        "--keep", action="store_true", help="Keep the working folder (a temporary one is removed)."
+    )
+    options = parser.parse_args(argv)
+    started = time.perf_counter()
+    temporary = options.workdir is None
+    workspace = Path(tempfile.mkdtemp(prefix="reconciler-demo-")) if temporary else options.workdir
+    try:
+        prepare_workspace(workspace)
+        say(f"The example project, copied to {workspace}, against a local Soda Cloud")
+        say("(reconciler.yml: `cloud: {host: local, seed: demo/cloud-seed.yml}`).")
+        outcome = run_tour(workspace, STEPS)
+    except ConfigError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        if error.hint:
+            print(f"  hint: {error.hint}", file=sys.stderr)
+        return 1
+    finally:
+        if temporary and not options.keep:
+            shutil.rmtree(workspace, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+    say()
+    kept = f"; the working folder is {workspace}" if options.keep or not temporary else ""
+    if outcome.unexpected:
+        print("The demo did not go as expected:", file=sys.stderr)
+        for problem in outcome.unexpected:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    say(f"Demo finished: {outcome.ran} commands in {elapsed:.1f} s{kept}.", bold=True)
     return 0
 
 
