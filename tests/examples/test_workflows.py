@@ -143,6 +143,21 @@ def test_every_run_script_is_valid_bash(name: str) -> None:
         assert checked.returncode == 0, f"{name}: {step.get('name')}: {checked.stderr}"
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_the_comment_script_is_valid_javascript(tmp_path: Path) -> None:
+    steps = {s.get("name"): s for s in _steps(_workflow(PLAN))}
+    script = steps["Post or update the plan comment"]["with"]["script"]
+    # actions/github-script runs the script as the body of an async function.
+    source = tmp_path / "comment.js"
+    source.write_text(f"(async function (github, context) {{\n{script}\n}});\n")
+
+    checked = subprocess.run(
+        ["node", "--check", str(source)], capture_output=True, text=True, check=False
+    )
+
+    assert checked.returncode == 0, checked.stderr
+
+
 def _run(command: CommandLine, workspace: Path) -> int:
     result = reconciler(command.args)
     if command.stdout_to:
