@@ -268,8 +268,10 @@ Real outputs of `reconciler` for the example project of this repository (`contra
 (`tests/examples/`) fails when they differ from a fresh regeneration.
 
 To make two runs byte-identical, timestamps read `2026-01-01T00:00:00Z`, random ids (scans,
-versions, the state's lineage) read `00000000-0000-4000-8000-00000000000N`, and the local
-Soda Cloud's port reads 8555. Everything else is exactly what was printed (standard output).
+versions, the state's lineage) read `00000000-0000-4000-8000-00000000000N`, the local Soda
+Cloud's port reads 8555, and the state's serial after an apply reads 1 (how many saves an
+apply makes depends on timing). Everything else is exactly what was printed (standard
+output).
 
 | file | command | exit | what it shows |
 | --- | --- | ---: | --- |
