@@ -27,3 +27,23 @@ def test_reconciler_error_becomes_message_hint_and_exit_code() -> None:
     assert result.exit_code == 1
     assert "Error: no credentials" in result.output
     assert "hint: set SODA_CLOUD_API_KEY_ID" in result.output
+
+
+def test_a_command_line_mistake_exits_1_not_2() -> None:
+    # 2 means "changes present" (plan --detailed-exitcode) and "pending" (audit).
+    for args in (
+        ["--bogus"],
+        ["plan", "--bogus"],
+        ["plan", "--format", "yaml"],
+        ["state", "show", "--nope"],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Error" in result.output
+
+
+def test_no_arguments_show_the_help() -> None:
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    assert "plan" in result.output

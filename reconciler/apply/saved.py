@@ -68,8 +68,10 @@ def moved_since(
             moved.append(f"{name}: a new contract file, {files[name].display_path}")
         elif files[name].raw_sha256 != seen:
             moved.append(f"{name}: {files[name].display_path} changed")
-    remotes = {name: c for name, c in contracts.items() if wanted(name)}
-    for name in sorted(set(remotes) | set(plan.remote_seen)):
+    # Contracts with no file, then or now, are only reported: apply never acts on them.
+    with_files = set(files) | set(plan.files_seen)
+    remotes = {name: c for name, c in contracts.items() if wanted(name) and name in with_files}
+    for name in sorted(set(remotes) | (set(plan.remote_seen) & with_files)):
         before = plan.remote_seen.get(name)
         now = remotes.get(name)
         if now is None:

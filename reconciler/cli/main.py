@@ -21,12 +21,40 @@ from reconciler.cli.validate import validate
 from reconciler.errors import ReconcilerError
 
 
+class UsageMistake(click.UsageError):
+    """A mistake on the command line. It exits 1 like every other error: plan and audit give
+    2 a meaning of their own (changes present, pending)."""
+
+    exit_code = 1
+
+
+def _mistake(error: click.UsageError) -> click.exceptions.Exit | UsageMistake:
+    if isinstance(error, click.exceptions.NoArgsIsHelpError) and error.ctx is not None:
+        click.echo(error.ctx.get_help())  # `reconciler` alone: the help, and no error
+        return click.exceptions.Exit(0)
+    return UsageMistake(error.format_message(), error.ctx)
+
+
 class ReconcilerGroup(click.Group):
     """Maps every :class:`ReconcilerError` to its message, hint and exit code."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            raise _mistake(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _mistake(error) from None
         except ReconcilerError as error:
             report_error(error)
             ctx.exit(error.exit_code)
@@ -49,7 +77,9 @@ def configure_logging(verbose: bool, debug: bool) -> None:
         handler._reconciler = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     elif isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)  # the stream of this invocation (tests run many)
+        # This invocation's stream (tests run many). Not setStream: it flushes the old
+        # stream, which may be closed by now.
+        handler.stream = sys.stderr
     logger.propagate = False
 
 

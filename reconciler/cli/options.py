@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
@@ -15,7 +16,6 @@ from reconciler.cloud.http import Wait
 from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_settings
 from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState
-from reconciler.errors import ConfigError
 from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.workflow import read_folder, require_valid
 
@@ -100,13 +100,19 @@ def target_options(command: F) -> F:
     )(command)
 
 
-def parse_variables(pairs: tuple[str, ...]) -> dict[str, str]:
+_VARIABLE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+
+
+def parse_variables(values: tuple[str, ...]) -> dict[str, str]:
+    """``("NAME=VALUE", ...)`` from ``--var`` as a mapping; the last of a repeated name wins."""
     variables: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ConfigError(f"--var {pair!r}: expected NAME=VALUE")
-        variables[name.strip()] = value
+    for value in values:
+        match = _VARIABLE.fullmatch(value)
+        if match is None:
+            raise click.BadParameter(
+                f"{value!r} is not NAME=VALUE (NAME: letters, digits and _)", param_hint="--var"
+            )
+        variables[match.group(1)] = match.group(2)
     return variables
 
 

@@ -6,41 +6,15 @@ is reported in one run, sorted by file and position.
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import click
 
 from reconciler.cli.context import project_config
+from reconciler.cli.options import contracts_dir, parse_variables
 from reconciler.desired import load_desired
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import FORMATS, render
-
-_VAR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
-
-
-def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
-    """``("NAME=VALUE", ...)`` as a mapping; the last of a repeated name wins."""
-    result: dict[str, str] = {}
-    for value in values:
-        match = _VAR.fullmatch(value)
-        if match is None:
-            raise click.BadParameter(
-                f"{value!r} is not NAME=VALUE (NAME: letters, digits and _)", param_hint="--var"
-            )
-        result[match.group(1)] = match.group(2)
-    return result
-
-
-def _shown(path: Path) -> Path:
-    """A configured absolute folder, shown relative to the current directory when inside it."""
-    if not path.is_absolute():
-        return path
-    try:
-        return Path(os.path.relpath(path, Path.cwd())) if path.is_relative_to(Path.cwd()) else path
-    except ValueError:
-        return path
 
 
 @click.command("validate")
@@ -80,8 +54,8 @@ def validate(
       diagnostics: [{file, line, col, severity, rule, message, hint}],
       contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
-    variables = parse_vars(var_values)
-    root = directory if directory is not None else _shown(project_config(ctx).contracts_dir)
+    variables = parse_variables(var_values)
+    root = contracts_dir(project_config(ctx), directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise ConfigError(

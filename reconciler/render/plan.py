@@ -197,7 +197,8 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     if not summary.has_changes:
         head.append("No changes: Soda Cloud matches the contracts folder.")
         head.append("")
-    text = "\n".join(head)
+    # A blank line ends the last quote block: a <details> right after it would belong to it.
+    text = "\n".join(head) + "\n"
     sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
     sections += _markdown_reports(plan)
     return fit_sections(text, sections, limit=limit, left_out=_left_out_note)

@@ -216,3 +216,17 @@ def test_fail_fast_stops_the_others_where_they_stand(
     assert any(d["error"] == "stopped by --fail-fast" for d in report["datasets"])
     assert requests(cloud, VERIFY) == [10]
     assert requests(cloud, PUBLISH) == [11]
+
+
+def test_a_contract_appearing_for_a_dataset_without_a_file_does_not_make_a_plan_stale(
+    project: Project,
+) -> None:
+    project.write(ORDERS, contract(ORDERS))
+    plan_file = project.root / "plan.json"
+    assert project.plan("--out", str(plan_file)).exit_code == 0
+    other = "warehouse/analytics/public/made_in_the_ui"
+    project.cloud.admin.add_dataset(other, columns=[("id", "integer")])
+    project.cloud.admin.edit_contract(other, contract(other), "jane")
+    result = project.run("apply", str(plan_file), "--state", str(project.state_path))
+    assert result.exit_code == 0, result.output
+    assert project.cloud.admin.state().contract_for(ORDERS) is not None
