@@ -40,7 +40,13 @@ from reconciler.contract.diff import ChangeClass
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import ObservedState, moved_since_record
 from reconciler.plan.model import ChangeItem, NewerVersion, StateBasis
-from reconciler.plan.planner import DatasetFilter, publish_changes, state_basis, unified_diff
+from reconciler.plan.planner import (
+    DatasetFilter,
+    publish_changes,
+    reading_warnings,
+    state_basis,
+    unified_diff,
+)
 from reconciler.state import DatasetRecord, StateFile
 
 AUDIT_FORMAT_VERSION = 1
@@ -265,12 +271,7 @@ def make_audit(
         unresolved_incidents=None if incidents.not_compared else len(incidents.unresolved),
     )
     status, exit_code = audit_status(counts, strict=settings.strict)
-    warnings = tuple(
-        f"{d.file}:{d.line}:{d.col}: {d.message}" for d in desired.diagnostics if not d.is_error
-    ) + tuple(
-        f"Soda Cloud listed contract {contract_id} without a dataset name; it was not compared"
-        for contract_id in observed.nameless
-    )
+    warnings = reading_warnings(desired, observed)
     order = {category: index for index, category in enumerate(CATEGORY_ORDER)}
     listed = sorted(
         (e for e in entries if e.category is not Category.IN_SYNC),

@@ -39,7 +39,7 @@ class Project:
     def write(self, dataset: str, text: str) -> Path:
         path = self.path_of(dataset)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
         return path
 
     def write_all(self, files: Mapping[str, str]) -> None:

@@ -105,12 +105,7 @@ def make_plan(
         )
         for name in sorted(recorded - set(files))
     )
-    warnings = tuple(
-        f"{d.file}:{d.line}:{d.col}: {d.message}" for d in desired.diagnostics if not d.is_error
-    ) + tuple(
-        f"Soda Cloud listed contract {contract_id} without a dataset name; it was ignored"
-        for contract_id in observed.nameless
-    )
+    warnings = reading_warnings(desired, observed)
     return Plan(
         created=context.created,
         reconciler_version=context.reconciler_version,
@@ -127,6 +122,17 @@ def make_plan(
             name: _remote_basis(c, state.datasets.get(name), observed.newer_versions.get(name, ()))
             for name, c in sorted(remotes.items())
         },
+    )
+
+
+def reading_warnings(desired: DesiredState, observed: ObservedState) -> tuple[str, ...]:
+    """What reading the folder and Soda Cloud noticed without stopping: path mismatches,
+    unused variables, contracts listed without a dataset name."""
+    return tuple(
+        f"{d.file}:{d.line}:{d.col}: {d.message}" for d in desired.diagnostics if not d.is_error
+    ) + tuple(
+        f"Soda Cloud listed contract {contract_id} without a dataset name; it was ignored"
+        for contract_id in observed.nameless
     )
 
 
