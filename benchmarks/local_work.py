@@ -1,0 +1,146 @@
+"""Local work only, no network: validating and planning 10,000 contracts, time and memory.
+
+    python -m benchmarks.local_work validate DIR
+    python -m benchmarks.local_work plan DIR
+
+Each measurement runs in a fresh process (``measure``) so its peak memory is its own:
+- validate: :func:`reconciler.desired.load_desired`, what ``reconciler validate`` runs;
+- plan: reading the folder, loading a state that records every contract, and the pure
+  planner against a Soda Cloud equal to git; only the HTTP calls are left out (the
+  contracts they would return are built before the clock starts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from reconciler.cloud.dto import Contract
+from reconciler.desired import load_desired
+from reconciler.observed import ObservedState
+from reconciler.plan import PlanContext, PlanSettings, make_plan
+from reconciler.state import DatasetRecord, StateFile, StateStore
+
+LAST_UPDATED = "2026-01-01T00:00:00.000Z"
+
+
+@dataclass(frozen=True)
+class LocalFigures:
+    what: str
+    files: int
+    seconds: float
+    peak_mib: float  # the measuring process
+    workers_peak_mib: float  # the largest worker process it started (0: none)
+
+
+def measure(what: str, folder: Path) -> LocalFigures:
+    """Run one measurement in its own process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.local_work", what, str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {what} failed:\n{done.stderr}")
+    return LocalFigures(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _validate(folder: Path) -> tuple[int, float]:
+    started = time.perf_counter()
+    desired = load_desired(folder)
+    seconds = time.perf_counter() - started
+    if not desired.ok:
+        raise SystemExit(f"{folder}: {desired.error_count} errors")
+    return len(desired.contracts), seconds
+
+
+def _plan(folder: Path) -> tuple[int, float]:
+    # Setup, not timed: what Soda Cloud would list, and a state file recording all of it.
+    desired = load_desired(folder)
+    contracts = {
+        name: Contract(
+            id=f"contract-{index}",
+            dataset_id=f"dataset-{index}",
+            dataset_qualified_name=name,
+            contents=file.raw_text,
+            last_updated=LAST_UPDATED,
+        )
+        for index, (name, file) in enumerate(desired.contracts.items())
+    }
+    applied = datetime.now(timezone.utc)
+    state = StateFile.new().with_datasets(
+        {
+            name: DatasetRecord(
+                applied_at=applied,
+                contract_id=contracts[name].id,
+                dataset_id=contracts[name].dataset_id or "",
+                last_updated=LAST_UPDATED,
+                raw_sha256=file.raw_sha256,
+                semantic_fingerprint=file.semantic_fingerprint,
+            )
+            for name, file in desired.contracts.items()
+        }
+    )
+    store = StateStore(Path(tempfile.mkdtemp(prefix="local-work-")) / "state.json")
+    with store.lock("benchmark"):
+        store.save(state)
+    del desired, state
+    context = PlanContext(
+        created=applied.isoformat(),
+        reconciler_version="benchmark",
+        contracts_dir=str(folder),
+        cloud_host="local",
+        state_path=str(store.path),
+    )
+
+    started = time.perf_counter()
+    desired = load_desired(folder)
+    loaded = StateStore(store.path).load()
+    made = make_plan(
+        desired,
+        ObservedState(contracts=contracts),
+        loaded,
+        settings=PlanSettings(),
+        context=context,
+    )
+    seconds = time.perf_counter() - started
+    if made.summary().has_changes:
+        raise SystemExit("the plan of an unchanged folder has changes")
+    return len(made.datasets), seconds
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory. ``VmHWM`` starts afresh at exec, unlike
+    ``ru_maxrss``, which keeps the peak of the process that started this one."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("what", choices=["validate", "plan"])
+    parser.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    files, seconds = (_validate if args.what == "validate" else _plan)(args.folder)
+    own = _peak_mib()
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    figures = LocalFigures(args.what, files, seconds, own, workers)
+    print(json.dumps(figures.__dict__))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
