@@ -36,5 +36,10 @@ unit: $(VENV)/.installed-test
 
 test: lint typecheck unit
 
+# Plan and apply against a time-scaled, rate-limited local Soda Cloud, beside a by-hand
+# baseline and the lower bound; writes benchmarks/RESULTS.md (about 6 to 8 minutes).
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.run
+
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
