@@ -14,10 +14,10 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from click.testing import CliRunner
 
@@ -27,7 +27,7 @@ from reconciler.state import read_lock
 
 # No run of these tests takes this long; a hung process is killed instead of hanging the suite.
 WATCHDOG_SECONDS = 120.0
-# Bounds the polls of the local Soda Cloud while waiting for a stopping point.
+# Bounds the polls (of the local Soda Cloud, of the state file) for a stopping point.
 MAX_POLLS = 200_000
 PROGRESS_LINE = re.compile(r"^\d\d:\d\d:\d\d ")
 
@@ -85,66 +85,74 @@ class ApplyProcess:
             str(self.state_path),
         ]
 
-    def _start(self, stderr: IO[str] | int) -> subprocess.Popen[str]:
+    def _start(self) -> subprocess.Popen[str]:
         self.runs += 1
         return subprocess.Popen(
             self.command(),
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
-            stderr=stderr,
+            stderr=subprocess.PIPE,
             text=True,
         )
 
     def run(self) -> Finished:
         """Run to the end."""
-        process = self._start(subprocess.PIPE)
-        stdout, stderr = process.communicate(timeout=WATCHDOG_SECONDS)
+        process = self._start()
+        with _watchdog(process):
+            stdout, stderr = process.communicate()
         return Finished(process.returncode, None, stdout, stderr)
 
     def stop_after_lines(self, lines: int, signum: int = signal.SIGKILL) -> Finished:
         """Send ``signum`` right after the run's ``lines``-th progress line."""
-        process = self._start(subprocess.PIPE)
-        assert process.stderr is not None
-        seen: list[str] = []
-        stopped_by = None
-        with _watchdog(process):
-            for line in process.stderr:
-                seen.append(line)
-                if sum(1 for s in seen if PROGRESS_LINE.match(s)) >= lines:
-                    process.send_signal(signum)
-                    stopped_by = f"{signal.Signals(signum).name} after {lines} progress lines"
-                    break
-            stdout, rest = process.communicate(timeout=WATCHDOG_SECONDS)
-        return _finished(process, stopped_by, stdout, "".join(seen) + rest)
+        return self.stop(signum, lines=lines, described=f"after {lines} progress lines")
 
     def stop_after_requests(self, requests: int, signum: int = signal.SIGKILL) -> Finished:
         """Send ``signum`` once the local Soda Cloud has seen ``requests`` more API requests."""
         target = self.cloud.admin.stats().total + requests
-        return self.stop_when(
-            lambda: self.cloud.admin.stats().total >= target,
-            f"after {requests} requests",
+        return self.stop(
             signum,
+            ready=lambda: self.cloud.admin.stats().total >= target,
+            described=f"after {requests} requests",
         )
 
-    def stop_when(
-        self, ready: Callable[[], bool], described: str, signum: int = signal.SIGKILL
+    def stop(
+        self,
+        signum: int,
+        *,
+        described: str,
+        lines: int = 0,
+        counting: re.Pattern[str] = PROGRESS_LINE,
+        ready: Callable[[], bool] | None = None,
     ) -> Finished:
-        """Send ``signum`` as soon as ``ready()`` holds (polled while the run lives)."""
-        errors = self.root / f"apply-{self.runs + 1}.stderr"
-        with errors.open("w") as sink:
-            process = self._start(sink)
-            stopped_by = None
-            with _watchdog(process):
+        """Send ``signum`` once the run has written ``lines`` stderr lines matching
+        ``counting`` (read as they come, without polling) and then ``ready()`` holds (polled)."""
+        process = self._start()
+        assert process.stderr is not None
+        seen: list[str] = []
+        stopped_by = None
+        with _watchdog(process):
+            counted = 0
+            if lines:
+                for line in process.stderr:
+                    seen.append(line)
+                    counted += bool(counting.match(line))
+                    if counted >= lines:
+                        break
+            reached = counted >= lines
+            if reached and ready is not None:
+                reached = False
                 for _ in range(MAX_POLLS):
                     if process.poll() is not None:
                         break
                     if ready():
-                        process.send_signal(signum)
-                        stopped_by = f"{signal.Signals(signum).name} {described}"
+                        reached = True
                         break
-                stdout, _ = process.communicate(timeout=WATCHDOG_SECONDS)
-        return _finished(process, stopped_by, stdout, errors.read_text())
+            if reached and process.poll() is None:
+                process.send_signal(signum)
+                stopped_by = f"{signal.Signals(signum).name} {described}"
+            stdout, rest = process.communicate()
+        return _finished(process, stopped_by, stdout, "".join(seen) + rest)
 
     def release_stale_lock(self) -> bool:
         """Remove the lock a killed run left, as its user would (``state unlock ID``)."""
@@ -169,14 +177,12 @@ def _finished(
     return Finished(code, stopped_by, stdout, stderr)
 
 
-class _watchdog:
+@contextmanager
+def _watchdog(process: subprocess.Popen[str]) -> Iterator[None]:
     """Kills the process if the test would otherwise wait on it for ever."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self._timer = threading.Timer(WATCHDOG_SECONDS, process.kill)
-
-    def __enter__(self) -> None:
-        self._timer.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+    timer = threading.Timer(WATCHDOG_SECONDS, process.kill)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -5,6 +5,7 @@ verifications, and a re-run verifies them."""
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.chaos.runs import ApplyProcess
 from tests.cloud.support import bulk_seed, client_for, contract_text, dataset_name
 
 TIME_SCALE = 120.0
+VERIFYING = re.compile(r".*: verifying$")
 NAMES = tuple(dataset_name(i) for i in range(4))
 VERIFY, PUBLISH = (
     "POST /api/v1/contracts/{contractId}/verify",
@@ -53,7 +55,13 @@ def test_a_signal_during_verification_cancels_the_scans_and_a_rerun_verifies(
         path.write_text(contract_text(name, threshold=4))
     store = StateStore(apply.state_path)
 
-    stopped = apply.stop_when(lambda: every_scan_started(store), "during verification", signum)
+    stopped = apply.stop(
+        signum,
+        lines=len(NAMES),
+        counting=VERIFYING,
+        ready=lambda: every_scan_started(store),
+        described="during verification",
+    )
 
     assert stopped.stopped_by is not None
     assert stopped.exit_code == 130, stopped.stdout + stopped.stderr
