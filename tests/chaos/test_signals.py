@@ -83,7 +83,6 @@ def test_a_signal_during_verification_cancels_the_scans_and_a_rerun_verifies(
     rerun = apply.run()
 
     assert rerun.exit_code == 0, rerun.stdout + rerun.stderr
-    assert "0 to publish, 4 to verify" in rerun.stdout
     after = apply.cloud.admin.state()
     assert {c.dataset: c.versions for c in after.contracts} == dict.fromkeys(NAMES, 2)
     canceled = {scan.id for scan in scans}
