@@ -27,6 +27,9 @@ class Bound:
     seconds: float  # clock seconds (Soda Cloud's time)
     calls: int
     reason: str
+    # The design document's rule of thumb for the same work, max(K/100, K/10) minutes plus
+    # the scan time (0: not given for this scenario).
+    rule_of_thumb: float = 0.0
 
 
 def last_call_at(calls: int, limit: int) -> float:
@@ -54,6 +57,8 @@ def apply(changed: int, contracts: int, scan_seconds: float) -> Bound:
     return Bound(
         seconds=max(reading.seconds, publishing, verifying),
         calls=reading.calls + 3 * changed,
+        rule_of_thumb=max(changed / LIMITS[PUBLISH], changed / LIMITS[VERIFY]) * WINDOW
+        + scan_seconds,
         reason=(
             f"verify lane: {changed} calls at 10/min "
             f"(last at {last_call_at(changed, LIMITS[VERIFY]):.0f} s) + a {scan_seconds:.0f} s scan"

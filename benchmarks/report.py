@@ -86,7 +86,9 @@ def _targets(rows: Sequence[Row]) -> list[str]:
         lines.append(
             f"- {row.scenario}: {'met' if met else 'not met'}: {overall:.3f}× the bound "
             f"({cloud:.3f}× for the time spent with Soda Cloud, leaving out the "
-            f"{ours.local_seconds:.1f} s of reading the folder), {ours.throttled} answered 429"
+            f"{ours.local_seconds:.1f} s of reading the folder), {ours.throttled} answered 429; "
+            f"{ours.seconds / row.bound.rule_of_thumb:.3f}× the design document's "
+            f"max(K/100, K/10) minutes + scan time ({minutes(row.bound.rule_of_thumb)})"
         )
     return [*lines, ""]
 
