@@ -373,8 +373,7 @@ def audit_dataset(
             dataset=dataset,
             category=Category.PENDING,
             detail="a stub file, but Soda Cloud already has a contract for this dataset",
-            remedy=f"`reconciler import --force {dataset}` writes Soda Cloud's contract into "
-            f"{path}",
+            remedy=f"`reconciler apply` writes Soda Cloud's contract into {path}",
             file=path,
             contract_id=remote.id,
             last_updated=remote.last_updated,

@@ -177,7 +177,9 @@ class _Executor:
         stubs = [
             r.entry
             for r in self.runs.values()
-            if r.entry.action is Action.GENERATE_SKELETON and self.options.generate == "ai"
+            if r.entry.action is Action.GENERATE_SKELETON
+            and r.entry.remote is None
+            and self.options.generate == "ai"
         ]
         # Adopting changes nothing in Soda Cloud: record them all in one save.
         adopts = [
@@ -211,6 +213,8 @@ class _Executor:
             for outcome in results:
                 if isinstance(outcome, Exception):
                     raise outcome  # a defect, not a Soda Cloud or user problem
+        # An update made just before an interruption may still be waiting for its write.
+        await self.journal.flush()
         return ApplyResult(
             started=started,
             finished=self._now(),
@@ -247,6 +251,10 @@ class _Executor:
         if entry.action is Action.CREATE:
             return await self._create(file, run)
         if entry.action is Action.GENERATE_SKELETON:
+            if entry.remote is not None:  # generated already: only the write-back is left
+                return await self._write_generated(
+                    file, run, "wrote Soda Cloud's contract into {path}"
+                )
             return await self._skeleton(file, run)
         if entry.action is Action.PUBLISH:
             assert entry.remote is not None
@@ -289,7 +297,9 @@ class _Executor:
                 f"skeleton generation for {file.dataset} ended {status.state}",
                 hint="Check in Soda Cloud that the dataset is connected to an agent and has no contract.",
             )
-        return await self._write_generated(file, run, "generated a skeleton")
+        return await self._write_generated(
+            file, run, "generated a skeleton and wrote it into {path}"
+        )
 
     async def _write_generated(self, file: DesiredContract, run: _Run, what: str) -> str:
         contract = await self.client.find_contract(file.dataset)
@@ -300,7 +310,7 @@ class _Executor:
             )
         write_file_atomically(file.path, contract.contents)
         await self._record(file.dataset, contract, contract.contents)
-        run.done.append(f"{what} and wrote it to {file.display_path}")
+        run.done.append(what.format(path=file.display_path))
         return contract.id
 
     # ---- AI generation: every stub in one request -----------------------------------------
@@ -347,7 +357,9 @@ class _Executor:
                 self.progress.step(entry.dataset, "following its generation scan")
                 scan = await self.client.wait_scan(scan_id, deadline=self.options.scan_deadline)
                 run.done.append(f"generation scan {scan.state}")
-            contract_id = await self._write_generated(file, run, "generated a contract")
+            contract_id = await self._write_generated(
+                file, run, "generated a contract and wrote it into {path}"
+            )
             if entry.verify:
                 await self._verify(entry, run, contract_id)
         except ReconcilerError as error:

@@ -6,7 +6,7 @@ Per dataset (a file in git, a contract in Soda Cloud, a record in the state):
 |----------|---------------------|-------------------------------------------------------|
 | contract | none                | create (verify)                                       |
 | stub     | none                | generate-skeleton                                     |
-| stub     | a contract          | no-op, with a note: `import --force` fills the file   |
+| stub     | a contract          | generate-skeleton: its contract is written into the file |
 | contract | same text           | no-op when the state knows it, else adopt             |
 | contract | same meaning        | publish, format-only (no verify)                      |
 | contract | different meaning   | publish, classed by the semantic diff (verify)        |
@@ -163,12 +163,19 @@ def plan_dataset(
         return _absent_in_cloud(file, record, basis, verify_mode)
     remote_basis = _remote_basis(remote, record, newer)
     if file.is_stub:
+        # The skeleton exists already (an earlier apply asked for it and stopped, or someone
+        # made the contract in Soda Cloud): apply only writes it into the file.
         return DatasetPlan(
             dataset=file.dataset,
-            action=Action.NOOP,
-            notes=(
-                "stub file, but Soda Cloud already has a contract for this dataset: "
-                f"`reconciler import --force {file.dataset}` writes it into the file",
+            action=Action.GENERATE_SKELETON,
+            verify=verify_mode == "all",
+            changes=(
+                ChangeItem(
+                    subject="contract",
+                    description="stub file: Soda Cloud already has a contract for this dataset; "
+                    "it is written into the file (nothing changes in Soda Cloud)",
+                    change_class=ChangeClass.COSMETIC,
+                ),
             ),
             file=basis,
             remote=remote_basis,

@@ -230,3 +230,18 @@ def test_a_contract_appearing_for_a_dataset_without_a_file_does_not_make_a_plan_
     result = project.run("apply", str(plan_file), "--state", str(project.state_path))
     assert result.exit_code == 0, result.output
     assert project.cloud.admin.state().contract_for(ORDERS) is not None
+
+
+def test_a_stub_whose_contract_exists_gets_it_written_back_without_asking_again(
+    project: Project,
+) -> None:
+    path = project.write(CUSTOMERS, stub(CUSTOMERS))
+    result = project.apply("--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == CUSTOMERS_CONTRACT
+    assert requests(project.cloud, "POST /api/v1/contracts/actions/createSkeleton", PUBLISH) == [
+        0,
+        0,
+    ]
+    assert project.versions()[CUSTOMERS] == 1
+    assert set(actions(project.plan_json()).values()) == {"no-op"}

@@ -202,7 +202,7 @@ def test_new_files_and_stubs_are_pending(tmp_path: Path) -> None:
     assert "not in Soda Cloud yet" in pending[ORDERS].detail
     assert "stub" in pending[SESSIONS].detail
     assert "generates a skeleton" in pending[SESSIONS].remedy
-    assert f"reconciler import --force {CUSTOMERS}" in pending[CUSTOMERS].remedy
+    assert "`reconciler apply` writes Soda Cloud's contract into" in pending[CUSTOMERS].remedy
     assert report.exit_code == 2
     assert report.summary.exclusives == (2, 0)
 

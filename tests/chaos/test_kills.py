@@ -8,15 +8,12 @@ replayed. What a kill interrupts still varies with timing; what is asserted does
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from reconciler.cli import main
 from reconciler.emulator import EmulatorFactory, RunningEmulator
 from reconciler.state import StateStore, read_lock
 from tests.chaos.runs import ApplyProcess, Finished
@@ -25,7 +22,6 @@ from tests.cloud.support import bulk_seed, contract_text, dataset_name
 TIME_SCALE = 120.0
 KILLED_ROUNDS = 4  # the first rounds are killed; later ones run to their end
 MAX_ROUNDS = 14
-IMPORT_NOTE = "import --force"
 
 
 @dataclass(frozen=True)
@@ -112,40 +108,6 @@ def _story(rounds: list[Finished]) -> str:
     )
 
 
-def finish_the_stub(apply: ApplyProcess, stub: str) -> bool:
-    """A skeleton that a run asked for but did not write back (it was killed meanwhile, or
-    the answer to createSkeleton was lost) is not resumed by apply: for a stub file whose
-    dataset has a contract, the plan is a no-op with a note naming `reconciler import
-    --force`, which writes it into the file. Follow the note; True when it was needed."""
-    runner = CliRunner()
-    plan = runner.invoke(
-        main,
-        ["plan", str(apply.contracts), "--state", str(apply.state_path), "--format", "json"],
-        env=apply.env,
-    )
-    assert plan.exit_code == 0, plan.output
-    entry = next(d for d in json.loads(plan.stdout)["datasets"] if d["dataset"] == stub)
-    if entry["action"] == "no-op" and not any(IMPORT_NOTE in n for n in entry["notes"]):
-        return False
-    assert entry["action"] == "no-op", entry
-    assert any(f"{IMPORT_NOTE} {stub}" in note for note in entry["notes"]), entry
-    imported = runner.invoke(
-        main,
-        [
-            "import",
-            "--force",
-            stub,
-            "--dir",
-            str(apply.contracts),
-            "--state",
-            str(apply.state_path),
-        ],
-        env=apply.env,
-    )
-    assert imported.exit_code == 0, imported.output
-    return True
-
-
 def assert_converged(cloud: RunningEmulator, apply: ApplyProcess, mix: Mix) -> None:
     state = cloud.admin.state()
     datasets = [c.dataset for c in state.contracts]
@@ -192,7 +154,6 @@ def test_apply_killed_at_random_points_converges_with_every_change_once(
     assert any(r.stopped for r in rounds), "the first round is always killed"
     assert cloud.admin.stats().faults, "the faults really fired"
     cloud.admin.set_faults()  # the checks below read Soda Cloud undisturbed
-    finish_the_stub(apply, mix.stub)
     assert_converged(cloud, apply, mix)
     follow_up = apply.run()
     assert follow_up.exit_code == 0, follow_up.stderr

@@ -47,13 +47,14 @@ def test_a_stub_without_a_contract_asks_for_a_skeleton(tmp_path: Path) -> None:
     assert not entry.verify
 
 
-def test_a_stub_whose_contract_exists_changes_nothing_and_says_how_to_fill_it(
-    tmp_path: Path,
-) -> None:
+def test_a_stub_whose_contract_exists_gets_that_contract_written_in(tmp_path: Path) -> None:
+    # An earlier apply asked for the skeleton and stopped before writing it back, or someone
+    # made the contract in Soda Cloud: only the write-back is left.
     desired = desired_of(tmp_path, {EVENTS: stub(EVENTS)})
     entry = only(plan_of(desired, {EVENTS: remote(EVENTS, contract(EVENTS))}), EVENTS)
-    assert entry.action is Action.NOOP
-    assert any(f"reconciler import --force {EVENTS}" in note for note in entry.notes)
+    assert entry.action is Action.GENERATE_SKELETON
+    assert entry.remote is not None
+    assert "nothing changes in Soda Cloud" in entry.changes[0].description
 
 
 def test_identical_text_is_adopted_once_then_unchanged(tmp_path: Path) -> None:
