@@ -19,12 +19,16 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    format_option,
+    no_color_option,
+    out_option,
     print_wait,
     state_option,
     target_options,
     use_color,
     valid_folder,
     var_option,
+    verify_option,
     write_output,
 )
 from reconciler.cli.options import state_path as resolve_state_path
@@ -60,13 +64,7 @@ STALE_SHOWN = 20
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed when not on a terminal)."
 )
-@click.option(
-    "--verify",
-    "verify_mode",
-    type=click.Choice(["none", "changed", "all"]),
-    default=None,
-    help="Verify datasets with semantic changes (changed, default), all, or none.",
-)
+@verify_option("Verify datasets with semantic changes (changed, default), all, or none.")
 @click.option(
     "--generate",
     "generate_mode",
@@ -75,22 +73,10 @@ STALE_SHOWN = 20
     help="Fill stub files with a skeleton (default) or with AI generation (all stubs in one request).",
 )
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after the first failure.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="The final report's format.",
-)
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the final report to this file.",
-)
+@format_option("The final report's format.")
+@out_option("Also write the final report to this file.")
 @click.option("--strict", is_flag=True, help="A path that does not mirror its dataset is an error.")
-@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR set).")
+@no_color_option
 @click.pass_context
 def apply(
     ctx: click.Context,

@@ -26,6 +26,9 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    format_option,
+    no_color_option,
+    out_option,
     print_wait,
     run,
     state_option,
@@ -60,20 +63,8 @@ T = TypeVar("T")
     is_flag=True,
     help="Unmanaged contracts (in Soda Cloud, no file) count as drift (exit 4).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for a job log, markdown for the body of a GitHub issue, json for machines.",
-)
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the report (in --format) to this file.",
-)
+@format_option("text for a job log, markdown for the body of a GitHub issue, json for machines.")
+@out_option("Also write the report (in --format) to this file.")
 @click.option(
     "--diff", "show_diff", is_flag=True, help="Text: add the diffs of pending datasets too."
 )
@@ -83,7 +74,7 @@ T = TypeVar("T")
     help="Do not read the Reporting API: datasets without contracts and incidents are then "
     "reported as not compared.",
 )
-@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR set).")
+@no_color_option
 @click.pass_context
 def audit(
     ctx: click.Context,

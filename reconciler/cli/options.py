@@ -83,6 +83,37 @@ def var_option(command: F) -> F:
     )(command)
 
 
+def format_option(help: str) -> Callable[[F], F]:
+    """``--format text|markdown|json`` (default text)."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "markdown", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+def out_option(help: str) -> Callable[[F], F]:
+    return click.option(
+        "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
+
+
+def verify_option(help: str) -> Callable[[F], F]:
+    return click.option(
+        "--verify",
+        "verify_mode",
+        type=click.Choice(["none", "changed", "all"]),
+        default=None,
+        help=help,
+    )
+
+
+no_color_option = click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR set).")
+
+
 def target_options(command: F) -> F:
     command = click.option(
         "--exclude",

@@ -11,6 +11,9 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    format_option,
+    no_color_option,
+    out_option,
     print_wait,
     run,
     state_option,
@@ -18,6 +21,7 @@ from reconciler.cli.options import (
     use_color,
     valid_folder,
     var_option,
+    verify_option,
     write_output,
 )
 from reconciler.cli.options import (
@@ -38,27 +42,11 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 @state_option
 @var_option
 @cloud_options
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Save the plan (JSON) for `reconciler apply FILE`.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, markdown for a pull-request comment, json for machines.",
-)
+@out_option("Save the plan (JSON) for `reconciler apply FILE`.")
+@format_option("text for a terminal, markdown for a pull-request comment, json for machines.")
 @click.option("--diff", "show_diff", is_flag=True, help="Add the unified YAML diffs (text format).")
-@click.option(
-    "--verify",
-    "verify_mode",
-    type=click.Choice(["none", "changed", "all"]),
-    default=None,
-    help="Which datasets apply verifies (default: `verify:` in reconciler.yml, else changed).",
+@verify_option(
+    "Which datasets apply verifies (default: `verify:` in reconciler.yml, else changed)."
 )
 @click.option(
     "--detailed-exitcode",
@@ -73,7 +61,7 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
     help="Exit 3 when the plan holds this change class (repeatable), e.g. breaking.",
 )
 @click.option("--strict", is_flag=True, help="A path that does not mirror its dataset is an error.")
-@click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR set).")
+@no_color_option
 @click.pass_context
 def plan(
     ctx: click.Context,
