@@ -401,7 +401,7 @@ class _Executor:
             except asyncio.CancelledError:
                 # Interrupted after the scan started but before following it: wait_scan would
                 # cancel it, so this must too, or it runs on in Soda Cloud unowned.
-                await asyncio.shield(self._cancel_scan(scan_id))
+                await asyncio.shield(self.client.cancel_scan_quietly(scan_id))
                 raise
         status = await self.client.wait_scan(scan_id, deadline=self.options.scan_deadline)
         run.verification = await self._verification(status)
@@ -412,12 +412,6 @@ class _Executor:
             ),
         )
         run.done.append(f"verified: {status.state}")
-
-    async def _cancel_scan(self, scan_id: str) -> None:
-        try:
-            await self.client.cancel_scan(scan_id)
-        except CloudError as error:
-            log.warning("could not cancel scan %s: %s", scan_id, error)
 
     async def _verification(self, status: ScanStatus) -> VerificationOutcome:
         failing = tuple(

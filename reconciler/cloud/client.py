@@ -374,13 +374,13 @@ class SodaCloudClient:
         try:
             return await self._poll(fetch, lambda s: s.is_final, f"scan {scan_id}", deadline)
         except DeadlineExceeded as error:
-            await self._cancel_quietly(scan_id)
+            await self.cancel_scan_quietly(scan_id)
             raise DeadlineExceeded(
                 f"{error.message}; the scan was canceled",
                 hint="Raise the poll deadline, or look at the scan in Soda Cloud.",
             ) from None
         except asyncio.CancelledError:
-            await asyncio.shield(self._cancel_quietly(scan_id))
+            await asyncio.shield(self.cancel_scan_quietly(scan_id))
             raise
 
     async def scan_logs(self, scan_id: str) -> list[ScanLog]:
@@ -559,7 +559,8 @@ class SodaCloudClient:
     def _exchange_deadline(self) -> float:
         return self._exchange.retry_deadline
 
-    async def _cancel_quietly(self, scan_id: str) -> None:
+    async def cancel_scan_quietly(self, scan_id: str) -> None:
+        """Cancel a scan on the way out: a failure is logged, never raised."""
         try:
             await self.cancel_scan(scan_id)
         except (CloudError, ApiError) as error:
