@@ -19,6 +19,7 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    documents_of,
     format_option,
     no_color_option,
     out_option,
@@ -192,7 +193,9 @@ async def _apply(
 ) -> ApplyResult | None:
     state = store.load()
     relay = WaitRelay()
-    async with open_client(settings, project, report_wait=relay) as client:
+    async with open_client(
+        settings, project, report_wait=relay, known_datasets=documents_of(desired)
+    ) as client:
         if saved is not None:
             contracts = {
                 c.dataset_qualified_name: c

@@ -26,6 +26,7 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    documents_of,
     format_option,
     no_color_option,
     out_option,
@@ -111,7 +112,9 @@ def audit(
     audit_settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
 
     async def make() -> AuditReport:
-        async with open_client(settings, project, report_wait=print_wait) as client:
+        async with open_client(
+            settings, project, report_wait=print_wait, known_datasets=documents_of(desired)
+        ) as client:
             return await audit_against_cloud(
                 client,
                 desired,

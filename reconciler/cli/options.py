@@ -156,6 +156,11 @@ def valid_folder(folder: Path, variables: tuple[str, ...], *, strict: bool) -> D
     return desired
 
 
+def documents_of(desired: DesiredState) -> dict[str, Any]:
+    """Dataset -> contract document: what a first-started local Soda Cloud learns datasets from."""
+    return {name: contract.document for name, contract in desired.contracts.items()}
+
+
 def contracts_dir(project: ProjectConfig, given: Path | None) -> Path:
     return given if given is not None else shown_path(project.contracts_dir)
 

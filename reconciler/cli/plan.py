@@ -11,6 +11,7 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    documents_of,
     format_option,
     no_color_option,
     out_option,
@@ -98,7 +99,9 @@ def plan(
     )
 
     async def make() -> Plan:
-        async with open_client(settings, project, report_wait=print_wait) as client:
+        async with open_client(
+            settings, project, report_wait=print_wait, known_datasets=documents_of(desired)
+        ) as client:
             return await plan_against_cloud(
                 client,
                 desired,

@@ -18,6 +18,7 @@ from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    documents_of,
     print_wait,
     run,
     state_option,
@@ -190,7 +191,9 @@ def rebuild(
             base = StateFile.new()
 
         async def contracts() -> dict[str, Contract]:
-            async with open_client(settings, project, report_wait=print_wait) as client:
+            async with open_client(
+                settings, project, report_wait=print_wait, known_datasets=documents_of(desired)
+            ) as client:
                 listed = await client.list_contracts()
             return {c.dataset_qualified_name: c for c in listed if c.dataset_qualified_name}
 

@@ -4,8 +4,9 @@ embedded Soda Cloud it talks to, stopped when the command ends."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from reconciler.clock import Clock, clock_for_scale
 from reconciler.cloud.client import SodaCloudClient
@@ -23,7 +24,11 @@ async def open_client(
     report_wait: WaitReporter = log_wait,
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    known_datasets: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[SodaCloudClient]:
+    """The client of the configured Soda Cloud; for ``local``, the embedded one started for
+    the command (``known_datasets``: dataset -> contract document, for a first start without
+    a seed)."""
     async with AsyncExitStack() as stack:
         if settings.is_local:
             settings, local_clock = stack.enter_context(
@@ -31,6 +36,7 @@ async def open_client(
                     settings,
                     data_file=project.local_cloud_data,
                     seed_file=project.local_cloud_seed,
+                    known_datasets=known_datasets,
                 )
             )
             clock = clock or local_clock

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reconciler.cloud.session import open_client
 from reconciler.cloud.settings import resolve_cloud_settings
 from reconciler.config import load_project_config
@@ -28,3 +30,28 @@ async def test_local_needs_no_account_and_keeps_its_data(tmp_path: Path) -> None
     async with open_client(settings, project) as client:
         contracts = await client.list_contracts()
     assert [c.contents for c in contracts] == [contents]
+
+
+def test_local_without_a_seed_knows_the_datasets_of_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+
+    name = "lake/raw/orders"
+    folder = tmp_path / "contracts" / "lake" / "raw"
+    folder.mkdir(parents=True)
+    (folder / "orders.yml").write_text(
+        f"dataset: {name}\ncolumns:\n  - name: id\n    data_type: integer\n    checks:\n      - missing:\n"
+    )
+    (folder / "events.yml").write_text("dataset: lake/raw/events\n")  # a stub
+    monkeypatch.chdir(tmp_path)
+    env = {"SODA_CLOUD_HOST": "local", "SODA_CLOUD_API_KEY_ID": "", "SODA_CLOUD_API_KEY_SECRET": ""}
+    applied = CliRunner().invoke(main, ["apply", "--auto-approve"], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert "verified: completed" in applied.output
+    # The stub's dataset is known (with no columns: its file names none): a skeleton came back.
+    assert (folder / "events.yml").read_text().startswith("dataset: lake/raw/events\ncolumns: []\n")
+    again = CliRunner().invoke(main, ["plan", "--detailed-exitcode"], env=env)
+    assert again.exit_code == 0, again.output
