@@ -105,10 +105,18 @@ async def test_verify_is_not_repeated_when_its_answer_is_lost(emulator: RunningE
 
 
 async def test_the_secret_appears_in_no_output_log_or_error(
-    emulator: RunningEmulator, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    emulator: RunningEmulator,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     secret = emulator.api_key_secret
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="reconciler")
+    # The CLI stops the reconciler's records from reaching the root logger; hear them directly.
+    reconciler_logger = logging.getLogger("reconciler")
+    reconciler_logger.addHandler(caplog.handler)
+    request.addfinalizer(lambda: reconciler_logger.removeHandler(caplog.handler))
     emulator.admin.set_faults(error_rate=0.2, lost_response_rate=0.2, reset_rate=0.1, seed=3)
     texts: list[str] = []
     async with client_for(emulator) as client:
