@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from starlette.requests import Request
 
-from reconciler.clock import ManualClock
-from reconciler.emulator import EmulatorFactory, RunningEmulator
+from reconciler.emulator import RunningEmulator
 from reconciler.emulator.admin import is_loopback
 from reconciler.emulator.samples import CUSTOMERS, EVENTS, ORDERS
-
-
-@pytest.fixture
-def cloud(start_emulator: EmulatorFactory) -> RunningEmulator:
-    return start_emulator(clock=ManualClock())
-
-
-@pytest.fixture
-def http(cloud: RunningEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=cloud.url, auth=cloud.auth) as client:
-        yield client
 
 
 def test_a_ui_edit_is_a_new_version_by_its_author(

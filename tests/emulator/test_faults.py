@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -12,17 +10,6 @@ from reconciler.emulator import EmulatorFactory, Faults, RunningEmulator
 from reconciler.emulator.samples import EVENTS, sample_config
 
 CREATE_EVENTS = {"datasetQualifiedName": EVENTS, "contents": f"dataset: {EVENTS}\ncolumns: []\n"}
-
-
-@pytest.fixture
-def cloud(start_emulator: EmulatorFactory) -> RunningEmulator:
-    return start_emulator(clock=ManualClock())
-
-
-@pytest.fixture
-def http(cloud: RunningEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=cloud.url, auth=cloud.auth) as client:
-        yield client
 
 
 def _has_events_contract(cloud: RunningEmulator) -> bool:

@@ -4,34 +4,17 @@ cancelation, and how versions are stamped."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.clock import ManualClock
-from reconciler.emulator import EmulatorFactory, RunningEmulator
+from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, EVENTS, ORDERS, SESSIONS
 
 SKELETON = "/api/v1/contracts/actions/createSkeleton"
 GENERATE = "/api/v1/contracts/actions/generate"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def cloud(start_emulator: EmulatorFactory, clock: ManualClock) -> RunningEmulator:
-    return start_emulator(clock=clock)
-
-
-@pytest.fixture
-def http(cloud: RunningEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=cloud.url, auth=cloud.auth) as client:
-        yield client
 
 
 def _operation(response: httpx.Response) -> str:

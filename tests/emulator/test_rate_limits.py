@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from reconciler.clock import ManualClock
 from reconciler.emulator import EmulatorFactory, Limits, RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, sample_config
 
 VERIFY = "POST /api/v1/contracts/{contractId}/verify"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def cloud(start_emulator: EmulatorFactory, clock: ManualClock) -> RunningEmulator:
-    return start_emulator(clock=clock)
-
-
-@pytest.fixture
-def http(cloud: RunningEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=cloud.url, auth=cloud.auth) as client:
-        yield client
 
 
 def _verify_path(http: httpx.Client, dataset: str = CUSTOMERS) -> str:

@@ -3,7 +3,6 @@ incidents with their filters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -19,17 +18,6 @@ START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
-
-
-@pytest.fixture
-def cloud(start_emulator: EmulatorFactory, clock: ManualClock) -> RunningEmulator:
-    return start_emulator(clock=clock)
-
-
-@pytest.fixture
-def http(cloud: RunningEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=cloud.url, auth=cloud.auth) as client:
-        yield client
 
 
 def _dataset_ids(http: httpx.Client) -> dict[str, str]:
