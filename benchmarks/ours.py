@@ -41,25 +41,39 @@ def _read(folder: Path, store: StateStore) -> tuple[DesiredState, StateFile, flo
     return desired, state, time.perf_counter() - started
 
 
+async def _against_cloud(
+    folder: Path,
+    state_path: Path,
+    settings: CloudSettings,
+    desired: DesiredState,
+    state: StateFile,
+    journal: Journal | None,
+) -> tuple[Plan, ApplyResult | None, float]:
+    """Plan against Soda Cloud and, given a journal, apply: the clock seconds it took."""
+    async with open_client(settings, ProjectConfig(base_dir=folder.parent)) as client:
+        begun = client.clock.monotonic()
+        made = await plan_against_cloud(
+            client,
+            desired,
+            state,
+            settings=PlanSettings(),
+            state_path=state_path,
+            clock=client.clock,
+        )
+        result = None
+        if journal is not None:
+            result = await apply_plan(
+                made, desired, client, journal, options=ApplyOptions(), progress=SilentProgress()
+            )
+        return made, result, client.clock.monotonic() - begun
+
+
 def plan(folder: Path, state_path: Path, settings: CloudSettings) -> Run:
     """``reconciler plan``."""
-    store = StateStore(state_path)
-    desired, state, local = _read(folder, store)
-
-    async def against_cloud() -> tuple[Plan, float]:
-        async with open_client(settings, ProjectConfig(base_dir=folder.parent)) as client:
-            begun = client.clock.monotonic()
-            made = await plan_against_cloud(
-                client,
-                desired,
-                state,
-                settings=PlanSettings(),
-                state_path=state_path,
-                clock=client.clock,
-            )
-            return made, client.clock.monotonic() - begun
-
-    made, seconds = asyncio.run(against_cloud())
+    desired, state, local = _read(folder, StateStore(state_path))
+    made, _, seconds = asyncio.run(
+        _against_cloud(folder, state_path, settings, desired, state, journal=None)
+    )
     return Run(local, seconds, made)
 
 
@@ -68,27 +82,7 @@ def apply(folder: Path, state_path: Path, settings: CloudSettings) -> Run:
     store = StateStore(state_path)
     with store.lock("apply"):
         desired, state, local = _read(folder, store)
-
-        async def against_cloud() -> tuple[Plan, ApplyResult, float]:
-            async with open_client(settings, ProjectConfig(base_dir=folder.parent)) as client:
-                begun = client.clock.monotonic()
-                made = await plan_against_cloud(
-                    client,
-                    desired,
-                    state,
-                    settings=PlanSettings(),
-                    state_path=state_path,
-                    clock=client.clock,
-                )
-                result = await apply_plan(
-                    made,
-                    desired,
-                    client,
-                    Journal(store, state),
-                    options=ApplyOptions(),
-                    progress=SilentProgress(),
-                )
-                return made, result, client.clock.monotonic() - begun
-
-        made, result, seconds = asyncio.run(against_cloud())
+        made, result, seconds = asyncio.run(
+            _against_cloud(folder, state_path, settings, desired, state, Journal(store, state))
+        )
     return Run(local, seconds, made, result)
