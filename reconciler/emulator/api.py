@@ -493,5 +493,7 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/api/v1/contracts/{contractId}/versions", list_versions, False),
     ("GET", "/api/v1/scans/{scanId}", scan_status, False),
     ("DELETE", "/api/v1/scans/{scanId}", cancel_scan, True),
+    # Soda's Go CLI spells cancel this way; same answer, same rate-limit lane (limits.LANES).
+    ("POST", "/api/v1/scans/{scanId}/actions/cancel", cancel_scan, True),
     ("GET", "/api/v1/scans/{scanId}/logs", scan_logs, False),
 ]
