@@ -99,7 +99,8 @@ def serve(
         click.echo(f"  Data file: {data_path}")
     if datasets_dir is not None:
         click.echo(
-            f"  {_folder_datasets_line(datasets_dir, len(config.datasets) - seeded, data_path)}"
+            "  "
+            + _folder_datasets_line(datasets_dir, seeded, len(config.datasets) - seeded, data_path)
         )
     if time_scale != 1:
         click.echo(f"  Time scale: {time_scale:g} clock seconds per second; clients need the same:")
@@ -137,14 +138,16 @@ def _with_folder_datasets(
     return with_datasets_of(config, documents_of(desired))
 
 
-def _folder_datasets_line(folder: Path, added: int, data_path: Path | None) -> str:
+def _folder_datasets_line(folder: Path, seeded: int, added: int, data_path: Path | None) -> str:
     if data_path is not None and data_path.exists():
         # As for the seed, a data file that exists wins; a reset starts from seed and folder.
         return (
             f"Datasets of {folder}: not added, {data_path} exists and keeps its own "
             "(POST /_emulator/reset starts again from the seed and the folder)"
         )
-    return f"Datasets of {folder}: {added} added to the seed's"
+    if seeded:
+        return f"Datasets: {seeded} from the seed, {added} more from {folder}"
+    return f"Datasets: {added} from {folder}"
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:

@@ -94,7 +94,7 @@ def test_serve_knows_the_datasets_of_a_contracts_folder_beside_the_seeds(tmp_pat
     try:
         banner = _banner(process)
         url = banner[0].rsplit(" ", 1)[-1]
-        assert f"  Datasets of {contracts}: 1 added to the seed's" in banner
+        assert f"  Datasets: 1 from the seed, 1 more from {contracts}" in banner
         assert not any("RECONCILER_TIME_SCALE" in line for line in banner)  # scale 1
         with httpx.Client(base_url=url, auth=("demo", "demo-secret")) as http:
             skeleton = http.post(
