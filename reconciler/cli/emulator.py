@@ -5,11 +5,20 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
+from reconciler.cli.options import documents_of, parse_variables, var_option
 from reconciler.clock import clock_for_scale
-from reconciler.errors import ConfigError
+from reconciler.cloud.local import with_datasets_of
+from reconciler.cloud.settings import ENV_TIME_SCALE
+from reconciler.errors import ConfigError, ContractsInvalid
+from reconciler.render.diagnostics import render_text as render_diagnostics
+from reconciler.workflow import read_folder
+
+if TYPE_CHECKING:
+    from reconciler.emulator import EmulatorConfig
 
 
 @click.group("emulator")
@@ -37,14 +46,30 @@ def emulator() -> None:
     help="Keep everything in this JSON file so it survives a restart (default: memory).",
 )
 @click.option(
+    "--datasets-from",
+    "datasets_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A contracts folder: Soda Cloud also knows each of its datasets (connected, with the "
+    "columns its file names), as the `local` host does.",
+)
+@var_option
+@click.option(
     "--time-scale",
     type=click.FloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
-    help="Clock seconds per real second: scans, operations and rate-limit windows run faster.",
+    help="Clock seconds per real second: scans, operations and rate-limit windows run faster. "
+    "Clients need the same (RECONCILER_TIME_SCALE).",
 )
 def serve(
-    host: str, port: int, seed_path: Path | None, data_path: Path | None, time_scale: float
+    host: str,
+    port: int,
+    seed_path: Path | None,
+    data_path: Path | None,
+    datasets_dir: Path | None,
+    variables: tuple[str, ...],
+    time_scale: float,
 ) -> None:
     """Serve the Soda Cloud API v1 and the Reporting API (/v1) until Ctrl-C."""
     # Imported here: the emulator is a separate wing, and every other command starts faster.
@@ -56,6 +81,9 @@ def serve(
         key = config.admin_key()
     except SeedError as error:
         raise ConfigError(str(error), hint="Fix the seed file; the README documents it.") from None
+    seeded = len(config.datasets)
+    if datasets_dir is not None:
+        config = _with_folder_datasets(config, datasets_dir, variables)
     try:
         sock = bind_socket(host, port)
     except OSError as error:
@@ -69,8 +97,14 @@ def serve(
     click.echo(f"  API key id: {key.id} (role {key.role}; its secret is in the seed or the README)")
     if data_path:
         click.echo(f"  Data file: {data_path}")
+    if datasets_dir is not None:
+        click.echo(
+            "  "
+            + _folder_datasets_line(datasets_dir, seeded, len(config.datasets) - seeded, data_path)
+        )
     if time_scale != 1:
-        click.echo(f"  Time scale: {time_scale:g} clock seconds per second")
+        click.echo(f"  Time scale: {time_scale:g} clock seconds per second; clients need the same:")
+        click.echo(f"    export {ENV_TIME_SCALE}={time_scale:g}")
     click.echo("Press Ctrl-C to stop.", nl=True)
     # uvicorn re-raises the signal that stopped it once it has shut down; make SIGTERM as
     # quiet as Ctrl-C.
@@ -85,6 +119,35 @@ def serve(
         signal.signal(signal.SIGTERM, previous)
         sock.close()
     click.echo("Stopped.")
+
+
+def _with_folder_datasets(
+    config: EmulatorConfig, folder: Path, variables: tuple[str, ...]
+) -> EmulatorConfig:
+    """The seed, also knowing the datasets of a valid contracts folder (its files' errors,
+    if any, are shown and nothing is served)."""
+    desired = read_folder(folder, variables=parse_variables(variables), strict=False)
+    if desired.diagnostics:
+        click.echo(render_diagnostics(desired), err=True, nl=False)
+    if not desired.ok:
+        raise ContractsInvalid(
+            f"{desired.error_count} error{'s' if desired.error_count != 1 else ''} in {folder}: "
+            "the local Soda Cloud did not start",
+            hint="Fix the errors above (`reconciler validate` lists them), then serve again.",
+        )
+    return with_datasets_of(config, documents_of(desired))
+
+
+def _folder_datasets_line(folder: Path, seeded: int, added: int, data_path: Path | None) -> str:
+    if data_path is not None and data_path.exists():
+        # As for the seed, a data file that exists wins; a reset starts from seed and folder.
+        return (
+            f"Datasets of {folder}: not added, {data_path} exists and keeps its own "
+            "(POST /_emulator/reset starts again from the seed and the folder)"
+        )
+    if seeded:
+        return f"Datasets: {seeded} from the seed, {added} more from {folder}"
+    return f"Datasets: {added} from {folder}"
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:

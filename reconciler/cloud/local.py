@@ -17,11 +17,14 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.clock import Clock
 from reconciler.cloud.settings import CloudSettings, Secret
 from reconciler.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reconciler.emulator import EmulatorConfig
 
 LOCAL_KEY_ID = "local"
 LOCAL_KEY_SECRET = "local-secret"
@@ -76,8 +79,16 @@ def local_cloud(
         running.stop()
 
 
-def seed_of(documents: Mapping[str, Any]) -> Any:
+def seed_of(documents: Mapping[str, Any]) -> EmulatorConfig:
     """A local Soda Cloud knowing each dataset (connected, with its file's columns)."""
+    from reconciler.emulator import EmulatorConfig
+
+    return with_datasets_of(EmulatorConfig(), documents)
+
+
+def with_datasets_of(config: EmulatorConfig, documents: Mapping[str, Any]) -> EmulatorConfig:
+    """``config`` (an emulator seed) also knowing each dataset of ``documents`` it does not
+    name already: connected, with the columns its file names. The seed's own entries win."""
     from reconciler.emulator import Column, DatasetSeed, EmulatorConfig
 
     def columns(document: Any) -> list[Column]:
@@ -88,9 +99,10 @@ def seed_of(documents: Mapping[str, Any]) -> Any:
             if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"]
         ]
 
-    return EmulatorConfig(
-        datasets=[
-            DatasetSeed(qualified_name=name, columns=columns(document))
-            for name, document in sorted(documents.items())
-        ]
-    )
+    named = {dataset.qualified_name for dataset in config.datasets}
+    added = [
+        DatasetSeed(qualified_name=name, columns=columns(document))
+        for name, document in sorted(documents.items())
+        if name not in named
+    ]
+    return EmulatorConfig.model_validate({**dict(config), "datasets": [*config.datasets, *added]})

@@ -1,4 +1,5 @@
-"""A local Soda Cloud: the contracts and scans API v1 and the Reporting API, over real HTTP.
+"""A local Soda Cloud: the contracts, scans and users API v1 and the Reporting API, over
+real HTTP.
 
 It is the demo's backend, the server of the integration tests and a tool users can run in
 their own CI (``reconciler emulator serve``). It is a separate wing: it imports nothing of

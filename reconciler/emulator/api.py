@@ -23,7 +23,7 @@ from reconciler.emulator.context import (
     paging,
     string_list,
 )
-from reconciler.emulator.instants import iso_ms, parse_instant
+from reconciler.emulator.instants import iso_clock_seconds_up, iso_ms, parse_instant
 from reconciler.emulator.lifecycle import CANCELABLE_STATES, operation_state, view_scan
 from reconciler.emulator.responses import ApiProblem, empty_response, json_response
 from reconciler.emulator.seed import derived_id
@@ -438,8 +438,11 @@ async def scan_status(em: Emulator, request: Request, ctx: Context) -> Response:
     body, view = scan_dto(em, ctx, _scan(em, request))
     headers = {}
     if view.next_change is not None:
-        # An ISO 8601 UTC instant (documented in the README): when the state moves next.
-        headers["X-Soda-Next-Poll-Time"] = iso_ms(max(view.next_change, ctx.now))
+        # When the state moves next, rounded up to a whole (clock) second, as documented in
+        # the README: a client that obeys it never polls before the change.
+        headers["X-Soda-Next-Poll-Time"] = iso_clock_seconds_up(
+            max(view.next_change, ctx.now), em.scale
+        )
     return json_response(body, headers=headers)
 
 
@@ -490,5 +493,7 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/api/v1/contracts/{contractId}/versions", list_versions, False),
     ("GET", "/api/v1/scans/{scanId}", scan_status, False),
     ("DELETE", "/api/v1/scans/{scanId}", cancel_scan, True),
+    # Soda's Go CLI spells cancel this way; same answer, same rate-limit lane (limits.LANES).
+    ("POST", "/api/v1/scans/{scanId}/actions/cancel", cancel_scan, True),
     ("GET", "/api/v1/scans/{scanId}/logs", scan_logs, False),
 ]

@@ -20,11 +20,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconciler.emulator import admin, api, reporting
+from reconciler.emulator import admin, api, reporting, users
 from reconciler.emulator.admin import AdminHandler, is_loopback
 from reconciler.emulator.api import Handler
 from reconciler.emulator.auth import authenticate
 from reconciler.emulator.context import Context, origin_of
+from reconciler.emulator.limits import lane_of
 from reconciler.emulator.responses import (
     TRACE_HEADER,
     ApiProblem,
@@ -63,7 +64,7 @@ class TraceIds:
 
 def create_app(emulator: Emulator) -> Starlette:
     routes: list[Route] = []
-    for method, template, handler, write in api.ROUTES:
+    for method, template, handler, write in api.ROUTES + users.ROUTES:
         endpoint = _api_endpoint(
             emulator, method, template, handler, write=write, reporting_api=False
         )
@@ -172,8 +173,8 @@ async def _serve(
             ApiProblem(
                 429,
                 "rate_limited",
-                f"rate limit of {key} exceeded ({limit} requests per 60 seconds); retry after "
-                f"{retry_after} s",
+                f"rate limit of {lane_of(key)} exceeded ({limit} requests per 60 seconds); "
+                f"retry after {retry_after} s",
                 {"Retry-After": str(retry_after)},
             ),
             reporting_api=reporting_api,

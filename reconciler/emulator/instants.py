@@ -7,10 +7,13 @@ a scan is a function of how many clock seconds passed since its stored creation 
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 _MS = timedelta(milliseconds=1)
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -21,6 +24,25 @@ def iso_ms(instant: datetime) -> str:
     """
     utc = instant.astimezone(timezone.utc)
     return utc.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
+
+
+def iso_clock_seconds_up(instant: datetime, scale: float) -> str:
+    """The instant rounded up to a whole clock second, as ``X-Soda-Next-Poll-Time`` gives it.
+
+    At scale 1 a whole second (``2026-01-01T12:00:01Z``): Soda's Python engine drops the
+    fraction of a ``...Z`` instant, so a fraction would make it poll before the state moved.
+    On a faster clock a clock second is ``1/scale`` real seconds; the instant then carries
+    milliseconds, rounded up too, so a client on the same scale still never polls early.
+    """
+    micros = (instant - _EPOCH) // _MICROSECOND
+    if scale == 1:
+        rounded = -(-micros // 1_000_000) * 1_000_000
+    else:
+        clock_second = math.ceil(micros * scale / 1_000_000) / scale
+        rounded = math.ceil(clock_second * 1000) * 1000
+    spec = "seconds" if rounded % 1_000_000 == 0 else "milliseconds"
+    stamp = _EPOCH + timedelta(microseconds=rounded)
+    return stamp.isoformat(timespec=spec).removesuffix("+00:00") + "Z"
 
 
 def floor_ms(instant: datetime) -> datetime:

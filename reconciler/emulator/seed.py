@@ -61,7 +61,8 @@ class ApiKey(_Strict):
     id: str = Field(min_length=1)
     secret: str = Field(min_length=1, repr=False)
     role: Role = "admin"
-    # The user this key acts as: the ``creatorId`` of the versions it writes (default: the id).
+    # The user who owns this key: the ``creatorId`` of the versions it writes and the ``userId``
+    # of ``GET /api/v1/users`` (default: the key id).
     creator_id: str | None = None
 
     @property

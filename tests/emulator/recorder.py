@@ -3,6 +3,7 @@ remembers which (operation, status) pairs it has seen."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -128,6 +129,48 @@ _REPORTING_ERROR = {
 }
 
 
+# The Users API has no OpenAPI document here. This is what the emulator serves, written down
+# from what Soda's Go CLI decodes (go/internal/api/users.go: content[] of userId, email,
+# firstName, lastName, fullName) and the page fields of Soda's other lists.
+USERS_PATH = "/api/v1/users"
+USERS_KEY = f"GET {USERS_PATH}"
+_USER: dict[str, Any] = {
+    "type": "object",
+    "required": ["userId", "email", "firstName", "lastName", "fullName"],
+    "properties": {
+        "userId": {"type": "string", "minLength": 1},
+        "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+        "firstName": _TEXT,
+        "lastName": _TEXT,
+        "fullName": {"type": "string", "minLength": 1},
+    },
+    "additionalProperties": False,
+}
+USERS_PAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["content", "first", "last", "number", "size", "totalElements", "totalPages"],
+    "properties": {
+        "content": {"type": "array", "items": _USER},
+        "first": {"type": "boolean"},
+        "last": {"type": "boolean"},
+        "number": {"type": "integer", "minimum": 0},
+        "size": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "totalElements": {"type": "integer", "minimum": 0},
+        "totalPages": {"type": "integer", "minimum": 0},
+    },
+}
+_CORE_ERROR = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {"code": _TEXT, "message": _TEXT},
+}
+
+# Soda's Go CLI cancels a scan with POST .../actions/cancel; the emulator answers it as the
+# documented DELETE /api/v1/scans/{scanId}, so it is checked against that operation.
+CANCEL_ALIAS = re.compile(r"^(/api/v1/scans/[^/]+)/actions/cancel$")
+CANCEL_ALIAS_KEY = "POST /api/v1/scans/{scanId}/actions/cancel"
+
+
 class Recorder:
     def __init__(
         self,
@@ -164,6 +207,13 @@ class Recorder:
         assert trace_id, f"{method} {path}: no X-Soda-Trace-Id"
         assert trace_id not in self.trace_ids, f"{method} {path}: trace id reused"
         self.trace_ids.add(trace_id)
+        if method == "GET" and path == USERS_PATH:
+            self._check_users(response)
+            return
+        alias = CANCEL_ALIAS.match(path) if method == "POST" else None
+        if alias is not None:
+            self.seen[CANCEL_ALIAS_KEY].add(response.status_code)
+            method, path = "DELETE", alias.group(1)
         found = find_operation(method, path)
         if found is None:
             self._check_coverage_endpoint(method, path, response)
@@ -189,6 +239,12 @@ class Recorder:
         assert response.headers["content-type"].startswith("application/json")
         errors = validation_errors(doc, schema, response.json())
         assert not errors, f"{op.key} {response.status_code}: {errors}"
+
+    def _check_users(self, response: httpx.Response) -> None:
+        self.seen[USERS_KEY].add(response.status_code)
+        schema = USERS_PAGE if response.status_code == 200 else _CORE_ERROR
+        fake = Operation("users (written down in recorder.py)", "GET", USERS_PATH, {})
+        self._validate(documents()[0], fake, schema, response)
 
     def _check_coverage_endpoint(self, method: str, path: str, response: httpx.Response) -> None:
         reporting = documents()[2]

@@ -58,6 +58,7 @@ def test_serve_answers_on_its_port_and_stops_cleanly_on_a_signal(
         url = banner[0].rsplit(" ", 1)[-1]
         assert url.startswith("http://127.0.0.1:")
         assert "API key id: demo" in "\n".join(banner)
+        assert "    export RECONCILER_TIME_SCALE=60" in banner
         response = httpx.get(f"{url}/api/v1/contracts", auth=("demo", "demo-secret"))
         assert response.status_code == 200
         assert response.json()["totalElements"] == 1
@@ -72,6 +73,59 @@ def test_serve_answers_on_its_port_and_stops_cleanly_on_a_signal(
     assert "Stopped." in out
     assert "demo-secret" not in "\n".join(banner) + out + err
     assert (tmp_path / "data.json").exists()
+
+
+CUSTOMERS = "warehouse/analytics/public/customers"
+ORDERS = "warehouse/analytics/public/orders"
+
+
+def _write_contract(folder: Path, dataset: str, columns: str) -> None:
+    path = folder / f"{dataset}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"dataset: {dataset}\ncolumns:\n{columns}")
+
+
+def test_serve_knows_the_datasets_of_a_contracts_folder_beside_the_seeds(tmp_path: Path) -> None:
+    seed, contracts = tmp_path / "seed.yml", tmp_path / "contracts"
+    seed.write_text(SEED)
+    _write_contract(contracts, CUSTOMERS, "  - name: id\n")  # the seed knows it already
+    _write_contract(contracts, ORDERS, "  - name: id\n    data_type: integer\n  - name: total\n")
+    process = _serve("--seed", str(seed), "--datasets-from", str(contracts))
+    try:
+        banner = _banner(process)
+        url = banner[0].rsplit(" ", 1)[-1]
+        assert f"  Datasets: 1 from the seed, 1 more from {contracts}" in banner
+        assert not any("RECONCILER_TIME_SCALE" in line for line in banner)  # scale 1
+        with httpx.Client(base_url=url, auth=("demo", "demo-secret")) as http:
+            skeleton = http.post(
+                "/api/v1/contracts/actions/createSkeleton", json={"datasetQualifiedName": ORDERS}
+            )
+            assert skeleton.status_code == 202, skeleton.text
+            datasets = {
+                d["qualifiedName"]: d for d in http.get("/_emulator/state").json()["datasets"]
+            }
+        assert set(datasets) == {CUSTOMERS, ORDERS}
+        assert datasets[ORDERS]["connected"]
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+
+
+def test_serve_refuses_a_contracts_folder_with_errors_and_names_them(tmp_path: Path) -> None:
+    contracts = tmp_path / "contracts"
+    _write_contract(contracts, ORDERS, "  - name: id\n")
+    broken = contracts / "broken.yml"
+    broken.write_text("dataset: [unclosed\n")
+    result = CliRunner().invoke(main, ["emulator", "serve", "--datasets-from", str(contracts)])
+    assert result.exit_code == 1
+    assert f"{broken}:2:1: error: invalid YAML" in result.output
+    assert f"1 error in {contracts}: the local Soda Cloud did not start" in result.output
+    assert "Local Soda Cloud listening" not in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_bad_seed_is_one_clear_error_with_its_place(tmp_path: Path) -> None:

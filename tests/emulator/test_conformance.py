@@ -1,6 +1,8 @@
 """Every operation of Soda's contracts, scans and Reporting documents, called over real HTTP,
 its documented error cases included; every response body validated against the documents'
-schemas, documented headers and ``X-Soda-Trace-Id`` checked (see ``recorder.py``)."""
+schemas, documented headers and ``X-Soda-Trace-Id`` checked (see ``recorder.py``). The routes
+Soda's own clients call beside the documents (the Users list, the POST spelling of cancel) are
+checked the same way, against what ``recorder.py`` writes down for them."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from tests.emulator.openapi import (
     documents,
     validation_errors,
 )
-from tests.emulator.recorder import Recorder
+from tests.emulator.recorder import CANCEL_ALIAS_KEY, USERS_KEY, USERS_PATH, Recorder
 
 ADMIN = ("demo", "demo-secret")
 VIEWER = ("ro", "ro-secret")
@@ -381,9 +383,21 @@ def test_scans_document(cloud: RunningEmulator, api: Recorder, clock: ManualCloc
     assert api.call("GET", f"/api/v1/scans/{queued_id}").json()["state"] == "canceled"
     assert viewer.call("DELETE", f"/api/v1/scans/{start_scan()}").status_code == 403
 
+    # Soda's Go CLI cancels with POST .../actions/cancel: the DELETE's answers, same lane.
+    alias_id = start_scan()
+    by_post = api.call("POST", f"/api/v1/scans/{alias_id}/actions/cancel", json={})
+    assert by_post.status_code == 200
+    assert by_post.headers["Location"].endswith(f"/api/v1/scans/{alias_id}")
+    assert api.call("GET", f"/api/v1/scans/{alias_id}").json()["state"] == "canceled"
+    again = api.call("POST", f"/api/v1/scans/{alias_id}/actions/cancel", json={})
+    assert (again.status_code, again.json()["code"]) == (400, "scan_not_cancelable")
+    cancel_by_viewer = viewer.call("POST", f"/api/v1/scans/{start_scan()}/actions/cancel")
+    assert cancel_by_viewer.status_code == 403
+
     for method, target in (
         ("GET", f"/api/v1/scans/{UNKNOWN_ID}"),
         ("DELETE", f"/api/v1/scans/{UNKNOWN_ID}"),
+        ("POST", f"/api/v1/scans/{UNKNOWN_ID}/actions/cancel"),
         ("GET", f"/api/v1/scans/{UNKNOWN_ID}/logs"),
     ):
         assert api.call(method, target).status_code == 404
@@ -399,6 +413,29 @@ def test_scans_document(cloud: RunningEmulator, api: Recorder, clock: ManualCloc
             "GET /api/v1/scans/{scanId}/logs": {200, 400, 401, 404},
         },
     )
+    assert api.seen[CANCEL_ALIAS_KEY] == {200, 400, 401, 403, 404}
+
+
+def test_users_api(api: Recorder) -> None:
+    """Not in the documents: checked against the shape written down in ``recorder.py``."""
+    viewer, anonymous, wrong = api.as_key(VIEWER), api.as_key(None), api.as_key(WRONG)
+    listed = api.call("GET", USERS_PATH).json()
+    assert [user["userId"] for user in listed["content"]] == [ADMIN[0], VIEWER[0]]
+    assert (listed["size"], listed["totalElements"], listed["totalPages"]) == (1000, 2, 1)
+    # Soda's CLI probes a key with size=1 at login: a page of one, below the contracts floor.
+    probe = api.call("GET", USERS_PATH, params={"size": 1}).json()
+    assert ([u["userId"] for u in probe["content"]], probe["last"]) == ([ADMIN[0]], False)
+    second = api.call("GET", USERS_PATH, params={"size": 1, "page": 1}).json()
+    assert ([u["userId"] for u in second["content"]], second["last"]) == ([VIEWER[0]], True)
+    assert api.call("GET", USERS_PATH, params={"page": 5}).json()["content"] == []
+    for bad in ({"size": 0}, {"size": 1001}, {"page": -1}, {"size": "one"}):
+        refused = api.call("GET", USERS_PATH, params=bad)
+        assert (refused.status_code, refused.json()["code"]) == (400, "invalid_parameter"), bad
+    assert viewer.call("GET", USERS_PATH).status_code == 200
+    assert anonymous.call("GET", USERS_PATH).status_code == 401
+    assert wrong.call("GET", USERS_PATH).status_code == 401
+    _exhaust(api, "GET", USERS_PATH)
+    assert api.seen[USERS_KEY] == {200, 400, 401, 429}
 
 
 def test_reporting_api(cloud: RunningEmulator, api: Recorder) -> None:

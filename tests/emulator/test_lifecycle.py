@@ -4,6 +4,7 @@ cancelation, and how versions are stamped."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -11,7 +12,9 @@ import pytest
 
 from reconciler.clock import ManualClock
 from reconciler.emulator import RunningEmulator
+from reconciler.emulator.instants import iso_clock_seconds_up, parse_instant
 from reconciler.emulator.samples import CUSTOMERS, EVENTS, ORDERS, SESSIONS
+from tests.cloud.support import client_for
 
 SKELETON = "/api/v1/contracts/actions/createSkeleton"
 GENERATE = "/api/v1/contracts/actions/generate"
@@ -153,11 +156,11 @@ def test_verification_scan_moves_through_its_states_to_the_scripted_outcome(
     scan_id = _verify(http, CUSTOMERS)
     first = _scan(http, scan_id)
     assert first.json()["state"] == "queuing"
-    assert first.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:02.000Z"
+    assert first.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:02Z"
     clock.advance(2)
     executing = _scan(http, scan_id)
     assert executing.json()["state"] == "executing"
-    assert executing.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:10.000Z"
+    assert executing.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:10Z"
     clock.advance(8)
     final = _scan(http, scan_id)
     body = final.json()
@@ -231,7 +234,7 @@ def test_canceling_an_executing_scan_requests_cancelation_first(
     assert http.delete(f"/api/v1/scans/{scan_id}").status_code == 200
     requested = _scan(http, scan_id)
     assert requested.json()["state"] == "cancelationRequested"
-    assert requested.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:04.000Z"
+    assert requested.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:04Z"
     refused = http.delete(f"/api/v1/scans/{scan_id}")
     assert (refused.status_code, refused.json()["code"]) == (400, "scan_not_cancelable")
     clock.advance(1)
@@ -239,6 +242,62 @@ def test_canceling_an_executing_scan_requests_cancelation_first(
     assert canceled["state"] == "canceled"
     assert canceled["ended"] == "2026-01-01T00:00:04.000Z"
     assert {c["evaluationStatus"] for c in canceled["checks"]} == {"notEvaluated"}
+
+
+def test_next_poll_time_is_rounded_up_to_the_second_after_the_change(
+    http: httpx.Client, clock: ManualClock
+) -> None:
+    clock.advance(0.25)  # queuing ends at 00:00:02.25, executing at 00:00:10.25
+    scan_id = _verify(http, CUSTOMERS)
+    queuing = _scan(http, scan_id)
+    assert queuing.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:03Z"
+    clock.advance(1.9)  # 00:00:02.15: still queuing, where 02.250 truncated would send one
+    assert _scan(http, scan_id).json()["state"] == "queuing"
+    clock.advance(0.85)  # 00:00:03, the instant the header named
+    executing = _scan(http, scan_id)
+    assert executing.json()["state"] == "executing"
+    assert executing.headers["X-Soda-Next-Poll-Time"] == "2026-01-01T00:00:11Z"
+
+
+@pytest.mark.parametrize("start", [0.0, 0.0004, 0.25, 0.9996])
+async def test_the_reconcilers_client_polls_once_per_state_from_any_start(
+    cloud: RunningEmulator, clock: ManualClock, start: float
+) -> None:
+    # A start below a millisecond once made the hint land a hair before the change: one
+    # wasted poll, then a second after the minimum pause. Rounded up, it is one per state.
+    clock.advance(start)
+    async with client_for(cloud) as client:
+        contract = await client.find_contract(CUSTOMERS)
+        assert contract is not None
+        scan_id = await client.verify(contract.id)
+        status = await client.wait_scan(scan_id)
+    assert status.state == "completed"
+    assert cloud.admin.stats().count("GET /api/v1/scans/{scanId}") == 3  # one per state
+    # ...and never a whole second later than the 10 s the scan takes.
+    started = parse_instant(cloud.admin.state().scans[0].created)
+    assert clock.now() - started <= timedelta(seconds=11)
+
+
+@pytest.mark.parametrize(
+    ("offset", "scale", "expected"),
+    [
+        (0.0, 1.0, "2026-01-01T00:00:00Z"),
+        (0.000001, 1.0, "2026-01-01T00:00:01Z"),
+        (59.999, 1.0, "2026-01-01T00:01:00Z"),
+        # On a clock 60 times faster a clock second is 1/60 s: 2 clock seconds are 33.3 ms.
+        (2 / 60, 60.0, "2026-01-01T00:00:00.034Z"),
+        (0.0334, 60.0, "2026-01-01T00:00:00.050Z"),
+        (1.0, 60.0, "2026-01-01T00:00:01Z"),
+        (3.0, 0.5, "2026-01-01T00:00:04Z"),
+    ],
+)
+def test_next_poll_time_is_a_whole_clock_second_never_before_the_change(
+    offset: float, scale: float, expected: str
+) -> None:
+    change = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=offset)
+    shown = iso_clock_seconds_up(change, scale)
+    assert shown == expected
+    assert parse_instant(shown) >= change
 
 
 def test_canceling_a_finished_scan_is_refused(http: httpx.Client, clock: ManualClock) -> None:

@@ -9,6 +9,8 @@ from reconciler.emulator import EmulatorFactory, Limits, RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, sample_config
 
 VERIFY = "POST /api/v1/contracts/{contractId}/verify"
+CANCEL = "DELETE /api/v1/scans/{scanId}"
+CANCEL_BY_POST = "POST /api/v1/scans/{scanId}/actions/cancel"
 
 
 def _verify_path(http: httpx.Client, dataset: str = CUSTOMERS) -> str:
@@ -61,6 +63,22 @@ def test_limits_are_per_endpoint_template_shared_by_all_contracts(
     assert http.post(second).status_code == 429
     # Another endpoint has its own window.
     assert http.get(first.removesuffix("/verify")).status_code == 200
+
+
+def test_both_spellings_of_cancel_take_their_slots_from_one_window(
+    cloud: RunningEmulator, http: httpx.Client, clock: ManualClock
+) -> None:
+    unknown = "/api/v1/scans/00000000-0000-0000-0000-000000000000"
+    for _ in range(5):  # an unknown scan is a 404, after its slot was taken
+        assert http.delete(unknown).status_code == 404
+        assert http.post(f"{unknown}/actions/cancel", json={}).status_code == 404
+    refused = http.post(f"{unknown}/actions/cancel", json={})
+    assert (refused.status_code, refused.headers["Retry-After"]) == (429, "60")
+    assert "rate limit of DELETE /api/v1/scans/{scanId} exceeded" in refused.json()["message"]
+    assert http.delete(unknown).status_code == 429
+    clock.advance(60)
+    assert http.post(f"{unknown}/actions/cancel", json={}).status_code == 404
+    assert cloud.admin.stats().throttled == {CANCEL: 1, CANCEL_BY_POST: 1}
 
 
 def test_multiplier_scales_limits_and_disabling_lifts_them(
