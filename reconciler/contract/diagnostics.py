@@ -18,6 +18,7 @@ RULES: dict[str, str] = {
     "unreadable": "the file cannot be read (permissions, not a regular file, vanished)",
     "file-too-large": "the file is larger than 1 MiB",
     "not-utf8": "the file is not UTF-8 text",
+    "byte-order-mark": "the file starts with a UTF-8 byte order mark (BOM)",
     "symlink-escape": "a symbolic link points outside the contracts folder",
     "yaml-syntax": "the text is not valid YAML",
     "multiple-documents": "the file holds more than one YAML document",
