@@ -314,6 +314,15 @@ def _read(item: _Found) -> bytes | Diagnostic:
         os.close(descriptor)
 
 
+def is_stub_on_disk(path: Path) -> bool:
+    """Whether ``path`` holds a stub now, read afresh (read as the folder is: a FIFO or an
+    unreadable file is no stub). A skeleton may be written only over a stub."""
+    data = _read(_Found(path, path.name, str(path)))
+    if isinstance(data, Diagnostic):
+        return False
+    return parse_contract_bytes(data, str(path), allow_stub=True).is_stub
+
+
 def _analyse(item: _Found, supplied: Mapping[str, str]) -> ParsedContract:
     data = _read(item)
     if isinstance(data, Diagnostic):
