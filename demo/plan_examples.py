@@ -11,7 +11,9 @@ and a change in any output shows up as a diff:
   the local Soda Cloud derives from names (datasets, contracts, checks) are kept;
 - the local Soda Cloud's port becomes 8555 (the default of ``reconciler emulator serve``);
 - the state's serial after an apply becomes 1: how many saves an apply makes depends on how
-  its steps fell together in time.
+  its steps fell together in time;
+- a saved plan's digest is made again for its stable content, so that the example is a plan
+  file exactly as the reconciler writes it.
 
     python -m demo.plan_examples            # rewrite plan-examples/
     python -m demo.plan_examples --check    # exit 1 and show the differences if out of date
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import re
 import sys
 import tempfile
@@ -41,6 +44,7 @@ from reconciler.demo import (
     prepare_workspace,
     repository_root,
 )
+from reconciler.plan.file import plan_digest
 
 OUTPUT_DIR = "plan-examples"
 README = "README.md"
@@ -55,6 +59,7 @@ _RANDOM_ID = re.compile(
 _LOCAL_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+\b")
 # How many saves an apply makes depends on how its steps fell together in time.
 _STATE_SERIAL = re.compile(r'(?P<lead>"serial": |at serial )(?P<serial>[1-9]\d*)')
+_PLAN_DIGEST = re.compile(r'^  "digest": "sha256:[0-9a-f]{64}"', re.MULTILINE)
 
 
 def normalise(text: str) -> str:
@@ -70,7 +75,14 @@ def normalise(text: str) -> str:
 
     text = _RANDOM_ID.sub(stable_id, text)
     text = _STATE_SERIAL.sub(lambda m: f"{m.group('lead')}1", text)
-    return _LOCAL_PORT.sub(lambda m: f"{m.group(1)}:8555", text)
+    return _with_own_digest(_LOCAL_PORT.sub(lambda m: f"{m.group(1)}:8555", text))
+
+
+def _with_own_digest(text: str) -> str:
+    found = _PLAN_DIGEST.search(text)
+    if found is None:
+        return text
+    return text.replace(found.group(0), f'  "digest": "{plan_digest(json.loads(text))}"', 1)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from typing import Any
 from reconciler.contract.diagnostics import Diagnostic, count, sort_diagnostics
 from reconciler.contract.document import MAX_BYTES
 from reconciler.contract.model import Contract
+from reconciler.contract.names import name_error, shown
 from reconciler.contract.parse import ParsedContract, parse_contract_bytes
 
 SUFFIXES = (".yml", ".yaml")
@@ -313,6 +314,15 @@ def _read(item: _Found) -> bytes | Diagnostic:
         os.close(descriptor)
 
 
+def is_stub_on_disk(path: Path) -> bool:
+    """Whether ``path`` holds a stub now, read afresh (read as the folder is: a FIFO or an
+    unreadable file is no stub). A skeleton may be written only over a stub."""
+    data = _read(_Found(path, path.name, str(path)))
+    if isinstance(data, Diagnostic):
+        return False
+    return parse_contract_bytes(data, str(path), allow_stub=True).is_stub
+
+
 def _analyse(item: _Found, supplied: Mapping[str, str]) -> ParsedContract:
     data = _read(item)
     if isinstance(data, Diagnostic):
@@ -401,8 +411,8 @@ def _folder_rules(
         if result.dataset is None:
             continue
         by_dataset.setdefault(result.dataset, []).append((item, result))
-        if "${" in result.dataset:
-            continue  # unresolved variables are reported on their own
+        if "${" in result.dataset or name_error(result.dataset) is not None:
+            continue  # reported on their own; no path can mirror such a name
         expected = [result.dataset + suffix for suffix in SUFFIXES]
         if item.relative not in expected:
             stem_suffix = Path(item.relative).suffix
@@ -414,8 +424,8 @@ def _folder_rules(
                     col,
                     "error" if strict else "warning",
                     "path-mismatch",
-                    f"the file path does not mirror dataset '{result.dataset}'; expected "
-                    f"{_join(display_root, result.dataset + stem_suffix)}",
+                    f"the file path does not mirror dataset '{shown(result.dataset)}'; expected "
+                    f"{shown(_join(display_root, result.dataset + stem_suffix))}",
                     "Move the file (or correct `dataset:`), so a reader can find a contract "
                     "by its dataset name.",
                 )
@@ -437,7 +447,7 @@ def _folder_rules(
                     col,
                     "error",
                     "duplicate-dataset",
-                    f"dataset '{dataset}' is also described by {others}",
+                    f"dataset '{shown(dataset)}' is also described by {others}",
                     "Keep one contract per dataset: merge the files or correct `dataset:`.",
                 )
             )

@@ -16,12 +16,12 @@ may leave the folder, name a device, or make a path some common file system cann
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import errno
 import fnmatch
 import os
 import stat
-import unicodedata
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
+from reconciler.contract.names import name_error, name_problems
 from reconciler.state import DatasetRecord, StateFile
 
 SUFFIX = ".yml"
@@ -60,19 +61,17 @@ def _escape(ch: str) -> str:
 
 
 def name_problem(dataset: str) -> str | None:
-    """Why ``dataset`` cannot safely become a path inside the folder; None when it can."""
-    if not dataset:
-        return "the name is empty"
+    """Why ``dataset`` cannot safely become a path inside the folder; None when it can.
+
+    First the rule every command applies (:func:`reconciler.contract.names.name_error`),
+    then what only a path needs: no backslash, nothing Windows or a file system refuses."""
     if "\x00" in dataset:
         return "the name holds a NUL character"
-    hidden = next((ch for ch in dataset if not ch.isprintable() and ch != " "), None)
-    if hidden is not None:
-        kind = "control" if unicodedata.category(hidden) == "Cc" else "invisible or unpaired"
-        return f"the name holds the {kind} character {_escape(hidden)}"
     if "\\" in dataset:
         return "the name holds a backslash, a path separator on Windows"
-    if dataset.startswith("/"):
-        return "the name is an absolute path"
+    shared = name_error(dataset)
+    if shared is not None:
+        return shared.reason
     segments = dataset.split("/")
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
@@ -83,13 +82,12 @@ def name_problem(dataset: str) -> str | None:
     return None
 
 
+def name_warnings(dataset: str) -> tuple[str, ...]:
+    """What the common name rule warns about ``dataset`` (look-alike letters)."""
+    return tuple(p.reason for p in name_problems(dataset) if not p.is_error)
+
+
 def _segment_problem(segment: str, last: bool) -> str | None:
-    if segment == "":
-        return "is empty ('//', or a '/' at the start or end)"
-    if segment == "..":
-        return "is '..', which would leave the contracts folder"
-    if segment == ".":
-        return "is '.', which names no file or folder"
     if segment.startswith("."):
         return "starts with a dot: a hidden name the contracts folder does not read"
     if segment[-1] in ". ":
@@ -167,10 +165,21 @@ def plan_import(
         chosen = sorted(name for name in contracts if name not in files and name not in recorded)
         unmatched = ()
     items = tuple(
-        _decide(name, contracts[name], sorted(files.get(name, ())), existing, force)
+        _warned(_decide(name, contracts[name], sorted(files.get(name, ())), existing, force))
         for name in chosen
     )
     return ImportPlan(items=items, unmatched_globs=unmatched)
+
+
+def _warned(item: ImportItem) -> ImportItem:
+    """An item taken despite a look-alike name says so (validate warns about it too)."""
+    warnings = name_warnings(item.dataset) if item.decision is not Decision.REFUSE else ()
+    if not warnings:
+        return item
+    notes = [item.reason] if item.reason else []
+    return dataclasses.replace(
+        item, reason="; ".join([*notes, *(f"warning: {w}" for w in warnings)])
+    )
 
 
 def _decide(
@@ -464,11 +473,12 @@ def _execute(
         note = item.reason
         if not parsed.ok:
             first = parsed.errors[0]
-            note = (
+            invalid = (
                 f"written as Soda Cloud has it, but it does not validate here "
                 f"({len(parsed.errors)} error{'s' if len(parsed.errors) != 1 else ''}; first: "
                 f"line {first.line}: {first.message}); `reconciler validate` shows them all"
             )
+            note = "; ".join(n for n in (invalid, note) if n)
         yield ImportResult(
             item.dataset,
             Outcome.REPLACED if written.replaced else Outcome.WRITTEN,

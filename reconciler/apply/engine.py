@@ -28,13 +28,14 @@ from reconciler.apply.result import ApplyResult, DatasetOutcome, Status, Verific
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.dto import Contract, DatasetGeneration, ScanStatus
 from reconciler.contract import parse_contract_text
-from reconciler.desired import DesiredContract, DesiredState
+from reconciler.desired import DesiredContract, DesiredState, is_stub_on_disk
 from reconciler.errors import (
     BadRequest,
     CloudError,
     NotFound,
     OperationFailed,
     ReconcilerError,
+    StalePlan,
 )
 from reconciler.plan.model import Action, DatasetPlan, Plan
 from reconciler.state import (
@@ -307,6 +308,15 @@ class _Executor:
             raise OperationFailed(
                 f"Soda Cloud finished generating {file.dataset} but has no contract for it",
                 hint="Re-run apply; the plan shows what is left.",
+            )
+        if not is_stub_on_disk(file.path):
+            # Checked against the disk at the last moment: a person may have filled the stub
+            # in while the skeleton was being made, and those lines are not Soda Cloud's.
+            raise StalePlan(
+                f"{file.display_path} is no longer a stub: Soda Cloud's generated contract was "
+                "not written over it",
+                hint="The file was left as it is. Run `reconciler plan` again: it shows what "
+                "is left to do (publishing the file over the generated contract).",
             )
         write_file_atomically(file.path, contract.contents)
         await self._record(file.dataset, contract, contract.contents)

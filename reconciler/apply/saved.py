@@ -1,22 +1,69 @@
-"""Saved plans: read one back, and say what moved since it was made."""
+"""Saved plans: read one back, and refuse it unless it is exactly what the planner makes.
+
+``apply plan.json`` applies a plan that was reviewed, so before anything changes it checks:
+
+* the file: its digest (``reconciler.plan.file``) matches its content, or it was edited by
+  hand;
+* each entry against the plan's own basis (``files_seen``, ``remote_seen``);
+* the basis against today: the folder, Soda Cloud and the state (:func:`moved_since`);
+  anything moved makes the plan stale;
+* each entry against what the planner decides from that basis today (:func:`replanned`):
+  with the basis unchanged, a plan the reconciler wrote is reproduced entry for entry, so an
+  entry that is not (a forged action, a renamed dataset, a verify switched on) is refused,
+  even when its forger recomputed the digest.
+
+Every mismatching entry is named; nothing is applied.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.cloud.dto import Contract
+from reconciler.contract.names import shown
 from reconciler.desired import DesiredState
-from reconciler.errors import PlanError
-from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan
-from reconciler.plan.planner import DatasetFilter, state_basis
+from reconciler.errors import PlanError, StalePlan
+from reconciler.observed import ObservedState
+from reconciler.plan.file import DIGEST_FIELD, plan_digest
+from reconciler.plan.model import PLAN_FORMAT_VERSION, DatasetPlan, Plan
+from reconciler.plan.planner import DatasetFilter, PlanContext, make_plan, state_basis
 from reconciler.state import StateFile
 
+SHOWN = 20
+EDITED = "the plan file was edited by hand: its digest does not match its content"
+REPLAN_HINT = "Make a fresh plan (`reconciler plan --out FILE`), review it, and apply that file as it was written."
+# The fields of an entry, in the order a reader checks them; the first four are short values.
+COMPARED = (
+    "action",
+    "verify",
+    "change_class",
+    "resume_scan_id",
+    "file",
+    "remote",
+    "changes",
+    "drift",
+    "notes",
+    "diff",
+)
+SHORT = frozenset(COMPARED[:4])
 
-def load_saved_plan(path: Path) -> Plan:
+
+@dataclasses.dataclass(frozen=True)
+class SavedPlan:
+    """A saved plan as read: the plan, and whether its digest matched its content."""
+
+    path: Path
+    plan: Plan
+    edited: bool
+
+
+def load_saved_plan(path: Path) -> SavedPlan:
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -28,18 +75,167 @@ def load_saved_plan(path: Path) -> Plan:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise PlanError(f"{path}: not a saved plan (not JSON: {error})") from None
-    version = document.get("format_version") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise PlanError(f"{path}: not a saved plan (not a JSON object)")
+    version = document.get("format_version")
     if version != PLAN_FORMAT_VERSION:
+        older = isinstance(version, int) and version < PLAN_FORMAT_VERSION
         raise PlanError(
-            f"{path}: a saved plan of format_version {version!r}; this reconciler reads {PLAN_FORMAT_VERSION}",
-            hint="Make the plan again with this reconciler: `reconciler plan --out FILE`.",
+            f"{path}: a saved plan of format_version {version!r}"
+            + (", made by an older reconciler" if older else "")
+            + f"; this reconciler reads format_version {PLAN_FORMAT_VERSION}",
+            hint="Make the plan again with this reconciler (`reconciler plan --out FILE`), "
+            "review it, and apply that.",
         )
+    edited = document.get(DIGEST_FIELD) != plan_digest(document)
+    content = {key: value for key, value in document.items() if key != DIGEST_FIELD}
     try:
-        return Plan.model_validate(document)
+        plan = Plan.model_validate(content)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise PlanError(f"{path}: not a valid saved plan ({where}: {first['msg']})") from None
+        raise PlanError(
+            f"{path}: not a valid saved plan ({where}: {first['msg']})"
+            + (f"; {EDITED}" if edited else ""),
+            hint=REPLAN_HINT,
+        ) from None
+    return SavedPlan(path, plan, edited)
+
+
+def check_saved_plan(
+    saved: SavedPlan, desired: DesiredState, observed: ObservedState, state: StateFile
+) -> None:
+    """Raise unless ``saved`` is exactly what the planner makes of its basis, and that basis
+    still holds: :class:`StalePlan` when the basis moved, else :class:`PlanError`."""
+    plan = saved.plan
+    edits = [EDITED] if saved.edited else []
+    edits += [f"{shown(name)}: {why}" for name, why in entries_off_basis(plan)]
+    moved = moved_since(plan, desired, observed.contracts, state)
+    if moved:
+        raise StalePlan(
+            _listing("the saved plan is stale; nothing was applied", [*edits, *moved]),
+            hint="Make a fresh plan (`reconciler plan --out FILE`), review it, and apply that.",
+        )
+    named = {name for name, _ in entries_off_basis(plan)}
+    unplanned = [
+        f"{shown(name)}: {why}"
+        for name, why in entries_not_planned(
+            plan, replanned(plan, desired, observed, state), desired
+        )
+        if name not in named
+    ]
+    problems = [*edits, *unplanned]
+    if problems:
+        raise PlanError(
+            _listing(
+                f"the saved plan {saved.path} is not what the planner makes of its basis; "
+                "nothing was applied",
+                problems,
+            ),
+            hint=REPLAN_HINT,
+        )
+
+
+def entries_off_basis(plan: Plan) -> Iterator[tuple[str, str]]:
+    """Entries that contradict what the plan says it was based on."""
+    counted: dict[str, int] = {}
+    for entry in plan.datasets:
+        counted[entry.dataset] = counted.get(entry.dataset, 0) + 1
+    for name, times in sorted(counted.items()):
+        if times > 1:
+            yield name, f"the plan has {times} entries for it"
+    for entry in plan.datasets:
+        seen = plan.files_seen.get(entry.dataset)
+        if seen is None:
+            yield entry.dataset, "an entry for a dataset whose file the plan never saw"
+        elif entry.file is None or entry.file.raw_sha256 != seen:
+            yield entry.dataset, "its entry's file is not the file the plan saw"
+        elif entry.remote != plan.remote_seen.get(entry.dataset):
+            yield entry.dataset, "its entry's contract in Soda Cloud is not the one the plan saw"
+    entered = set(counted)
+    for name in sorted(set(plan.files_seen) - entered):
+        yield name, "the plan saw its file but has no entry for it"
+
+
+def replanned(plan: Plan, desired: DesiredState, observed: ObservedState, state: StateFile) -> Plan:
+    """What the planner makes today of what ``plan`` was made from, with its settings."""
+    context = PlanContext(
+        created=plan.created,
+        reconciler_version=plan.reconciler_version,
+        contracts_dir=plan.contracts_dir,
+        cloud_host=plan.cloud_host,
+        state_path=plan.state.path,
+    )
+    return make_plan(
+        _shown_as_planned(desired, plan), observed, state, settings=plan.settings, context=context
+    )
+
+
+def _shown_as_planned(desired: DesiredState, plan: Plan) -> DesiredState:
+    """``desired`` with each file's path shown as the plan shows it, when it is the same file
+    (the folder may have been named otherwise: ``contracts`` then, ``./contracts`` now)."""
+    planned = {e.dataset: e.file.path for e in plan.datasets if e.file is not None}
+    contracts = {}
+    for name, file in desired.contracts.items():
+        path = planned.get(name)
+        relative = file.path.relative_to(desired.root).as_posix()
+        if path is not None and path != file.display_path and _ends_with(path, relative):
+            file = dataclasses.replace(file, display_path=path)
+        contracts[name] = file
+    return dataclasses.replace(desired, contracts=contracts)
+
+
+def _ends_with(path: str, relative: str) -> bool:
+    return path == relative or path.endswith("/" + relative)
+
+
+def entries_not_planned(
+    plan: Plan, fresh: Plan, desired: DesiredState
+) -> Iterator[tuple[str, str]]:
+    """Each entry of ``plan`` that differs from the planner's (``fresh``), and why."""
+    planned = {e.dataset: e for e in fresh.datasets}
+    saved = {e.dataset: e for e in plan.datasets}
+    for name in sorted(set(planned) | set(saved)):
+        entry, wanted = saved.get(name), planned.get(name)
+        if wanted is None:
+            assert entry is not None
+            where = (
+                "no contract file in the folder describes it"
+                if name not in desired.contracts
+                else "it is outside the plan's --target/--exclude"
+            )
+            yield name, f"the plan has an entry ({entry.action.value}) for it, but {where}"
+        elif entry is None:
+            yield name, f"the planner plans {wanted.action.value} for it; the plan has no entry"
+        else:
+            yield from ((name, why) for why in _differences(entry, wanted))
+
+
+def _differences(entry: DatasetPlan, wanted: DatasetPlan) -> Iterator[str]:
+    for field in COMPARED:
+        mine, theirs = getattr(entry, field), getattr(wanted, field)
+        if mine == theirs:
+            continue
+        if field in SHORT:
+            yield (
+                f"{field} is {_value(mine)} in the plan; the planner decides {_value(theirs)} "
+                "from the plan's basis"
+            )
+        else:
+            yield f"its {field} is not what the planner makes from the plan's basis"
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"'{shown(str(getattr(value, 'value', value)))}'"
+
+
+def _listing(head: str, lines: Sequence[str]) -> str:
+    more = f"\n  ... and {len(lines) - SHOWN} more" if len(lines) > SHOWN else ""
+    return head + ":\n  " + "\n  ".join(lines[:SHOWN]) + more
 
 
 def moved_since(
@@ -63,11 +259,11 @@ def moved_since(
     for name in sorted(set(files) | set(plan.files_seen)):
         seen = plan.files_seen.get(name)
         if name not in files:
-            moved.append(f"{name}: its contract file was removed (or made invalid)")
+            moved.append(f"{shown(name)}: its contract file was removed (or made invalid)")
         elif seen is None:
-            moved.append(f"{name}: a new contract file, {files[name].display_path}")
+            moved.append(f"{shown(name)}: a new contract file, {shown(files[name].display_path)}")
         elif files[name].raw_sha256 != seen:
-            moved.append(f"{name}: {files[name].display_path} changed")
+            moved.append(f"{shown(name)}: {shown(files[name].display_path)} changed")
     # Contracts with no file, then or now, are only reported: apply never acts on them.
     with_files = set(files) | set(plan.files_seen)
     remotes = {name: c for name, c in contracts.items() if wanted(name) and name in with_files}
@@ -75,13 +271,14 @@ def moved_since(
         before = plan.remote_seen.get(name)
         now = remotes.get(name)
         if now is None:
-            moved.append(f"{name}: its contract is no longer in Soda Cloud")
+            moved.append(f"{shown(name)}: its contract is no longer in Soda Cloud")
         elif before is None:
-            moved.append(f"{name}: a contract appeared in Soda Cloud")
+            moved.append(f"{shown(name)}: a contract appeared in Soda Cloud")
         elif now.id != before.contract_id:
-            moved.append(f"{name}: its contract in Soda Cloud was replaced (id {now.id})")
+            moved.append(f"{shown(name)}: its contract in Soda Cloud was replaced (id {now.id})")
         elif now.last_updated != before.last_updated:
             moved.append(
-                f"{name}: changed in Soda Cloud (lastUpdated {now.last_updated}; the plan saw {before.last_updated})"
+                f"{shown(name)}: changed in Soda Cloud (lastUpdated {now.last_updated}; "
+                f"the plan saw {before.last_updated})"
             )
     return moved

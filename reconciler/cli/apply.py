@@ -13,7 +13,7 @@ import click
 
 from reconciler.apply.engine import ApplyOptions, Journal, apply_plan
 from reconciler.apply.result import ApplyResult
-from reconciler.apply.saved import load_saved_plan, moved_since
+from reconciler.apply.saved import SavedPlan, check_saved_plan, load_saved_plan
 from reconciler.cli.context import project_config
 from reconciler.cli.options import (
     cloud_options,
@@ -39,14 +39,13 @@ from reconciler.cloud.session import open_client
 from reconciler.cloud.settings import CloudSettings
 from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState
-from reconciler.errors import ConfigError, Interrupted, StalePlan
-from reconciler.plan import Plan, PlanSettings
+from reconciler.errors import ConfigError, Interrupted
+from reconciler.observed import observe
+from reconciler.plan import DatasetFilter, PlanSettings
 from reconciler.render.apply import render_json, render_markdown, render_text
 from reconciler.render.plan import render_text as render_plan
 from reconciler.state import StateStore
 from reconciler.workflow import plan_against_cloud
-
-STALE_SHOWN = 20
 
 
 @click.command("apply")
@@ -113,7 +112,9 @@ def apply(
             "--target, --exclude and --verify belong to the plan: a saved plan is applied as it was made",
             hint="Make a new plan with those flags: `reconciler plan --out FILE ...`.",
         )
-    folder = directory or (Path(saved.contracts_dir) if saved else contracts_dir(project, None))
+    folder = directory or (
+        Path(saved.plan.contracts_dir) if saved else contracts_dir(project, None)
+    )
     desired = valid_folder(folder, variables, strict=strict)
     settings = cloud_settings(project, cloud)
     store = StateStore(resolve_state_path(project, state_path))
@@ -183,7 +184,7 @@ async def _apply(
     settings: CloudSettings,
     project: ProjectConfig,
     store: StateStore,
-    saved: Plan | None,
+    saved: SavedPlan | None,
     plan_settings: PlanSettings,
     options: ApplyOptions,
     *,
@@ -197,24 +198,10 @@ async def _apply(
         settings, project, report_wait=relay, known_datasets=documents_of(desired)
     ) as client:
         if saved is not None:
-            contracts = {
-                c.dataset_qualified_name: c
-                for c in await client.list_contracts()
-                if c.dataset_qualified_name
-            }
-            moved = moved_since(saved, desired, contracts, state)
-            if moved:
-                shown = moved[:STALE_SHOWN]
-                more = (
-                    f"\n  ... and {len(moved) - STALE_SHOWN} more"
-                    if len(moved) > STALE_SHOWN
-                    else ""
-                )
-                raise StalePlan(
-                    "the saved plan is stale; nothing was applied:\n  " + "\n  ".join(shown) + more,
-                    hint="Make a fresh plan (`reconciler plan --out FILE`), review it, and apply that.",
-                )
-            plan = saved
+            plan = saved.plan
+            wanted = DatasetFilter(plan.settings.targets, plan.settings.excludes)
+            observed = await observe(client, state, wanted=wanted)
+            check_saved_plan(saved, desired, observed, state)
         else:
             plan = await plan_against_cloud(
                 client,

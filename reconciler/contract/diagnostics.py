@@ -18,6 +18,7 @@ RULES: dict[str, str] = {
     "unreadable": "the file cannot be read (permissions, not a regular file, vanished)",
     "file-too-large": "the file is larger than 1 MiB",
     "not-utf8": "the file is not UTF-8 text",
+    "byte-order-mark": "the file starts with a UTF-8 byte order mark (BOM)",
     "symlink-escape": "a symbolic link points outside the contracts folder",
     "yaml-syntax": "the text is not valid YAML",
     "multiple-documents": "the file holds more than one YAML document",
@@ -36,7 +37,12 @@ RULES: dict[str, str] = {
     "check-shape": "a check is not a one-key mapping `- TYPE: BODY`",
     "check-placement": "a check type placed where it cannot stand (column vs dataset)",
     # Meaning of the contract.
-    "dataset-name": "the dataset is not a qualified name `datasource/prefix.../table`",
+    "dataset-name": "the dataset is not a qualified name `datasource/prefix.../table` "
+    "(too few parts; an empty, '.' or '..' part)",
+    "dataset-name-character": "the dataset name holds a control, invisible, bidi-control, "
+    "unpaired-surrogate or noncharacter code point",
+    "dataset-name-lookalike": "a part of the dataset name mixes Latin letters with Cyrillic or "
+    "Greek ones that look alike (a warning)",
     "duplicate-column": "two columns with the same name",
     "duplicate-check-identity": "two checks with the same identity (type, column, qualifier)",
     "empty-checks": "a `checks:` list that is present but empty",

@@ -23,6 +23,7 @@ from reconciler.contract.translate import translate
 from reconciler.errors import ContractLoadError
 
 _STUB_KEYS = frozenset({"dataset", "columns"})
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def parse_contract_bytes(
         return _failed(source, text, sha, error)
     value = document.value
     diagnostics: list[Diagnostic] = list(document.diagnostics)
+    if text.startswith(BOM):
+        diagnostics.append(_bom(source))
     stub = is_stub_document(value)
     model: Contract | None = None
     if not isinstance(value, dict):
@@ -141,6 +144,21 @@ def parse_contract_bytes(
         diagnostics=tuple(sort_diagnostics(diagnostics)),
         is_stub=stub,
         model=None if stub else model,
+    )
+
+
+def _bom(source: str) -> Diagnostic:
+    # Refused rather than stripped: a file's bytes are what is published and fingerprinted,
+    # so no step may see a different text than another.
+    return Diagnostic(
+        source,
+        1,
+        1,
+        "error",
+        "byte-order-mark",
+        "the file starts with a UTF-8 byte order mark (BOM), which would be published into "
+        "Soda Cloud as part of the contract",
+        'Save the file as UTF-8 without a BOM (in most editors: "UTF-8", not "UTF-8 with BOM").',
     )
 
 

@@ -6,7 +6,9 @@ inverted threshold in another. Each rule says what is wrong, where, and what to 
 
 | rule | what it catches |
 |---|---|
-| dataset-name | ``dataset`` without at least ``datasource/table`` |
+| dataset-name | ``dataset`` without at least ``datasource/table``; an empty, '.' or '..' part |
+| dataset-name-character | ``dataset`` holding a control, invisible, bidi or unpaired character |
+| dataset-name-lookalike (warning) | a part of ``dataset`` mixing Latin with Cyrillic or Greek letters |
 | empty-checks | a dataset-level ``checks: []`` (the engine refuses it) |
 | duplicate-column | two columns with one name |
 | duplicate-check-identity | same type on the same column (or both at dataset level) and same qualifier |
@@ -39,6 +41,7 @@ from reconciler.contract.model import (
     COMPARISON_KEYS,
     VALIDITY_KEYS,
 )
+from reconciler.contract.names import name_problems, shown
 from reconciler.contract.places import describe
 
 _CHECK_TYPE_SET = frozenset(CHECK_TYPES)
@@ -149,16 +152,19 @@ class _Rules:
     # --- dataset and columns ---------------------------------------------------------------
 
     def dataset_name(self, dataset: Any) -> None:
+        """The one name rule (:mod:`reconciler.contract.names`), on the name as resolved."""
         if not isinstance(dataset, str):
             return
-        parts = dataset.split("/")
-        if len(parts) < 2 or any(not part.strip() for part in parts):
+        resolved = contract_variables.substitute(
+            dataset, contract_variables.values(self.doc, self.supplied)
+        )
+        for problem in name_problems(resolved):
             self.emit(
-                "dataset-name",
+                problem.rule,
                 ("dataset",),
-                f"dataset '{dataset}' is not a qualified name datasource/prefix.../table",
-                "Write the data source, its prefixes (database, schema...) and the table, "
-                "separated by '/', as Soda Cloud shows the dataset.",
+                f"dataset '{shown(resolved)}': {problem.reason}",
+                problem.hint,
+                severity=problem.severity,
             )
 
     def columns(self, columns: list[Any]) -> None:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.contract.diff import ChangeClass
 
-PLAN_FORMAT_VERSION = 1
+# 2: the file carries a digest of its own content (reconciler.plan.file).
+PLAN_FORMAT_VERSION = 2
 
 
 class Action(str, enum.Enum):

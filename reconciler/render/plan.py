@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from reconciler.contract.diff import ChangeClass
+from reconciler.plan.file import plan_file_text
 from reconciler.plan.model import Action, DatasetPlan, Drift, Plan, Summary
 from reconciler.render.fit import GITHUB_TEXT_LIMIT, fit_sections
 
@@ -165,7 +166,8 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
 
 
 def render_json(plan: Plan) -> str:
-    return plan.model_dump_json(indent=2) + "\n"
+    """The saved plan's format, with its digest (``docs/plan-format.md``)."""
+    return plan_file_text(plan)
 
 
 def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:

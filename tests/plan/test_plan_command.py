@@ -108,7 +108,8 @@ def test_json_output_is_the_saved_plan_document(project: Project) -> None:
     out = project.root / "saved.json"
     document = project.plan_json("--out", str(out))
     assert json.loads(out.read_text()) == document
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
+    assert document["digest"].startswith("sha256:")
     assert document["state"]["lineage"] is None  # no state file yet
     assert set(document["files_seen"]) == {ORDERS}
     assert document["remote_seen"][CUSTOMERS]["last_updated"]
