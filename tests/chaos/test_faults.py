@@ -33,6 +33,7 @@ from tests.cloud.support import bulk_seed, contract_text, dataset_name, settings
 
 SCHEDULES = range(101, 121)
 FAULTS = {"error_rate": 0.05, "lost_response_rate": 0.05, "reset_rate": 0.02}
+VERIFY = "POST /api/v1/contracts/{contractId}/verify"
 # On a manual clock every sleep moves time for everyone: forty datasets polling their scans
 # make a call's "time since its first failure" run far ahead of what it waited itself. The
 # retry budget is therefore out of the picture here (its own tests pin it); what is tested is
@@ -137,14 +138,9 @@ def assert_converged(cloud: RunningEmulator, root: Path) -> None:
         assert scans[verification.scan_id].dataset == name
 
 
-@pytest.fixture(scope="module")
-def recoveries() -> Counter[Recovery]:
-    return Counter()
-
-
 @pytest.mark.parametrize("seed", SCHEDULES)
 async def test_the_first_apply_converges_under_every_fault_schedule(
-    seed: int, start_emulator: EmulatorFactory, tmp_path: Path, recoveries: Counter[Recovery]
+    seed: int, start_emulator: EmulatorFactory, tmp_path: Path
 ) -> None:
     clock = ManualClock()
     seeded = bulk_seed(len(MIX.all), contracts=len(MIX.with_contract))
@@ -153,17 +149,14 @@ async def test_the_first_apply_converges_under_every_fault_schedule(
 
     result = await first_apply(cloud, clock, tmp_path, seed)
 
-    faults = cloud.admin.stats().faults
+    stats = cloud.admin.stats()
     cloud.admin.set_faults()  # read Soda Cloud undisturbed
     assert result.exit_code == 0, render_text(result)
-    assert sum(faults.values()) > 0, "the faults really fired"
+    assert sum(stats.faults.values()) > 0, "the faults really fired"
     assert_converged(cloud, tmp_path)
-    recoveries.update(r for d in result.datasets for r in d.recoveries)
-
-
-def test_the_schedules_exercised_every_kind_of_recovery(recoveries: Counter[Recovery]) -> None:
-    """Runs after the schedules (same module, in order): their faults hit each kind of write."""
-    if not recoveries:
-        pytest.skip("the schedules ran in another worker")
-    assert recoveries[Recovery.VERIFY_REPEATED] > 0
-    assert recoveries[Recovery.PUBLISH_LANDED] > 0
+    # Every verify request that met a fault (5xx, reset, lost answer) was asked again, and
+    # the report says so for its dataset: one mark per verify that met any.
+    unanswered = stats.count(VERIFY) - stats.responses.get(VERIFY, {}).get("201", 0)
+    repeated = [d for d in result.datasets if Recovery.VERIFY_REPEATED in d.recoveries]
+    assert (unanswered > 0) == bool(repeated)
+    assert len(repeated) <= unanswered
