@@ -10,6 +10,8 @@ cloud:                          # Soda Cloud connection; values may be ${env.NAM
   api_key_id: ${env.SODA_CLOUD_API_KEY_ID}
   api_key_secret: ${env.SODA_CLOUD_API_KEY_SECRET}
   reporting_host: https://reporting.cloud.soda.io/v1
+  retry_timeout: 3m             # how long one call may keep failing before it is given up on
+  allow_insecure_http: false    # send the key to a non-loopback http:// host (never by default)
   # host: local only: the embedded local Soda Cloud's data file, first-start seed, time scale
   data: .reconciler/local-cloud.json
   seed: cloud-seed.yml
@@ -49,6 +51,9 @@ class CloudSection(BaseModel):
     api_key_id: str | None = None
     api_key_secret: str | None = Field(default=None, repr=False)
     reporting_host: str | None = None
+    # A duration (90s, 3m, or seconds as a number): how long one call may keep failing.
+    retry_timeout: str | float | None = None
+    allow_insecure_http: bool | None = None
     # Local Soda Cloud only: clock seconds per real second (rate limits and scans run faster),
     # where it keeps its data, and the seed it starts from the first time.
     time_scale: float | None = Field(default=None, gt=0)

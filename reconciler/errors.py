@@ -10,22 +10,28 @@ exit codes in one place (``reconciler.cli.main``), using ``exit_code``.
     ├── ContractsInvalid              the contracts folder has errors; nothing is planned from it
     ├── CloudError                    talking to Soda Cloud failed
     │   ├── TransportError            no HTTP answer: connect error, timeout, connection reset
+    │   │   └── HostUnreachable       the first call found no server: DNS, refused, TLS, timeout
     │   ├── ApiError                  an HTTP error answer (status, code, message, trace id)
     │   │   ├── BadRequest            400
     │   │   ├── Unauthorized          401
     │   │   ├── Forbidden             403
     │   │   ├── NotFound              404
-    │   │   ├── RateLimited           429, still answered after the retry deadline
-    │   │   └── ServerError           5xx, still answered after the retry deadline
-    │   ├── OutcomeUnknown            a write that is never repeated blindly may have landed
+    │   │   │   └── DatasetUnknown    404 to a create or generation: Soda Cloud lacks the dataset
+    │   │   ├── RateLimited           429
+    │   │   └── ServerError           5xx
     │   ├── OperationFailed           an asynchronous operation ended failed or canceled
-    │   └── DeadlineExceeded          a wait (retry, poll) ran past its deadline
+    │   └── DeadlineExceeded          a wait (poll) ran past its deadline
+    │       └── RetriesExhausted      the retry budget is spent; says what was tried
     ├── StateError                    the state file
     │   ├── StateLocked               another run holds the lock
     │   └── StateCorrupt              the state file cannot be read
     ├── PlanError                     a saved plan
     │   └── StalePlan                 what the saved plan was based on has moved
     └── Interrupted                   Ctrl-C or SIGTERM; exit 130
+
+``cured_by_rerun`` says whether running the same command again can succeed without a
+person changing anything (a lost connection: yes; a wrong key or an unknown dataset: no);
+reports word their advice after it.
 
 No error ever holds an API secret or an Authorization header: messages are built from
 method, path, status, the server's code and message and the trace id only.
@@ -38,6 +44,7 @@ class ReconcilerError(Exception):
     """Base of every deliberate error; ``str()`` is the message shown to the user."""
 
     exit_code: int = 1
+    cured_by_rerun: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -85,6 +92,8 @@ class ContractsInvalid(ReconcilerError):
 class CloudError(ReconcilerError):
     """Talking to Soda Cloud failed."""
 
+    cured_by_rerun = True
+
 
 class TransportError(CloudError):
     """No HTTP answer at all: the request may or may not have reached the server."""
@@ -96,6 +105,7 @@ class TransportError(CloudError):
         method: str,
         path: str,
         reached_server: bool | None,
+        cause: str = "connection problem",
         hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
@@ -103,6 +113,23 @@ class TransportError(CloudError):
         self.path = path
         # False: surely never reached (connect error); None: unknown (reset, read timeout).
         self.reached_server = reached_server
+        # What went wrong, in a word or two: "connection reset", "DNS", "read timeout"...
+        self.cause = cause
+
+
+class HostUnreachable(TransportError):
+    """The first call to Soda Cloud found no server to talk to; nothing was retried.
+
+    ``cause`` is one of ``DNS`` (the name does not resolve), ``refused`` (nothing listens on
+    the port), ``TLS`` (the handshake failed) or ``timeout`` (no answer to the connection)."""
+
+    def __init__(
+        self, message: str, *, host: str, cause: str, method: str, path: str, hint: str
+    ) -> None:
+        super().__init__(
+            message, method=method, path=path, reached_server=False, cause=cause, hint=hint
+        )
+        self.host = host
 
 
 class ApiError(CloudError):
@@ -142,10 +169,12 @@ class ApiError(CloudError):
 
 
 class BadRequest(ApiError):
+    cured_by_rerun = False
     default_hint = "Soda Cloud refused the request as invalid; the message above says why."
 
 
 class Unauthorized(ApiError):
+    cured_by_rerun = False
     default_hint = (
         "Check SODA_CLOUD_API_KEY_ID and SODA_CLOUD_API_KEY_SECRET, and that SODA_CLOUD_HOST "
         "points to the region (EU cloud.soda.io, US cloud.us.soda.io) where the key was made."
@@ -153,6 +182,7 @@ class Unauthorized(ApiError):
 
 
 class Forbidden(ApiError):
+    cured_by_rerun = False
     default_hint = 'The API key lacks the "Manage contracts" permission for this dataset.'
 
 
@@ -160,8 +190,15 @@ class NotFound(ApiError):
     default_hint = "The object does not exist in Soda Cloud (or the key cannot see it)."
 
 
+class DatasetUnknown(NotFound):
+    """Soda Cloud answered 404 to creating (or generating) a dataset's contract: it does not
+    know the dataset. A re-run meets the same answer until the dataset is onboarded."""
+
+    cured_by_rerun = False
+
+
 class RateLimited(ApiError):
-    default_hint = "Soda Cloud kept answering 429 past the retry deadline; re-run later."
+    default_hint = "Soda Cloud kept answering 429 past the retry budget; re-run later."
 
 
 class ServerError(ApiError):
@@ -170,17 +207,35 @@ class ServerError(ApiError):
     )
 
 
-class OutcomeUnknown(CloudError):
-    """A write that must not be repeated blindly (verify, createSkeleton, generate) may or may
-    not have reached Soda Cloud."""
-
-
 class OperationFailed(CloudError):
     """An asynchronous operation (skeleton, generation) ended failed or canceled."""
 
 
 class DeadlineExceeded(CloudError):
     """A retry or poll loop ran past its deadline."""
+
+
+class RetriesExhausted(DeadlineExceeded):
+    """One call failed until its retry budget was spent (persistent 5xx, resets, timeouts).
+
+    ``attempts`` counts the requests sent, ``causes`` how often each failure was seen
+    (``503``, ``connection reset``...), ``trace_ids`` the trace ids Soda Cloud gave."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str,
+        attempts: int,
+        causes: dict[str, int],
+        trace_ids: tuple[str, ...],
+        hint: str,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.host = host
+        self.attempts = attempts
+        self.causes = causes
+        self.trace_ids = trace_ids
 
 
 class StateError(ReconcilerError):

@@ -5,19 +5,55 @@ The contract list carries each contract's ``contents`` and ``lastUpdated``, so o
 only about contracts whose ``lastUpdated`` moved since the state recorded it: that is drift,
 and the plan says who changed them and when. A steady-state plan of N contracts therefore
 costs ceil(N/1000) calls.
+
+When a plan would create a contract (or ask for a skeleton) for a dataset that has none, the
+Reporting API's dataset list tells whether Soda Cloud knows that dataset at all: one read
+(a call per 1000 datasets), made only then, and never fatal: when the Reporting API cannot
+answer, the plan just cannot tell.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.cloud.client import SodaCloudClient
-from reconciler.cloud.dto import Contract, ContractVersion
+from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset
+from reconciler.errors import CloudError
 from reconciler.state import DatasetRecord, StateFile
 
+log = logging.getLogger("reconciler.observed")
+
 NEWER_VERSIONS_PAGE = 10
+# Clock seconds a plan gives the Reporting API: it only adds a mark, so it must not hold the
+# plan up when it is slow or down.
+LISTING_BUDGET = 10.0
+
+
+@dataclass(frozen=True)
+class DatasetListing:
+    """The datasets Soda Cloud's Reporting API lists, by qualified name and, where a row has
+    no qualified label, by data source and table name (prefixes unknown)."""
+
+    names: frozenset[str]
+    source_and_table: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, rows: Iterable[CoverageDataset]) -> DatasetListing:
+        names: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        for row in rows:
+            if row.dataset_label and "/" in row.dataset_label:
+                names.add(row.dataset_label)
+            if row.datasource_name and row.dataset_name:
+                pairs.add((row.datasource_name, row.dataset_name))
+        return cls(frozenset(names), frozenset(pairs))
+
+    def lists(self, dataset: str) -> bool:
+        parts = dataset.split("/")
+        return dataset in self.names or (parts[0], parts[-1]) in self.source_and_table
 
 
 @dataclass(frozen=True)
@@ -28,6 +64,8 @@ class ObservedState:
     newer_versions: Mapping[str, tuple[ContractVersion, ...]] = field(default_factory=dict)
     # Contracts the list returned without a dataset name (never expected; reported, not used).
     nameless: tuple[str, ...] = ()
+    # The datasets Soda Cloud knows, when it was asked and could tell; else None.
+    listing: DatasetListing | None = None
 
 
 def moved_since_record(record: DatasetRecord | None, contract: Contract) -> bool:
@@ -64,6 +102,19 @@ async def observe(
         newer_versions=dict(zip(moved, histories, strict=True)),
         nameless=tuple(nameless),
     )
+
+
+async def dataset_listing(client: SodaCloudClient) -> DatasetListing | None:
+    """What the Reporting API lists; None when it is not configured, has no data yet (202)
+    or cannot be read within a short budget."""
+    if not client.settings.reporting_url:
+        return None
+    try:
+        rows = await client.coverage_datasets(deadline=LISTING_BUDGET)
+    except CloudError as error:
+        log.info("the Reporting API could not list datasets (%s); creates are not checked", error)
+        return None
+    return None if rows is None else DatasetListing.of(rows)
 
 
 async def newer_versions(

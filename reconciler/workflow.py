@@ -6,6 +6,7 @@ wire them to flags and output.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.dto import Contract
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import ContractsInvalid
-from reconciler.observed import observe
+from reconciler.observed import dataset_listing, observe
 from reconciler.plan import DatasetFilter, Plan, PlanContext, PlanSettings, make_plan
 from reconciler.state import DatasetRecord, StateFile
 
@@ -44,9 +45,11 @@ async def plan_against_cloud(
     state_path: Path,
     clock: Clock,
 ) -> Plan:
-    observed = await observe(
-        client, state, wanted=DatasetFilter(settings.targets, settings.excludes)
-    )
+    wanted = DatasetFilter(settings.targets, settings.excludes)
+    observed = await observe(client, state, wanted=wanted)
+    if any(name not in observed.contracts for name in filter(wanted, desired.contracts)):
+        # Something would be created: ask once whether Soda Cloud knows those datasets.
+        observed = dataclasses.replace(observed, listing=await dataset_listing(client))
     context = PlanContext(
         created=clock.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
         reconciler_version=__version__,

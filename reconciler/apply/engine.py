@@ -24,13 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from reconciler.apply.result import ApplyResult, DatasetOutcome, Status, VerificationOutcome
-from reconciler.cloud.client import SodaCloudClient
+from reconciler.apply.result import (
+    ApplyResult,
+    DatasetOutcome,
+    Recovery,
+    Status,
+    VerificationOutcome,
+)
+from reconciler.cloud.client import GenerationStarted, SodaCloudClient
 from reconciler.cloud.dto import Contract, DatasetGeneration, ScanStatus
 from reconciler.contract import parse_contract_text
 from reconciler.desired import DesiredContract, DesiredState, is_stub_on_disk
 from reconciler.errors import (
-    BadRequest,
     CloudError,
     NotFound,
     OperationFailed,
@@ -135,6 +140,7 @@ class _Run:
     done: list[str] = field(default_factory=list)
     verification: VerificationOutcome | None = None
     started: bool = False
+    recoveries: list[Recovery] = field(default_factory=list)
 
 
 async def apply_plan(
@@ -262,10 +268,9 @@ class _Executor:
             self.progress.step(entry.dataset, "publishing")
             published = await self.client.publish_contract(entry.remote.contract_id, file.raw_text)
             await self._record(entry.dataset, published.contract, file.raw_text)
-            run.done.append(
-                "published"
-                + (" (its answer was lost; the version landed)" if published.recovered else "")
-            )
+            run.done.append("published")
+            if published.recovered:
+                run.recoveries.append(Recovery.PUBLISH_LANDED)
             return published.contract.id
         if entry.action is Action.ADOPT:
             assert entry.remote is not None
@@ -284,26 +289,40 @@ class _Executor:
         if contract.contents != file.raw_text:
             # Soda Cloud stored a template, or someone else's contract: publish git's.
             self.progress.step(file.dataset, "publishing")
-            contract = (await self.client.publish_contract(contract.id, file.raw_text)).contract
+            published = await self.client.publish_contract(contract.id, file.raw_text)
+            contract = published.contract
             run.done.append("published")
+            if published.recovered:
+                run.recoveries.append(Recovery.PUBLISH_LANDED)
         await self._record(file.dataset, contract, file.raw_text)
         return contract.id
 
     async def _skeleton(self, file: DesiredContract, run: _Run) -> str:
         self.progress.step(file.dataset, "generating a skeleton")
-        operation_id = await self.client.create_skeleton(file.dataset)
-        status = await self.client.wait_skeleton(operation_id)
-        if status.state != "completed":
-            raise OperationFailed(
-                f"skeleton generation for {file.dataset} ended {status.state}",
-                hint="Check in Soda Cloud that the dataset is connected to an agent and has no contract.",
-            )
+        started = await self.client.create_skeleton(file.dataset)
+        made = started.contract
+        if made is not None:
+            run.recoveries.append(Recovery.CONTRACT_FOUND)
+        elif started.operation_id is not None:
+            status = await self.client.wait_skeleton(started.operation_id)
+            if status.state != "completed":
+                # It also ends "failed" when the contract appeared meanwhile (an earlier
+                # request's generation made it): only no contract at all is a failure.
+                made = await self.client.find_contract(file.dataset)
+                if made is None:
+                    raise OperationFailed(
+                        f"skeleton generation for {file.dataset} ended {status.state}",
+                        hint="Check in Soda Cloud that the dataset is connected to an agent "
+                        "and has no contract.",
+                    )
         return await self._write_generated(
-            file, run, "generated a skeleton and wrote it into {path}"
+            file, run, "generated a skeleton and wrote it into {path}", made
         )
 
-    async def _write_generated(self, file: DesiredContract, run: _Run, what: str) -> str:
-        contract = await self.client.find_contract(file.dataset)
+    async def _write_generated(
+        self, file: DesiredContract, run: _Run, what: str, found: Contract | None = None
+    ) -> str:
+        contract = found or await self.client.find_contract(file.dataset)
         if contract is None or contract.contents is None:
             raise OperationFailed(
                 f"Soda Cloud finished generating {file.dataset} but has no contract for it",
@@ -330,33 +349,34 @@ class _Executor:
         for entry in entries:
             self.runs[entry.dataset].started = True
         try:
-            try:
-                operation_id = await self.client.generate(names)
-            except BadRequest as error:
-                ineligible = [n for n in names if n in (error.server_message or "")]
-                if not ineligible:
-                    raise
-                for name in ineligible:
-                    self._fail(
-                        self.runs[name].entry,
-                        self.runs[name],
-                        OperationFailed(
-                            f"Soda Cloud cannot generate a contract for {name}: {error.server_message}",
-                            hint="The dataset must be connected to an agent and have no contract.",
-                        ),
-                    )
-                names = [n for n in names if n not in ineligible]
-                if not names:
-                    return
-                operation_id = await self.client.generate(names)
-            status = await self.client.wait_generate(operation_id)
+            started = await self.client.generate(names)
+            for name, reason in started.refused.items():
+                self._fail(
+                    self.runs[name].entry,
+                    self.runs[name],
+                    OperationFailed(
+                        f"Soda Cloud cannot generate a contract for {name}: {reason}",
+                        hint="The dataset must be connected to an agent and have no contract.",
+                    ),
+                )
+            scans = await self._generation_scans(started)
         except ReconcilerError as error:
             for name in names:
                 if name not in self.outcomes:
                     self._fail(self.runs[name].entry, self.runs[name], error)
             return
-        scans = {d.dataset_qualified_name: d for d in status.datasets or []}
-        await asyncio.gather(*(self._generated(self.runs[n], scans.get(n)) for n in names))
+        for name in started.found:
+            self.runs[name].recoveries.append(Recovery.CONTRACT_FOUND)
+        made = [*started.asked, *started.found]
+        await asyncio.gather(*(self._generated(self.runs[n], scans.get(n)) for n in made))
+
+    async def _generation_scans(self, started: GenerationStarted) -> dict[str, DatasetGeneration]:
+        if started.operation_id is None:
+            return {}
+        status = await self.client.wait_generate(started.operation_id)
+        return {
+            d.dataset_qualified_name: d for d in status.datasets or [] if d.dataset_qualified_name
+        }
 
     async def _generated(self, run: _Run, generation: DatasetGeneration | None) -> None:
         entry = run.entry
@@ -400,7 +420,10 @@ class _Executor:
         if scan_id is None:
             await self._owe_verification(entry.dataset, file.raw_sha256)
             self.progress.step(entry.dataset, "verifying")
-            scan_id = await self.client.verify(contract_id)
+            started = await self.client.verify(contract_id)
+            scan_id = started.scan_id
+            if started.repeated:
+                run.recoveries.append(Recovery.VERIFY_REPEATED)
             try:
                 await self.journal.pending(
                     entry.dataset,
@@ -511,6 +534,7 @@ class _Executor:
             status=status,
             done=tuple(run.done),
             verification=verification,
+            recoveries=tuple(run.recoveries),
         )
         self.outcomes[entry.dataset] = outcome
         self.progress.finished(outcome)
@@ -526,6 +550,8 @@ class _Executor:
             verification=run.verification,
             error=str(error),
             hint=error.hint,
+            needs_fix=not error.cured_by_rerun,
+            recoveries=tuple(run.recoveries),
         )
         self.outcomes[entry.dataset] = outcome
         self.progress.finished(outcome)
@@ -557,6 +583,7 @@ class _Executor:
             done=tuple(run.done),
             verification=run.verification,
             error=why if run.started else None,
+            recoveries=tuple(run.recoveries),
         )
 
     def _now(self) -> str:

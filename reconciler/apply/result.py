@@ -24,6 +24,14 @@ class Status(str, enum.Enum):
     NOT_STARTED = "not-started"  # interrupted or --fail-fast before it began
 
 
+class Recovery(str, enum.Enum):
+    """An ambiguous write resolved inside the run (its answer was lost or was a 5xx)."""
+
+    VERIFY_REPEATED = "verification-repeated"  # asked again: one more scan may have run
+    PUBLISH_LANDED = "publish-landed"  # the version was found in Soda Cloud: not sent twice
+    CONTRACT_FOUND = "contract-found"  # the lost skeleton or generation request made it
+
+
 class VerificationOutcome(Frozen):
     scan_id: str
     state: str
@@ -43,6 +51,10 @@ class DatasetOutcome(Frozen):
     verification: VerificationOutcome | None = None
     error: str | None = None
     hint: str | None = None
+    # Failed for a reason a re-run alone meets again (401, 403, a dataset Soda Cloud lacks,
+    # a contract it refuses): a person must fix something first.
+    needs_fix: bool = False
+    recoveries: tuple[Recovery, ...] = ()
 
 
 class ApplyResult(Frozen):

@@ -24,7 +24,8 @@ T = TypeVar("T")
 
 
 def cloud_options(command: F) -> F:
-    """``--host``, ``--api-key-id``, ``--api-key-secret``, ``--reporting-host``."""
+    """``--host``, ``--api-key-id``, ``--api-key-secret``, ``--reporting-host``,
+    ``--retry-timeout``, ``--allow-insecure-http``."""
     options = [
         click.option(
             "--host",
@@ -45,6 +46,21 @@ def cloud_options(command: F) -> F:
             default=None,
             help="Reporting API host (default: derived from the host).",
         ),
+        click.option(
+            "--retry-timeout",
+            metavar="DURATION",
+            default=None,
+            help="How long one call to Soda Cloud may keep failing (5xx, resets, timeouts) "
+            "before the command gives up, e.g. 90s, 10m (default 3m; also "
+            "RECONCILER_RETRY_TIMEOUT, cloud.retry_timeout).",
+        ),
+        click.option(
+            "--allow-insecure-http",
+            is_flag=True,
+            default=False,
+            help="Send the API key to a non-loopback http:// host, without TLS (refused "
+            "otherwise; also RECONCILER_ALLOW_INSECURE_HTTP=1, cloud.allow_insecure_http).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -59,6 +75,8 @@ def cloud_settings(project: ProjectConfig, params: Mapping[str, Any]) -> CloudSe
             api_key_id=params.get("api_key_id"),
             api_key_secret=params.get("api_key_secret"),
             reporting_host=params.get("reporting_host"),
+            retry_timeout=params.get("retry_timeout"),
+            allow_insecure_http=bool(params.get("allow_insecure_http")),
         ),
     )
 

@@ -1,14 +1,15 @@
 """The Soda Cloud client: one method per API operation.
 
-Reads are retried freely. Writes are never blindly repeated once they may have reached the
-server:
-- create: when the outcome is unknown, look the contract up by dataset; an answer of
-  ``dataset_contract_already_exists`` means "it exists: use it";
-- publish: when the outcome is unknown, read the latest version and compare its contents with
-  what was sent before publishing again;
-- verify, createSkeleton, generate: repeated only when the request surely never reached the
-  server (connect error) or was refused with 429; otherwise the caller hears that the outcome
-  is unknown.
+Reads are retried freely. A write whose answer was lost (a reset, a lost answer, a 5xx) is
+resolved inside the call, within the retry budget:
+- create: look the contract up by dataset; an answer of ``dataset_contract_already_exists``
+  means "it exists: use it";
+- publish: read the latest version and compare its contents with what was sent before
+  publishing again;
+- verify: asked again (a second verification scan is harmless; rate limits still apply);
+- createSkeleton, generate: look for the contract first (the lost request may have made it);
+  otherwise ask again, and an answer that a generation is already in progress (the lost
+  request's) is waited out by looking until the contract appears.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -41,15 +43,16 @@ from reconciler.cloud.dto import (
 )
 from reconciler.cloud.http import CallStats, Exchange, Retry, WaitReporter, log_wait
 from reconciler.cloud.ratelimit import DOCUMENTED_LIMITS, Limit, Operation, RateLimiter
-from reconciler.cloud.retry import Backoff, Deadline, next_poll_seconds
-from reconciler.cloud.settings import CloudSettings
+from reconciler.cloud.retry import Backoff, Deadline, RetryBudget, next_poll_seconds
+from reconciler.cloud.settings import CloudSettings, require_tls
 from reconciler.errors import (
     ApiError,
     BadRequest,
     CloudError,
+    DatasetUnknown,
     DeadlineExceeded,
+    HostUnreachable,
     NotFound,
-    OutcomeUnknown,
     ServerError,
     TransportError,
 )
@@ -63,6 +66,10 @@ VERSIONS_PAGE_SIZE = 100
 LOGS_PAGE_SIZE = 1000
 REPORTING_PAGE_SIZE = 1000
 ALREADY_EXISTS = "dataset_contract_already_exists"
+# The answer to a generation request while one runs for the dataset (seen from the local Soda
+# Cloud; the API reference documents only "400"). Generation's refusals name it in words.
+IN_PROGRESS = "operation_in_progress"
+IN_PROGRESS_WORDS = "in progress"
 POLL_MIN, POLL_FIRST, POLL_MAX = 1.0, 2.0, 30.0
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -85,6 +92,40 @@ class Published:
     recovered: bool = False
 
 
+@dataclass(frozen=True)
+class ScanStarted:
+    """A verification scan Soda Cloud started; ``repeated`` when an earlier request lost its
+    answer (or met a 5xx) and was asked again, so one more scan may run unfollowed."""
+
+    scan_id: str
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class SkeletonStarted:
+    """A skeleton request's outcome: the operation to follow, or, when an earlier request
+    lost its answer and did the work, the contract it made (``operation_id`` is then None)."""
+
+    operation_id: str | None
+    contract: Contract | None = None
+    lost_answers: int = 0
+
+
+@dataclass(frozen=True)
+class GenerationStarted:
+    """An AI generation request's outcome.
+
+    ``operation_id`` follows the datasets generated now (None when none was left to ask);
+    ``found`` holds contracts an earlier request, whose answer was lost, made meanwhile;
+    ``refused`` the datasets Soda Cloud would not generate, with its reason."""
+
+    operation_id: str | None
+    asked: tuple[str, ...] = ()
+    found: Mapping[str, Contract] = field(default_factory=dict)
+    refused: Mapping[str, str] = field(default_factory=dict)
+    lost_answers: int = 0
+
+
 class SodaCloudClient:
     """Async client of the Soda Cloud contracts, scans and Reporting APIs."""
 
@@ -96,7 +137,7 @@ class SodaCloudClient:
         transport: httpx.AsyncBaseTransport | None = None,
         limits: dict[Operation, Limit] | None = None,
         rng: random.Random | None = None,
-        retry_deadline: float = 900.0,
+        retry_deadline: float | None = None,
         reporting_deadline: float = 60.0,
         poll_deadline: float = 3600.0,
         report_wait: WaitReporter = log_wait,
@@ -104,12 +145,14 @@ class SodaCloudClient:
     ) -> None:
         if not settings.base_url:
             raise ValueError("the local Soda Cloud must be started before a client is made")
+        require_tls(settings)
         self.settings = settings
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self.poll_deadline = poll_deadline
+        retry_deadline = settings.retry_timeout if retry_deadline is None else retry_deadline
         # The Reporting API only adds to a report: when it is down, give up sooner.
-        self.reporting_deadline = reporting_deadline
+        self.reporting_deadline = min(reporting_deadline, retry_deadline)
         self._report_wait = report_wait
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
@@ -160,7 +203,10 @@ class SodaCloudClient:
             )
         ]
 
-    async def find_contract(self, dataset_qualified_name: str) -> Contract | None:
+    async def find_contract(
+        self, dataset_qualified_name: str, *, budget: RetryBudget | None = None
+    ) -> Contract | None:
+        """The dataset's contract, if it has one (``budget``: a write's own, when it looks)."""
         response = await self._exchange.send(
             Operation.LIST_CONTRACTS,
             "GET",
@@ -168,6 +214,7 @@ class SodaCloudClient:
             retry=Retry.SAFE,
             params={"datasetQualifiedName": dataset_qualified_name, "size": 10, "page": 0},
             accept=frozenset({200, 404}),
+            budget=budget,
         )
         if response.status_code == 404:
             return None
@@ -177,9 +224,15 @@ class SodaCloudClient:
                 return contract
         return None
 
-    async def get_contract(self, contract_id: str) -> Contract:
+    async def get_contract(
+        self, contract_id: str, *, budget: RetryBudget | None = None
+    ) -> Contract:
         response = await self._exchange.send(
-            Operation.GET_CONTRACT, "GET", f"{CONTRACTS}/{contract_id}", retry=Retry.SAFE
+            Operation.GET_CONTRACT,
+            "GET",
+            f"{CONTRACTS}/{contract_id}",
+            retry=Retry.SAFE,
+            budget=budget,
         )
         return _contract_of(response)
 
@@ -212,13 +265,16 @@ class SodaCloudClient:
             if page.last or not page.content or page_number >= page.total_pages:
                 return
 
-    async def latest_version(self, contract_id: str) -> ContractVersion | None:
+    async def latest_version(
+        self, contract_id: str, *, budget: RetryBudget | None = None
+    ) -> ContractVersion | None:
         response = await self._exchange.send(
             Operation.LIST_VERSIONS,
             "GET",
             f"{CONTRACTS}/{contract_id}/versions",
             retry=Retry.SAFE,
             params={"page": 0, "size": 10},
+            budget=budget,
         )
         page = _parse(Page[ContractVersion], response)
         return page.content[0] if page.content else None
@@ -227,7 +283,8 @@ class SodaCloudClient:
 
     async def create_contract(self, dataset_qualified_name: str, contents: str) -> Created:
         """Create the dataset's contract; exactly once, whatever the network does."""
-        deadline = Deadline(self._clock, self._exchange_deadline())
+        context = f"creating the contract of {dataset_qualified_name}"
+        budget = self._exchange.budget(Operation.CREATE_CONTRACT, context)
         backoff = Backoff(self._rng)
         while True:
             try:
@@ -237,15 +294,14 @@ class SodaCloudClient:
                     CONTRACTS,
                     retry=Retry.UNSAFE,
                     json={"contents": contents, "datasetQualifiedName": dataset_qualified_name},
-                    context=f"creating the contract of {dataset_qualified_name}",
+                    context=context,
+                    budget=budget,
                 )
                 return Created(_contract_of(response), existed=False)
-            except NotFound as error:
-                error.hint = (
-                    f"Soda Cloud does not know the dataset {dataset_qualified_name}: check the name "
-                    "(datasource/prefix.../table) and that its data source is onboarded in Soda Cloud."
-                )
+            except HostUnreachable:
                 raise
+            except NotFound as error:
+                raise dataset_unknown(error, dataset_qualified_name) from None
             except BadRequest as error:
                 if error.code != ALREADY_EXISTS:
                     raise
@@ -256,16 +312,18 @@ class SodaCloudClient:
                     dataset_qualified_name,
                     error,
                 )
-            existing = await self.find_contract(dataset_qualified_name)
+            # The look shares the write's budget: its wait for a list slot is not failing.
+            existing = await self.find_contract(dataset_qualified_name, budget=budget)
             if existing is not None:
                 return Created(existing, existed=True)
-            await self._retry_pause(
-                deadline, backoff, f"creating the contract of {dataset_qualified_name}"
+            await self._exchange.pause(
+                Operation.CREATE_CONTRACT, backoff.next_delay(), budget, "its answer was lost"
             )
 
     async def publish_contract(self, contract_id: str, contents: str) -> Published:
         """Publish a new version; when the answer is lost, look before publishing again."""
-        deadline = Deadline(self._clock, self._exchange_deadline())
+        context = f"publishing contract {contract_id}"
+        budget = self._exchange.budget(Operation.PUBLISH, context)
         backoff = Backoff(self._rng)
         while True:
             try:
@@ -275,25 +333,126 @@ class SodaCloudClient:
                     f"{CONTRACTS}/{contract_id}",
                     retry=Retry.UNSAFE,
                     json={"contents": contents},
-                    context=f"publishing contract {contract_id}",
+                    context=context,
+                    budget=budget,
                 )
                 return Published(_contract_of(response))
+            except HostUnreachable:
+                raise
             except (TransportError, ServerError) as error:
                 log.info("the answer to publishing %s was lost (%s): checking", contract_id, error)
-            latest = await self.latest_version(contract_id)
+            latest = await self.latest_version(contract_id, budget=budget)
             if latest is not None and latest.contents == contents:
-                return Published(await self.get_contract(contract_id), recovered=True)
-            await self._retry_pause(deadline, backoff, f"publishing contract {contract_id}")
+                contract = await self.get_contract(contract_id, budget=budget)
+                return Published(contract, recovered=True)
+            await self._exchange.pause(
+                Operation.PUBLISH, backoff.next_delay(), budget, "its answer was lost"
+            )
 
-    async def create_skeleton(self, dataset_qualified_name: str) -> str:
-        """Start skeleton generation; returns the operation id."""
-        response = await self._send_once_only(
-            Operation.CREATE_SKELETON,
-            f"{CONTRACTS}/actions/createSkeleton",
-            {"datasetQualifiedName": dataset_qualified_name},
-            f"generating a skeleton for {dataset_qualified_name}",
-        )
-        return _operation_id(response)
+    async def create_skeleton(self, dataset_qualified_name: str) -> SkeletonStarted:
+        """Start skeleton generation; a lost answer is resolved by looking before asking again."""
+        context = f"generating a skeleton for {dataset_qualified_name}"
+        budget = self._exchange.budget(Operation.CREATE_SKELETON, context)
+        backoff = Backoff(self._rng)
+        elsewhere = _Waiting(self._clock, self.poll_deadline, context)
+        while True:
+            waited = False
+            try:
+                response = await self._exchange.send(
+                    Operation.CREATE_SKELETON,
+                    "POST",
+                    f"{CONTRACTS}/actions/createSkeleton",
+                    retry=Retry.UNSAFE,
+                    json={"datasetQualifiedName": dataset_qualified_name},
+                    context=context,
+                    budget=budget,
+                )
+                return SkeletonStarted(_operation_id(response), lost_answers=budget.maybe_landed)
+            except HostUnreachable:
+                raise
+            except NotFound as error:
+                raise dataset_unknown(error, dataset_qualified_name) from None
+            except BadRequest as error:
+                if error.code == IN_PROGRESS:
+                    # A generation runs for it (the lost request's, or a killed run's): let it end.
+                    await elsewhere.wait()
+                    waited = True
+                elif error.code != ALREADY_EXISTS:
+                    raise
+            except (TransportError, ServerError) as error:
+                log.info("the answer to %s was lost (%s): looking for its outcome", context, error)
+            made = await self.find_contract(dataset_qualified_name, budget=budget)
+            if made is not None:
+                return SkeletonStarted(None, made, lost_answers=budget.maybe_landed)
+            if not waited:
+                await self._exchange.pause(
+                    Operation.CREATE_SKELETON, backoff.next_delay(), budget, "its answer was lost"
+                )
+
+    async def generate(self, dataset_qualified_names: Sequence[str]) -> GenerationStarted:
+        """Start AI generation for many datasets in one request.
+
+        Datasets Soda Cloud refuses are left out and named in ``refused``. A lost answer is
+        resolved by looking for the contracts it may have made before asking again for the
+        rest; datasets whose generation is in progress (the lost request's) are waited for."""
+        pending = list(dict.fromkeys(dataset_qualified_names))
+        context = f"generating contracts for {len(pending)} datasets"
+        budget = self._exchange.budget(Operation.GENERATE, context)
+        backoff = Backoff(self._rng)
+        elsewhere = _Waiting(self._clock, self.poll_deadline, context)
+        found: dict[str, Contract] = {}
+        refused: dict[str, str] = {}
+        while pending:
+            waited = False
+            try:
+                response = await self._exchange.send(
+                    Operation.GENERATE,
+                    "POST",
+                    f"{CONTRACTS}/actions/generate",
+                    retry=Retry.UNSAFE,
+                    json={"datasetQualifiedNames": pending},
+                    context=context,
+                    budget=budget,
+                )
+                return GenerationStarted(
+                    _operation_id(response), tuple(pending), found, refused, budget.maybe_landed
+                )
+            except HostUnreachable:
+                raise
+            except BadRequest as error:
+                reasons = refusals(error.server_message or "", pending)
+                if not reasons:
+                    raise
+                busy = {n for n, why in reasons.items() if IN_PROGRESS_WORDS in why.lower()}
+                refused |= {n: why for n, why in reasons.items() if n not in busy}
+                pending = [n for n in pending if n not in refused]
+                if busy:
+                    await elsewhere.wait()
+                    waited = True
+                elif not budget.maybe_landed:
+                    continue  # refused outright, nothing lost: ask for the rest at once
+            except (TransportError, ServerError) as error:
+                log.info("the answer to %s was lost (%s): looking for its outcome", context, error)
+            made = await self._contracts_of(pending, budget)
+            found |= made
+            pending = [n for n in pending if n not in made]
+            if pending and not waited:
+                await self._exchange.pause(
+                    Operation.GENERATE, backoff.next_delay(), budget, "its answer was lost"
+                )
+        return GenerationStarted(None, (), found, refused, budget.maybe_landed)
+
+    async def _contracts_of(self, names: Sequence[str], budget: RetryBudget) -> dict[str, Contract]:
+        """The contracts of these datasets that exist: one look each, or one list for many."""
+        if len(names) <= 2:
+            looked = await asyncio.gather(*(self.find_contract(n, budget=budget) for n in names))
+            return {n: c for n, c in zip(names, looked, strict=True) if c is not None}
+        wanted = set(names)
+        return {
+            c.dataset_qualified_name: c
+            for c in await self.list_contracts()
+            if c.dataset_qualified_name in wanted
+        }
 
     async def skeleton_status(self, operation_id: str) -> SkeletonStatus:
         response = await self._exchange.send(
@@ -310,16 +469,6 @@ class SodaCloudClient:
 
         return await self._poll(fetch, lambda s: s.is_final, f"skeleton operation {operation_id}")
 
-    async def generate(self, dataset_qualified_names: Sequence[str]) -> str:
-        """Start AI generation for many datasets in one request; returns the operation id."""
-        response = await self._send_once_only(
-            Operation.GENERATE,
-            f"{CONTRACTS}/actions/generate",
-            {"datasetQualifiedNames": list(dataset_qualified_names)},
-            f"generating contracts for {len(dataset_qualified_names)} datasets",
-        )
-        return _operation_id(response)
-
     async def generate_status(self, operation_id: str) -> GenerateStatus:
         response = await self._exchange.send(
             Operation.GENERATE_STATUS,
@@ -335,16 +484,24 @@ class SodaCloudClient:
 
         return await self._poll(fetch, lambda s: s.is_final, f"generation operation {operation_id}")
 
-    async def verify(self, contract_id: str, check_paths: Sequence[str] | None = None) -> str:
-        """Trigger a verification scan; returns the scan id."""
+    async def verify(
+        self, contract_id: str, check_paths: Sequence[str] | None = None
+    ) -> ScanStarted:
+        """Trigger a verification scan. A lost answer or a 5xx is asked again, within the
+        rate limit: a second scan is harmless, a verification never made is not."""
         body: dict[str, Any] = {}
         if check_paths:
             body["checkPaths"] = list(check_paths)
-        response = await self._send_once_only(
+        context = f"verifying contract {contract_id}"
+        budget = self._exchange.budget(Operation.VERIFY, context)
+        response = await self._exchange.send(
             Operation.VERIFY,
+            "POST",
             f"{CONTRACTS}/{contract_id}/verify",
-            body,
-            f"verifying contract {contract_id}",
+            retry=Retry.SAFE,
+            json=body,
+            context=context,
+            budget=budget,
         )
         scan_id = response.headers.get("X-Soda-Scan-Id") or _last_segment(
             response.headers.get("Location")
@@ -353,7 +510,7 @@ class SodaCloudClient:
             raise CloudError(
                 f"Soda Cloud started a verification of {contract_id} but named no scan id"
             )
-        return scan_id
+        return ScanStarted(scan_id, repeated=budget.maybe_landed > 0)
 
     # ---- scans ------------------------------------------------------------------------
 
@@ -413,10 +570,15 @@ class SodaCloudClient:
         )
 
     async def coverage_datasets(
-        self, dataset_ids: Sequence[str] | None = None
+        self, dataset_ids: Sequence[str] | None = None, *, deadline: float | None = None
     ) -> list[CoverageDataset] | None:
+        """Every dataset Soda Cloud knows; ``deadline``: clock seconds of retries allowed."""
         return await self._reporting_pages(
-            Operation.COVERAGE_DATASETS, "/coverage/datasets", CoverageDataset, dataset_ids
+            Operation.COVERAGE_DATASETS,
+            "/coverage/datasets",
+            CoverageDataset,
+            dataset_ids,
+            deadline=deadline,
         )
 
     async def dataset_coverage(
@@ -469,7 +631,11 @@ class SodaCloudClient:
                 return
 
     async def _reporting_post(
-        self, operation: Operation, path: str, body: dict[str, Any]
+        self,
+        operation: Operation,
+        path: str,
+        body: dict[str, Any],
+        deadline: float | None = None,
     ) -> httpx.Response:
         return await self._exchange.send(
             operation,
@@ -477,7 +643,7 @@ class SodaCloudClient:
             self.settings.reporting_url + path,
             retry=Retry.SAFE,
             json=body,
-            deadline_seconds=self.reporting_deadline,
+            deadline_seconds=min(deadline or self.reporting_deadline, self.reporting_deadline),
             headers={
                 "X-API-KEY-ID": self.settings.api_key_id,
                 "X-API-KEY-SECRET": self.settings.api_key_secret.reveal(),
@@ -491,6 +657,8 @@ class SodaCloudClient:
         model: type[ModelT],
         dataset_ids: Sequence[str] | None,
         extra: dict[str, Any] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> list[ModelT] | None:
         items: list[ModelT] = []
         page_number = 1
@@ -503,7 +671,7 @@ class SodaCloudClient:
             }
             if dataset_ids is not None:
                 body["dataset_ids"] = list(dataset_ids)
-            response = await self._reporting_post(operation, path, body)
+            response = await self._reporting_post(operation, path, body, deadline)
             if response.status_code == 202:
                 return None if page_number == 1 else items
             payload = response.json()
@@ -513,20 +681,6 @@ class SodaCloudClient:
             if not data or page_number * REPORTING_PAGE_SIZE >= total:
                 return items
             page_number += 1
-
-    async def _send_once_only(
-        self, operation: Operation, path: str, body: dict[str, Any], context: str
-    ) -> httpx.Response:
-        try:
-            return await self._exchange.send(
-                operation, "POST", path, retry=Retry.UNSAFE, json=body, context=context
-            )
-        except (TransportError, ServerError) as error:
-            raise OutcomeUnknown(
-                f"{context}: the request may or may not have reached Soda Cloud ({error}); "
-                "it was not repeated, so nothing is started twice",
-                hint="Re-run: the next plan shows what is still to do.",
-            ) from None
 
     async def _poll(
         self,
@@ -547,24 +701,63 @@ class SodaCloudClient:
                 raise DeadlineExceeded(f"{what} did not finish within {deadline.seconds:.0f} s")
             await self._clock.sleep(wait)
 
-    async def _retry_pause(self, deadline: Deadline, backoff: Backoff, what: str) -> None:
-        wait = backoff.next_delay()
-        if not deadline.allows(wait):
-            raise DeadlineExceeded(
-                f"{what}: gave up after {deadline.seconds:.0f} s",
-                hint="Soda Cloud could not be reached reliably; re-running is safe.",
-            )
-        await self._clock.sleep(wait)
-
-    def _exchange_deadline(self) -> float:
-        return self._exchange.retry_deadline
-
     async def cancel_scan_quietly(self, scan_id: str) -> None:
         """Cancel a scan on the way out: a failure is logged, never raised."""
         try:
             await self.cancel_scan(scan_id)
         except (CloudError, ApiError) as error:
             log.warning("could not cancel scan %s: %s", scan_id, error)
+
+
+class _Waiting:
+    """Waits out a generation that runs elsewhere (the lost request's), polling with a
+    growing pause, up to the poll deadline."""
+
+    def __init__(self, clock: Clock, seconds: float, what: str) -> None:
+        self._clock = clock
+        self._seconds = seconds
+        self._what = what
+        self._deadline: Deadline | None = None
+        self._delay = POLL_FIRST
+
+    async def wait(self) -> None:
+        if self._deadline is None:
+            self._deadline = Deadline(self._clock, self._seconds)
+        if not self._deadline.allows(self._delay):
+            raise DeadlineExceeded(
+                f"{self._what}: a generation already in progress did not finish within "
+                f"{self._seconds:.0f} s",
+                hint="Look at the dataset in Soda Cloud; re-run apply when it is done.",
+            )
+        await self._clock.sleep(self._delay)
+        self._delay = min(self._delay * 1.5, POLL_MAX)
+
+
+def dataset_unknown(error: NotFound, dataset: str) -> DatasetUnknown:
+    """A 404 to creating or generating: Soda Cloud does not know the dataset."""
+    return DatasetUnknown(
+        status=error.status,
+        method=error.method,
+        path=error.path,
+        code=error.code,
+        server_message=error.server_message,
+        trace_id=error.trace_id,
+        context=error.context,
+        hint=f"Soda Cloud does not know the dataset {dataset}: check the name "
+        "(datasource/prefix.../table) and that its data source is onboarded in Soda Cloud. "
+        "Re-running does not help until it is.",
+    )
+
+
+def refusals(message: str, names: Sequence[str]) -> dict[str, str]:
+    """The datasets a generation refusal names, each with its reason, read from the server's
+    message (``"...: a/b/c: is not connected; d/e/f: has a generation in progress"``)."""
+    found: dict[str, str] = {}
+    for name in names:
+        match = re.search(rf"(?:^|[\s;]){re.escape(name)}:", message)
+        if match is not None:
+            found[name] = message[match.end() :].split(";", 1)[0].strip()
+    return found
 
 
 def _parse(model: type[ModelT], response: httpx.Response) -> ModelT:
@@ -613,4 +806,11 @@ def _last_segment(location: str | None) -> str | None:
     return segment or None
 
 
-__all__ = ["Created", "Published", "SodaCloudClient"]
+__all__ = [
+    "Created",
+    "GenerationStarted",
+    "Published",
+    "ScanStarted",
+    "SkeletonStarted",
+    "SodaCloudClient",
+]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import enum
 import logging
 import random
+import socket
+import ssl
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -16,12 +18,12 @@ import httpx
 
 from reconciler.clock import Clock
 from reconciler.cloud.ratelimit import Operation, RateLimiter
-from reconciler.cloud.retry import RETRYABLE_STATUSES, Backoff, Deadline, retry_after_seconds
+from reconciler.cloud.retry import RETRYABLE_STATUSES, Backoff, RetryBudget, retry_after_seconds
 from reconciler.errors import (
     ApiError,
     BadRequest,
-    DeadlineExceeded,
     Forbidden,
+    HostUnreachable,
     NotFound,
     RateLimited,
     ServerError,
@@ -39,7 +41,8 @@ REPORTED_WAIT = 5.0
 class Retry(enum.Enum):
     """When a failed exchange may be sent again."""
 
-    # Reads: any transport error, 429 and 500/502/503/504.
+    # Reads, and writes whose repetition is harmless (a second verification scan): any
+    # transport error, 429 and 500/502/503/504.
     SAFE = "safe"
     # Writes: only when the request surely never reached the server (connect error) or was
     # refused with 429. Anything else is returned to the caller, who knows how to find out.
@@ -101,6 +104,9 @@ class Exchange:
         self.retry_deadline = retry_deadline
         self._report_wait = report_wait
         self.stats = CallStats.empty()
+        # Whether any request got an HTTP answer: until one does, a connection that cannot be
+        # made means a wrong or unreachable host, not a passing fault.
+        self.answered = False
 
     async def send(
         self,
@@ -115,57 +121,78 @@ class Exchange:
         accept: frozenset[int] = frozenset({200, 201, 202}),
         context: str | None = None,
         deadline_seconds: float | None = None,
+        budget: RetryBudget | None = None,
     ) -> httpx.Response:
-        """Send until an accepted status, retrying as ``retry`` allows within the deadline."""
-        deadline = Deadline(self._clock, deadline_seconds or self.retry_deadline)
+        """Send until an accepted status, retrying as ``retry`` allows within the budget.
+
+        A caller that retries on its own (a write that looks before asking again) passes its
+        ``budget``, so the whole operation shares one budget and one account of failures."""
+        budget = budget or self.budget(
+            operation, context, deadline_seconds or self.retry_deadline, url
+        )
         backoff = Backoff(self._rng)
         while True:
             try:
-                response = await self._send_once(operation, method, url, params, json, headers)
+                response = await self._send_once(
+                    operation, method, url, params, json, headers, budget
+                )
+            except HostUnreachable:
+                raise
             except TransportError as error:
+                budget.failed(
+                    error.cause, landed=method != "GET" and error.reached_server is not False
+                )
                 if retry is Retry.SAFE or error.reached_server is False:
-                    await self._pause(
-                        operation, backoff.next_delay(), deadline, error, "connection problem"
-                    )
+                    await self.pause(operation, backoff.next_delay(), budget, "connection problem")
                     continue
                 raise
             if response.status_code in accept:
                 return response
+            trace_id = response.headers.get(TRACE_HEADER)
             if response.status_code == 429:
                 self.stats.throttled[operation] += 1
+                budget.failed("answered 429", trace_id, landed=False)
                 wait = retry_after_seconds(response.headers.get("Retry-After"), self._clock)
                 if wait is None:
                     wait = backoff.next_delay()
                 lane = self._limiter.lane(operation)
                 if lane is not None:
                     lane.pause_until(self._clock.monotonic() + wait)
-                refusal = api_error(response, method, url, context)
-                await self._pause(
-                    operation, wait, deadline, refusal, "Soda Cloud answered 429 (rate limited)"
-                )
+                await self.pause(operation, wait, budget, "Soda Cloud answered 429 (rate limited)")
                 continue
+            if response.status_code >= 500:
+                budget.failed(f"answered {response.status_code}", trace_id, landed=method != "GET")
             if retry is Retry.SAFE and response.status_code in RETRYABLE_STATUSES:
-                refusal = api_error(response, method, url, context)
-                await self._pause(
+                await self.pause(
                     operation,
                     backoff.next_delay(),
-                    deadline,
-                    refusal,
+                    budget,
                     f"Soda Cloud answered {response.status_code}",
                 )
                 continue
             raise api_error(response, method, url, context)
 
-    async def _pause(
-        self, operation: Operation, wait: float, deadline: Deadline, error: Exception, why: str
-    ) -> None:
-        if not deadline.allows(wait):
-            if isinstance(error, ApiError):
-                raise error
-            raise DeadlineExceeded(
-                f"gave up on {operation.value} after {deadline.seconds:.0f} s of retries: {error}",
-                hint="Soda Cloud could not be reached reliably; re-running is safe.",
-            ) from None
+    def budget(
+        self, operation: Operation, context: str | None, seconds: float | None = None, url: str = ""
+    ) -> RetryBudget:
+        """A fresh retry budget for one operation (``seconds``: default, the client's)."""
+        return RetryBudget(
+            self._clock,
+            self.retry_deadline if seconds is None else seconds,
+            host=self.host_of(url),
+            what=context or operation.value,
+        )
+
+    def host_of(self, url: str) -> str:
+        """Where a request goes, as a person would name it: host[:port]."""
+        target = self._http.base_url.join(url) if url else self._http.base_url
+        port = f":{target.port}" if target.port else ""
+        return f"{target.host}{port}"
+
+    async def pause(self, operation: Operation, wait: float, budget: RetryBudget, why: str) -> None:
+        """Wait before a retry; past the budget, give up with the account of what was tried."""
+        if not budget.allows(wait):
+            raise budget.exhausted() from None
         self.stats.retries[operation] += 1
         if wait >= REPORTED_WAIT:
             self._report_wait(Wait(operation, wait, f"{operation.value}: {why}"))
@@ -181,18 +208,21 @@ class Exchange:
         params: Mapping[str, Any] | None,
         json: Any,
         headers: Mapping[str, str] | None,
+        budget: RetryBudget,
     ) -> httpx.Response:
         lane = self._limiter.lane(operation)
         if lane is not None:
+            queued = self._clock.monotonic()
             await lane.acquire(self._on_lane_wait)
+            budget.queued(self._clock.monotonic() - queued)
         self.stats.calls[operation] += 1
+        budget.sent()
         started = time.perf_counter()
         try:
             response = await self._http.request(
                 method, url, params=params, json=json, headers=headers
             )
         except httpx.TransportError as error:
-            reached = _reached_server(error)
             log.debug(
                 "%s %s -> %s after %.0f ms",
                 method,
@@ -200,16 +230,11 @@ class Exchange:
                 type(error).__name__,
                 (time.perf_counter() - started) * 1000,
             )
-            raise TransportError(
-                f"{method} {url} failed: {describe_transport_error(error)}",
-                method=method,
-                path=url,
-                reached_server=reached,
-                hint="Check the network and SODA_CLOUD_HOST; re-running is safe.",
-            ) from None
+            raise self._transport_error(error, method, url) from None
         finally:
             if lane is not None:
                 lane.release()
+        self.answered = True
         log.debug(
             "%s %s -> %s in %.0f ms (trace id %s)",
             method,
@@ -219,6 +244,32 @@ class Exchange:
             response.headers.get(TRACE_HEADER, "-"),
         )
         return response
+
+    def _transport_error(
+        self, error: httpx.TransportError, method: str, url: str
+    ) -> TransportError:
+        """The error tree's form of a failed exchange. On the first call, a connection that
+        could not be made at all ends the command at once, naming the host and the cause:
+        a mistyped or unreachable host is not worth minutes of retries."""
+        cause = connection_cause(error)
+        host = self.host_of(url)
+        if not self.answered and cause in FIRST_CALL_FATAL:
+            return HostUnreachable(
+                f"cannot reach Soda Cloud at {host}: {FIRST_CALL_FATAL[cause]} ({method} {url})",
+                host=host,
+                cause=cause,
+                method=method,
+                path=url,
+                hint=UNREACHABLE_HINTS[cause],
+            )
+        return TransportError(
+            f"{method} {host}{_path_of(url)} failed: {describe_transport_error(error)}",
+            method=method,
+            path=url,
+            reached_server=_reached_server(error),
+            cause=CAUSE_NAMES.get(cause, cause),
+            hint="Check the network and SODA_CLOUD_HOST; re-running is safe.",
+        )
 
     def _on_lane_wait(self, operation: Operation, seconds: float, reason: str) -> bool:
         if seconds < REPORTED_WAIT:
@@ -268,6 +319,70 @@ def describe_transport_error(error: httpx.TransportError) -> str:
     return f"connection problem ({type(error).__name__})"
 
 
+# Causes of a connection that could not be made, as the first call reports them.
+FIRST_CALL_FATAL = {
+    "DNS": "the host name does not resolve (DNS)",
+    "refused": "the connection was refused (nothing listens on that port)",
+    "TLS": "the TLS handshake failed",
+    "timeout": "the connection timed out",
+}
+UNREACHABLE_HINTS = {
+    "DNS": "Check the spelling of --host / SODA_CLOUD_HOST (cloud.soda.io for the EU, "
+    "cloud.us.soda.io for the US) and that this machine can resolve names.",
+    "refused": "Check the host and port of --host / SODA_CLOUD_HOST; a local Soda Cloud must "
+    "be started first (`reconciler emulator serve`).",
+    "TLS": "Check that the host speaks HTTPS (a local Soda Cloud is plain http://...), and, "
+    "behind a proxy that inspects TLS, point SSL_CERT_FILE at its certificate bundle.",
+    "timeout": "Check the host, and any firewall or proxy between this machine and it.",
+}
+# Causes as the account of a given-up call lists them.
+CAUSE_NAMES = {
+    "DNS": "DNS failure",
+    "refused": "connection refused",
+    "TLS": "TLS failure",
+    "timeout": "connect timeout",
+}
+
+
+def connection_cause(error: httpx.TransportError) -> str:
+    """Why an exchange got no answer, read from the exception chain httpx keeps.
+
+    ``DNS``, ``refused``, ``TLS`` and ``timeout`` mean the connection was never made;
+    anything else (``connection reset``, ``closed before an answer``, ``read timeout``...)
+    happened after the request may have been sent."""
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, socket.gaierror) for e in seen):
+        return "DNS"
+    if any(isinstance(e, ssl.SSLError) for e in seen) and not any(
+        isinstance(e, ssl.SSLWantReadError) for e in seen
+    ):
+        return "TLS"
+    if any(isinstance(e, ConnectionRefusedError) for e in seen):
+        return "refused"
+    if isinstance(error, httpx.ConnectTimeout):
+        return "timeout"
+    if isinstance(error, httpx.ConnectError):
+        text = str(error).lower()
+        if "name or service" in text or "nodename" in text or "name resolution" in text:
+            return "DNS"
+        if "ssl" in text or "certificate" in text:
+            return "TLS"
+        if "refused" in text:
+            return "refused"
+        return "connect error"
+    if any(isinstance(e, ConnectionResetError) for e in seen):
+        return "connection reset"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "connection closed before an answer"
+    if isinstance(error, httpx.ReadTimeout):
+        return "read timeout"
+    return type(error).__name__
+
+
 def _reached_server(error: httpx.TransportError) -> bool | None:
     """False when the request surely never reached the server; None when it may have."""
     if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
@@ -291,6 +406,11 @@ def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
             str(message) if message is not None else None,
         )
     return None, str(body)[:300]
+
+
+def _path_of(url: str) -> str:
+    """The path of a request URL (the Reporting API's are absolute)."""
+    return httpx.URL(url).path if "://" in url else url
 
 
 def _path_with_query(url: httpx.URL) -> str:

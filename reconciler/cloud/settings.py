@@ -6,17 +6,28 @@ Hosts:
 - a full URL such as ``http://127.0.0.1:8555`` (a local Soda Cloud started with
   ``reconciler emulator serve``): the Reporting API is on the same server under ``/v1``;
 - ``local``: the embedded local Soda Cloud, started in-process, with no account needed.
+
+The API key travels only over TLS: a plain ``http://`` URL is accepted for a loopback host
+(a local Soda Cloud on this machine) and refused for any other host unless
+``--allow-insecure-http`` (``RECONCILER_ALLOW_INSECURE_HTTP``, ``cloud.allow_insecure_http``)
+says so.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from reconciler.cloud.retry import DEFAULT_RETRY_BUDGET
 from reconciler.config import CloudSection
+from reconciler.duration import parse_duration
 from reconciler.errors import ConfigError
+
+log = logging.getLogger("reconciler.cloud")
 
 DEFAULT_HOST = "cloud.soda.io"
 LOCAL_HOST = "local"
@@ -29,6 +40,10 @@ ENV_REPORTING_HOST = "SODA_CLOUD_REPORTING_HOST"
 ENV_TIME_SCALE = "RECONCILER_TIME_SCALE"
 # The local Soda Cloud runs its clock faster so rate-limit windows and scans pass quickly.
 DEFAULT_LOCAL_TIME_SCALE = 60.0
+ENV_RETRY_TIMEOUT = "RECONCILER_RETRY_TIMEOUT"
+ENV_ALLOW_INSECURE_HTTP = "RECONCILER_ALLOW_INSECURE_HTTP"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 class Secret:
@@ -62,6 +77,8 @@ class CloudFlags:
     api_key_id: str | None = None
     api_key_secret: str | None = None
     reporting_host: str | None = None
+    retry_timeout: str | None = None  # a duration: 90s, 3m...
+    allow_insecure_http: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,10 @@ class CloudSettings:
     api_key_id: str
     api_key_secret: Secret = field(repr=False)
     time_scale: float = 1.0
+    # Clock seconds one call may keep failing (5xx, resets, timeouts) before it is given up on.
+    retry_timeout: float = DEFAULT_RETRY_BUDGET
+    # Send the key to a non-loopback http:// host (never, unless explicitly allowed).
+    allow_insecure_http: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -103,6 +124,9 @@ def resolve_cloud_settings(
     reporting = pick(flags.reporting_host, ENV_REPORTING_HOST, section.reporting_host)
     key_id = pick(flags.api_key_id, ENV_KEY_ID, section.api_key_id)
     secret = pick(flags.api_key_secret, ENV_KEY_SECRET, section.api_key_secret)
+    retry_timeout = _retry_timeout(flags.retry_timeout, env, section.retry_timeout)
+    insecure = flags.allow_insecure_http or _flag(env, ENV_ALLOW_INSECURE_HTTP)
+    insecure = insecure or bool(section.allow_insecure_http)
 
     if host == LOCAL_HOST:
         from reconciler.cloud.local import LOCAL_KEY_ID, LOCAL_KEY_SECRET
@@ -114,6 +138,7 @@ def resolve_cloud_settings(
             api_key_id=key_id or LOCAL_KEY_ID,
             api_key_secret=Secret(secret or LOCAL_KEY_SECRET),
             time_scale=_time_scale(env, section.time_scale) or DEFAULT_LOCAL_TIME_SCALE,
+            retry_timeout=retry_timeout,
         )
 
     missing = [
@@ -131,14 +156,55 @@ def resolve_cloud_settings(
     assert key_id is not None
     assert secret is not None
     base_url = base_url_for(host)
-    return CloudSettings(
+    settings = CloudSettings(
         host=host,
         base_url=base_url,
         reporting_url=reporting_url_for(reporting) if reporting else derive_reporting_url(base_url),
         api_key_id=key_id,
         api_key_secret=Secret(secret),
         time_scale=_time_scale(env, section.time_scale) or 1.0,
+        retry_timeout=retry_timeout,
+        allow_insecure_http=insecure,
     )
+    require_tls(settings)
+    return settings
+
+
+def require_tls(settings: CloudSettings) -> None:
+    """Refuse, before any request, to send the key in clear to a host beyond this machine.
+
+    Loopback hosts (``127.0.0.0/8``, ``::1``, ``localhost``: a local Soda Cloud) may use plain
+    HTTP. Any other ``http://`` host needs ``allow_insecure_http``, and is then warned about."""
+    for url, setting in (
+        (settings.base_url, "the Soda Cloud host"),
+        (settings.reporting_url, "the Reporting API host"),
+    ):
+        parts = urlsplit(url)
+        if parts.scheme != "http" or is_loopback(parts.hostname or ""):
+            continue
+        if settings.allow_insecure_http:
+            log.warning(
+                "sending the API key without TLS to %s (--allow-insecure-http)", parts.netloc
+            )
+            continue
+        raise ConfigError(
+            f"refusing to send the API key over plain HTTP to {parts.netloc} ({setting}, "
+            f"{_without_userinfo(url)}): anyone on the way could read it",
+            hint=f"Use https://{parts.netloc}. Plain http:// is for a local Soda Cloud on this "
+            "machine (127.0.0.1, localhost); to send the key in clear anyway, pass "
+            f"--allow-insecure-http (or set {ENV_ALLOW_INSECURE_HTTP}=1, or "
+            "cloud.allow_insecure_http: true in reconciler.yml).",
+        )
+
+
+def is_loopback(hostname: str) -> bool:
+    name = hostname.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def base_url_for(host: str) -> str:
@@ -183,6 +249,32 @@ def _without_userinfo(url: str) -> str:
     if parts.username or parts.password:
         return url.replace(parts.netloc, parts.netloc.rsplit("@", 1)[-1])
     return url
+
+
+def _retry_timeout(
+    flag: str | None, env: Mapping[str, str], from_file: str | float | None
+) -> float:
+    for text, where in (
+        (flag, "--retry-timeout"),
+        (env.get(ENV_RETRY_TIMEOUT), ENV_RETRY_TIMEOUT),
+        (from_file, "cloud.retry_timeout in reconciler.yml"),
+    ):
+        if text is None or text == "":
+            continue
+        try:
+            return parse_duration(str(text))
+        except ValueError as error:
+            raise ConfigError(f"{where}: {error}") from None
+    return DEFAULT_RETRY_BUDGET
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{name}={text!r} is not a yes/no value", hint="Use 1 or 0 (true/false).")
 
 
 def _time_scale(env: Mapping[str, str], from_file: float | None) -> float | None:

@@ -80,6 +80,9 @@ class DatasetPlan(Frozen):
     resume_scan_id: str | None = None
     file: FileBasis | None = None
     remote: RemoteBasis | None = None
+    # create / generate-skeleton without a contract: whether Soda Cloud's Reporting API lists
+    # the dataset (False: apply will likely meet 404); None when not asked or it cannot tell.
+    dataset_listed: bool | None = None
 
     @property
     def changed(self) -> bool:
@@ -128,6 +131,7 @@ class Summary(Frozen):
     drift: int = 0
     unmanaged: int = 0
     orphaned: int = 0
+    unlisted: int = 0
 
     @property
     def has_changes(self) -> bool:
@@ -168,6 +172,7 @@ class Plan(Frozen):
             drift=sum(1 for d in self.datasets if d.drift is not None),
             unmanaged=len(self.unmanaged),
             orphaned=len(self.orphaned),
+            unlisted=sum(1 for d in self.datasets if d.dataset_listed is False),
         )
 
     def changed_datasets(self) -> tuple[DatasetPlan, ...]:

@@ -27,7 +27,7 @@ from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.contract import parse_contract_text
 from reconciler.contract.diff import ChangeClass, ContractDiff, diff_contracts
 from reconciler.desired import DesiredContract, DesiredState
-from reconciler.observed import ObservedState, moved_since_record
+from reconciler.observed import DatasetListing, ObservedState, moved_since_record
 from reconciler.plan.model import (
     Action,
     ChangeItem,
@@ -81,13 +81,16 @@ def make_plan(
     files = {name: f for name, f in desired.contracts.items() if wanted(name)}
     remotes = {name: c for name, c in observed.contracts.items() if wanted(name)}
     entries = [
-        plan_dataset(
-            files[name],
-            remotes.get(name),
-            state.datasets.get(name),
-            observed.newer_versions.get(name, ()),
-            state.pending.get(name),
-            verify_mode=settings.verify,
+        listed(
+            plan_dataset(
+                files[name],
+                remotes.get(name),
+                state.datasets.get(name),
+                observed.newer_versions.get(name, ()),
+                state.pending.get(name),
+                verify_mode=settings.verify,
+            ),
+            observed.listing,
         )
         for name in sorted(files)
     ]
@@ -123,6 +126,15 @@ def make_plan(
             for name, c in sorted(remotes.items())
         },
     )
+
+
+def listed(entry: DatasetPlan, listing: DatasetListing | None) -> DatasetPlan:
+    """Mark a create (or skeleton) with whether Soda Cloud knows its dataset, when it can tell."""
+    if listing is None or entry.remote is not None:
+        return entry
+    if entry.action not in (Action.CREATE, Action.GENERATE_SKELETON):
+        return entry
+    return entry.model_copy(update={"dataset_listed": listing.lists(entry.dataset)})
 
 
 def reading_warnings(desired: DesiredState, observed: ObservedState) -> tuple[str, ...]:

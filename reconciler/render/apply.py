@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.apply.result import ApplyResult, DatasetOutcome, Status
+from reconciler.apply.result import ApplyResult, DatasetOutcome, Recovery, Status
 
 MARK = {
     Status.APPLIED: "✓",
@@ -12,6 +12,12 @@ MARK = {
     Status.NOT_STARTED: "-",
 }
 ERROR_LINES_SHOWN = 10
+RECOVERY_WORDS = {
+    Recovery.VERIFY_REPEATED: "verification repeated after a lost answer",
+    Recovery.PUBLISH_LANDED: "the publish's answer was lost; the version had landed",
+    Recovery.CONTRACT_FOUND: "Soda Cloud had made the contract already: an earlier request "
+    "for it had lost its answer",
+}
 
 
 def summary_line(result: ApplyResult) -> str:
@@ -61,15 +67,26 @@ def _what(outcome: DatasetOutcome) -> str:
     if outcome.status is Status.NOT_STARTED:
         return "not started"
     done = ", ".join(outcome.done) or "nothing done"
+    if outcome.recoveries:
+        done += " (" + "; ".join(RECOVERY_WORDS[r] for r in outcome.recoveries) + ")"
     return done if outcome.status is not Status.FAILED else f"{done}; failed"
 
 
 def _closing(result: ApplyResult) -> list[str]:
     lines = []
-    counts = result.counts()
-    if counts[Status.FAILED] or counts[Status.NOT_STARTED] or result.interrupted:
+    failed = [d for d in result.datasets if d.status is Status.FAILED]
+    to_fix = [d for d in failed if d.needs_fix]
+    resumable = len(failed) - len(to_fix) + result.counts()[Status.NOT_STARTED]
+    if resumable or result.interrupted:
         lines.append(
             "Re-running `reconciler apply` resumes: every completed step is recorded in the state."
+        )
+    if to_fix:
+        count = len(to_fix)
+        lines.append(
+            f"{count} dataset{'s' if count != 1 else ''} failed for a reason a re-run meets "
+            "again (rejected key or permission, a dataset Soda Cloud does not know, a contract "
+            "it refuses): fix what the hint says first."
         )
     if result.calls:
         calls = ", ".join(f"{name} {count}" for name, count in result.calls.items())

@@ -53,6 +53,12 @@ def ansi(text: str, role: str) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if code else text
 
 
+UNLISTED = (
+    "Soda Cloud does not list this dataset (its Reporting API): apply will meet 404 unless "
+    "the dataset was onboarded since that list was last refreshed"
+)
+
+
 def summary_line(summary: Summary) -> str:
     parts = [f"{summary.create} to create"]
     if summary.skeleton:
@@ -71,6 +77,10 @@ def summary_line(summary: Summary) -> str:
         parts.append(f"{summary.unmanaged} unmanaged")
     if summary.orphaned:
         parts.append(f"{summary.orphaned} orphaned")
+    if summary.unlisted:
+        parts.append(
+            f"{summary.unlisted} dataset{'s' if summary.unlisted != 1 else ''} unknown to Soda Cloud"
+        )
     return "Plan: " + ", ".join(parts)
 
 
@@ -107,6 +117,8 @@ def _tags(entry: DatasetPlan) -> list[str]:
         tags.append("DRIFT")
     if entry.action is Action.ADOPT:
         tags.append("record only")
+    if entry.dataset_listed is False:
+        tags.append("UNKNOWN DATASET")
     return tags
 
 
@@ -130,6 +142,8 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
                     "drift",
                 )
             )
+        if entry.dataset_listed is False:
+            lines.append(style(f"      ! {UNLISTED}", "drift"))
         for note in entry.notes:
             lines.append(f"      note: {note}")
         if show_diff and entry.diff:
@@ -193,6 +207,10 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         f"| drifted in Soda Cloud | {summary.drift} |",
         f"| unmanaged | {summary.unmanaged} |",
         f"| orphaned | {summary.orphaned} |",
+    ]
+    if summary.unlisted:
+        head.append(f"| unknown to Soda Cloud | {summary.unlisted} |")
+    head += [
         "",
     ]
     head.extend(_markdown_warnings(plan))
@@ -221,6 +239,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
         if d.change_class is ChangeClass.BREAKING and d.action in (Action.CREATE, Action.PUBLISH)
     ]
     drifted = [d for d in plan.datasets if d.drift is not None]
+    unlisted = [d for d in plan.datasets if d.dataset_listed is False]
     if breaking:
         out += [
             "> [!WARNING]",
@@ -250,6 +269,18 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             ),
             len(drifted),
             prefix="> ",
+        )
+        out.append("")
+    if unlisted:
+        out += [
+            "> [!WARNING]",
+            f"> **{len(unlisted)} dataset{'s' if len(unlisted) != 1 else ''} unknown to Soda Cloud**: "
+            "its Reporting API does not list them, so creating their contracts will fail (404) "
+            "until they are onboarded.",
+            ">",
+        ]
+        out += _bounded_bullets(
+            (f"> - `{d.dataset}`" for d in unlisted), len(unlisted), prefix="> "
         )
         out.append("")
     if plan.warnings:
@@ -285,6 +316,8 @@ def _markdown_dataset(entry: DatasetPlan) -> str:
     body.extend(f"- {_md(c.description)}" for c in entry.changes)
     if entry.drift is not None:
         body.append(f"- **drift**: {_md(describe_drift(entry.drift))}; publishing overwrites it")
+    if entry.dataset_listed is False:
+        body.append(f"- **unknown dataset**: {_md(UNLISTED)}")
     body.extend(f"- note: {_md(n)}" for n in entry.notes)
     if entry.diff:
         fence = _fence(entry.diff)

@@ -163,19 +163,59 @@ def test_without_a_terminal_apply_needs_auto_approve(project: Project) -> None:
     assert requests(project.cloud, LIST, CREATE) == [0, 0]
 
 
-def test_a_failing_dataset_does_not_stop_the_others_and_a_rerun_resumes(project: Project) -> None:
+def test_a_dataset_soda_cloud_lacks_fails_alone_and_is_not_promised_to_a_rerun(
+    project: Project,
+) -> None:
     unknown = "warehouse/analytics/public/not_in_soda"
     project.write(unknown, contract(unknown))
     project.write(ORDERS, contract(ORDERS))
     result = project.apply("--auto-approve")
     assert result.exit_code == 1
+    assert "UNKNOWN DATASET" in result.output  # the plan said so before applying
     assert "does not know the dataset" in result.output
-    assert "Re-running `reconciler apply` resumes" in result.output
+    assert "Re-running `reconciler apply` resumes" not in result.output
+    assert "1 dataset failed for a reason a re-run meets again" in result.output
     assert project.cloud.admin.state().contract_for(ORDERS) is not None
     project.path_of(unknown).unlink()
     again = project.apply("--auto-approve")
     assert again.exit_code == 0, again.output
     assert requests(project.cloud, CREATE) == [2]  # the failed one, and ORDERS once
+
+
+def test_a_key_that_may_not_write_fails_without_promising_a_rerun(
+    start_emulator: EmulatorFactory, tmp_path: Path
+) -> None:
+    from reconciler.emulator import ApiKey
+    from reconciler.emulator.samples import sample_config
+
+    seed = sample_config().model_copy(
+        update={
+            "api_keys": [
+                ApiKey(id="admin", secret="admin-secret"),
+                ApiKey(id="ro", secret="ro-secret", role="viewer"),
+            ]
+        }
+    )
+    cloud = start_emulator(seed)
+    project = Project(tmp_path, cloud)
+    project.write(ORDERS, contract(ORDERS))
+    result = project.run(
+        "apply",
+        "--auto-approve",
+        "--dir",
+        str(project.contracts),
+        "--state",
+        str(project.state_path),
+        "--format",
+        "json",
+        env={"SODA_CLOUD_API_KEY_ID": "ro", "SODA_CLOUD_API_KEY_SECRET": "ro-secret"},
+    )
+    assert result.exit_code == 1, result.output
+    (outcome,) = json.loads(result.stdout)["datasets"]
+    assert outcome["status"] == "failed"
+    assert "403" in outcome["error"]
+    assert outcome["needs_fix"] is True
+    assert "re-run" not in (outcome["hint"] or "").lower()
 
 
 def test_ai_generation_fills_every_stub_in_one_request(project: Project) -> None:

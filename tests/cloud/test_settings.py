@@ -104,3 +104,81 @@ def test_unknown_setting_in_reconciler_yml_is_a_clear_error(tmp_path: Path) -> N
     config_file.write_text("contract: x\n")
     with pytest.raises(ConfigError, match="setting 'contract'"):
         load_project_config(config_file, environ={})
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["http://127.0.0.1:8555", "http://localhost:8555", "http://[::1]:8555", "http://127.8.0.2"],
+)
+def test_plain_http_is_accepted_for_a_loopback_host(host: str) -> None:
+    settings = resolve_cloud_settings(environ={**KEYS, "SODA_CLOUD_HOST": host})
+    assert settings.base_url.startswith("http://")
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"SODA_CLOUD_HOST": "http://soda.example.com"},
+        {"SODA_CLOUD_HOST": "http://10.0.0.8:8555"},
+        {
+            "SODA_CLOUD_HOST": "https://soda.example.com",
+            "SODA_CLOUD_REPORTING_HOST": "http://r.example.com",
+        },
+    ],
+)
+def test_plain_http_to_another_host_is_refused_before_any_request(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_cloud_settings(environ={**KEYS, **environ})
+    assert "refusing to send the API key over plain HTTP" in str(caught.value)
+    assert "env-secret" not in str(caught.value)
+    assert caught.value.hint is not None
+    assert "--allow-insecure-http" in caught.value.hint
+
+
+def test_plain_http_to_another_host_is_allowed_only_when_asked(tmp_path: Path) -> None:
+    environ = {**KEYS, "SODA_CLOUD_HOST": "http://soda.example.com"}
+    by_flag = resolve_cloud_settings(flags=CloudFlags(allow_insecure_http=True), environ=environ)
+    by_env = resolve_cloud_settings(environ={**environ, "RECONCILER_ALLOW_INSECURE_HTTP": "1"})
+    (tmp_path / "reconciler.yml").write_text("cloud:\n  allow_insecure_http: true\n")
+    project = load_project_config(tmp_path / "reconciler.yml", environ={})
+    by_file = resolve_cloud_settings(project.cloud, environ=environ)
+    assert by_flag.allow_insecure_http
+    assert by_env.allow_insecure_http
+    assert by_file.allow_insecure_http
+    with pytest.raises(ConfigError, match="yes/no"):
+        resolve_cloud_settings(environ={**environ, "RECONCILER_ALLOW_INSECURE_HTTP": "maybe"})
+
+
+def test_the_retry_timeout_is_read_from_flag_environment_or_file(tmp_path: Path) -> None:
+    assert resolve_cloud_settings(environ=KEYS).retry_timeout == 180.0
+    (tmp_path / "reconciler.yml").write_text("cloud:\n  retry_timeout: 10m\n")
+    section = load_project_config(tmp_path / "reconciler.yml", environ={}).cloud
+    assert resolve_cloud_settings(section, environ=KEYS).retry_timeout == 600.0
+    env = {**KEYS, "RECONCILER_RETRY_TIMEOUT": "90s"}
+    assert resolve_cloud_settings(section, environ=env).retry_timeout == 90.0
+    flags = CloudFlags(retry_timeout="1m30s")
+    assert resolve_cloud_settings(section, flags=flags, environ=env).retry_timeout == 90.0
+    assert (
+        resolve_cloud_settings(flags=CloudFlags(retry_timeout="45"), environ=KEYS).retry_timeout
+        == 45.0
+    )
+    with pytest.raises(ConfigError, match="--retry-timeout: 'soon' is not a duration"):
+        resolve_cloud_settings(flags=CloudFlags(retry_timeout="soon"), environ=KEYS)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90.0), ("3m", 180.0), ("1h30m", 5400.0), ("500ms", 0.5), ("2.5", 2.5), ("0", 0.0)],
+)
+def test_durations_read_as_people_write_them(text: str, seconds: float) -> None:
+    from reconciler.duration import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "m", "3 m", "-5", "5x", "1h-3m", "nan", "inf"])
+def test_what_is_not_a_duration_is_refused(text: str) -> None:
+    from reconciler.duration import parse_duration
+
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
