@@ -269,8 +269,8 @@ async def test_the_reconcilers_client_polls_once_per_state_from_any_start(
     async with client_for(cloud) as client:
         contract = await client.find_contract(CUSTOMERS)
         assert contract is not None
-        scan_id = await client.verify(contract.id)
-        status = await client.wait_scan(scan_id)
+        scan = await client.verify(contract.id)
+        status = await client.wait_scan(scan.scan_id)
     assert status.state == "completed"
     assert cloud.admin.stats().count("GET /api/v1/scans/{scanId}") == 3  # one per state
     # ...and never a whole second later than the 10 s the scan takes.
