@@ -30,6 +30,8 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
+from reconciler.render.escape import escape_char, is_hidden
+from reconciler.render.escape import printable as printable  # shown names, escaped as rendered
 from reconciler.state import DatasetRecord, StateFile
 
 SUFFIX = ".yml"
@@ -45,30 +47,16 @@ WINDOWS_FORBIDDEN = frozenset('<>:"|?*')
 CONTRACT_SUFFIXES = (".yml", ".yaml")
 
 
-def printable(text: str, *, keep: str = "") -> str:
-    """``text`` safe to print on a terminal: control characters, invisible format characters
-    (bidi overrides, zero-width spaces) and separators other than the space, but those in
-    ``keep``, are shown as escapes, so a hostile name cannot rewrite the screen."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch in keep or ch.isprintable() else _escape(ch) for ch in text)
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def name_problem(dataset: str) -> str | None:
     """Why ``dataset`` cannot safely become a path inside the folder; None when it can."""
     if not dataset:
         return "the name is empty"
     if "\x00" in dataset:
         return "the name holds a NUL character"
-    hidden = next((ch for ch in dataset if not ch.isprintable() and ch != " "), None)
+    hidden = next((ch for ch in dataset if is_hidden(ch) and ch != " "), None)
     if hidden is not None:
         kind = "control" if unicodedata.category(hidden) == "Cc" else "invisible or unpaired"
-        return f"the name holds the {kind} character {_escape(hidden)}"
+        return f"the name holds the {kind} character {escape_char(hidden)}"
     if "\\" in dataset:
         return "the name holds a backslash, a path separator on Windows"
     if dataset.startswith("/"):
