@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
-import fnmatch
 import os
 import stat
 import unicodedata
@@ -30,6 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
+from reconciler.plan.globs import glob_matches
 from reconciler.render.escape import escape_char, is_hidden
 from reconciler.render.escape import printable as printable  # shown names, escaped as rendered
 from reconciler.state import DatasetRecord, StateFile
@@ -145,12 +145,8 @@ def plan_import(
         if described is not None:
             files.setdefault(described, []).append(path)
     if globs:
-        chosen = sorted(
-            name for name in contracts if any(fnmatch.fnmatchcase(name, g) for g in globs)
-        )
-        unmatched = tuple(
-            g for g in globs if not any(fnmatch.fnmatchcase(name, g) for name in contracts)
-        )
+        chosen = sorted(name for name in contracts if any(glob_matches(g, name) for g in globs))
+        unmatched = tuple(g for g in globs if not any(glob_matches(g, name) for name in contracts))
     else:
         chosen = sorted(name for name in contracts if name not in files and name not in recorded)
         unmatched = ()
