@@ -29,6 +29,8 @@ ENV_REPORTING_HOST = "SODA_CLOUD_REPORTING_HOST"
 ENV_TIME_SCALE = "RECONCILER_TIME_SCALE"
 # The local Soda Cloud runs its clock faster so rate-limit windows and scans pass quickly.
 DEFAULT_LOCAL_TIME_SCALE = 60.0
+# `time_scale: simulated`: the local Soda Cloud and the client share a simulated clock.
+SIMULATED = "simulated"
 
 
 class Secret:
@@ -72,6 +74,9 @@ class CloudSettings:
     api_key_id: str
     api_key_secret: Secret = field(repr=False)
     time_scale: float = 1.0
+    # The local Soda Cloud on a simulated clock: waits take no time and every run of the same
+    # commands gives the same figures (call counts, polls, times).
+    simulated: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -104,6 +109,8 @@ def resolve_cloud_settings(
     key_id = pick(flags.api_key_id, ENV_KEY_ID, section.api_key_id)
     secret = pick(flags.api_key_secret, ENV_KEY_SECRET, section.api_key_secret)
 
+    simulated = section.time_scale == SIMULATED and not env.get(ENV_TIME_SCALE)
+    file_scale = section.time_scale if isinstance(section.time_scale, float) else None
     if host == LOCAL_HOST:
         from reconciler.cloud.local import LOCAL_KEY_ID, LOCAL_KEY_SECRET
 
@@ -113,7 +120,16 @@ def resolve_cloud_settings(
             reporting_url="",
             api_key_id=key_id or LOCAL_KEY_ID,
             api_key_secret=Secret(secret or LOCAL_KEY_SECRET),
-            time_scale=_time_scale(env, section.time_scale) or DEFAULT_LOCAL_TIME_SCALE,
+            time_scale=1.0
+            if simulated
+            else _time_scale(env, file_scale) or DEFAULT_LOCAL_TIME_SCALE,
+            simulated=simulated,
+        )
+    if simulated:
+        raise ConfigError(
+            f"cloud.time_scale: {SIMULATED} is for the embedded local Soda Cloud only, not {host}",
+            hint="Set cloud.host: local, or remove time_scale (or give a number for a "
+            "time-scaled `reconciler emulator serve`).",
         )
 
     missing = [
@@ -137,7 +153,7 @@ def resolve_cloud_settings(
         reporting_url=reporting_url_for(reporting) if reporting else derive_reporting_url(base_url),
         api_key_id=key_id,
         api_key_secret=Secret(secret),
-        time_scale=_time_scale(env, section.time_scale) or 1.0,
+        time_scale=_time_scale(env, file_scale) or 1.0,
     )
 
 
