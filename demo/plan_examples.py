@@ -1,17 +1,19 @@
 """``make plan-examples``: regenerate ``plan-examples/`` from real runs of the example.
 
 Every file there is what a ``reconciler`` command printed (standard output) for the example
-project, run in a fresh copy against a fresh local Soda Cloud, exactly as ``make demo`` does.
-What changes from run to run is then made stable, so that a regeneration is byte-identical
-and a change in any output shows up as a diff:
+project, run in a fresh copy against a fresh local Soda Cloud, in the steps ``make demo``
+takes. The copy's local Soda Cloud runs on simulated time (``time_scale: simulated``): its
+scans and operations last as long as the seed says, in simulated seconds, and the commands
+wait for them without racing the real clock, so every figure (polls, call counts, state
+serials) is the same on any machine at any load. What still changes from run to run is made
+stable, so that a regeneration is byte-identical and a change in any output shows up as a
+diff:
 
 - timestamps become ``2026-01-01T00:00:00Z`` (keeping milliseconds when there were some);
 - random ids (version 4 UUIDs: scan and version ids, the state's lineage) become
   ``00000000-0000-4000-8000-00000000000N``, numbered per file in order of appearance; ids
   the local Soda Cloud derives from names (datasets, contracts, checks) are kept;
 - the local Soda Cloud's port becomes 8555 (the default of ``reconciler emulator serve``);
-- the state's serial after an apply becomes 1: how many saves an apply makes depends on how
-  its steps fell together in time;
 - a saved plan's digest is made again for its stable content, so that the example is a plan
   file exactly as the reconciler writes it.
 
@@ -57,9 +59,8 @@ _RANDOM_ID = re.compile(
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b", re.IGNORECASE
 )
 _LOCAL_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+\b")
-# How many saves an apply makes depends on how its steps fell together in time.
-_STATE_SERIAL = re.compile(r'(?P<lead>"serial": |at serial )(?P<serial>[1-9]\d*)')
 _PLAN_DIGEST = re.compile(r'^  "digest": "sha256:[0-9a-f]{64}"', re.MULTILINE)
+_TIME_SCALE = re.compile(r"^(?P<lead>[ \t]+time_scale:[ \t]*)\S+", re.MULTILINE)
 
 
 def normalise(text: str) -> str:
@@ -74,7 +75,6 @@ def normalise(text: str) -> str:
         return f"00000000-0000-4000-8000-{number:012d}"
 
     text = _RANDOM_ID.sub(stable_id, text)
-    text = _STATE_SERIAL.sub(lambda m: f"{m.group('lead')}1", text)
     return _with_own_digest(_LOCAL_PORT.sub(lambda m: f"{m.group(1)}:8555", text))
 
 
@@ -223,10 +223,21 @@ def _break_contracts(workspace: Path) -> None:
     copy.write_text(products.read_text(encoding="utf-8"), encoding="utf-8")
 
 
+def _on_simulated_time(workspace: Path) -> None:
+    """The copy's local Soda Cloud on a simulated clock: its scans and operations take their
+    time in simulated seconds, and every command waits for them without racing real time."""
+    config = workspace / "reconciler.yml"
+    text, found = _TIME_SCALE.subn(r"\g<lead>simulated", config.read_text(encoding="utf-8"))
+    if found != 1:
+        raise ExampleFailed(f"{config}: no `time_scale:` under `cloud:` to set to simulated")
+    config.write_text(text, encoding="utf-8")
+
+
 def _in_fresh_copy(
     scratch: Path, name: str, body: Callable[[Path], None], source: Path | None
 ) -> None:
     workspace = prepare_workspace(scratch / name, source)
+    _on_simulated_time(workspace)
     with inside(workspace):
         body(workspace)
 
@@ -277,13 +288,16 @@ def readme() -> str:
 Real outputs of `reconciler` for the example project of this repository (`contracts/`,
 `reconciler.yml`, and the local Soda Cloud seeded from `demo/cloud-seed.yml`), made by
 `{REGENERATE}` in the same steps as `make demo`. Do not edit them by hand: a test
-(`tests/examples/`) fails when they differ from a fresh regeneration.
+(`tests/examples/`) fails when they differ from a fresh regeneration, which it makes on a
+busy machine.
 
-To make two runs byte-identical, timestamps read `2026-01-01T00:00:00Z`, random ids (scans,
-versions, the state's lineage) read `00000000-0000-4000-8000-00000000000N`, the local Soda
-Cloud's port reads 8555, and the state's serial after an apply reads 1 (how many saves an
-apply makes depends on timing). Everything else is exactly what was printed (standard
-output).
+The local Soda Cloud runs on simulated time (`time_scale: simulated` in the copy's
+`reconciler.yml`): a scan queues for 2 and runs for 8 simulated seconds, a skeleton takes 5,
+and the commands wait for them without racing the real clock. So every figure (polls, call
+counts, the state's serial) is the same on any machine at any load. To make two runs
+byte-identical, timestamps read `2026-01-01T00:00:00Z`, random ids (scans, versions, the
+state's lineage) read `00000000-0000-4000-8000-00000000000N` and the local Soda Cloud's port
+reads 8555. Everything else is exactly what was printed (standard output).
 
 | file | command | exit | what it shows |
 | --- | --- | ---: | --- |

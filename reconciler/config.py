@@ -15,7 +15,7 @@ cloud:                          # Soda Cloud connection; values may be ${env.NAM
   # host: local only: the embedded local Soda Cloud's data file, first-start seed, time scale
   data: .reconciler/local-cloud.json
   seed: cloud-seed.yml
-  time_scale: 60
+  time_scale: 60                # or `simulated`: waits take no time, every run the same
 ```
 
 Relative paths are relative to the directory holding ``reconciler.yml``. Precedence for each
@@ -28,7 +28,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -54,9 +54,10 @@ class CloudSection(BaseModel):
     # A duration (90s, 3m, or seconds as a number): how long one call may keep failing.
     retry_timeout: str | float | None = None
     allow_insecure_http: bool | None = None
-    # Local Soda Cloud only: clock seconds per real second (rate limits and scans run faster),
-    # where it keeps its data, and the seed it starts from the first time.
-    time_scale: float | None = Field(default=None, gt=0)
+    # Local Soda Cloud only: clock seconds per real second (rate limits and scans run faster)
+    # or "simulated" (the clock moves only when everything waits for it), where it keeps its
+    # data, and the seed it starts from the first time.
+    time_scale: Annotated[float, Field(gt=0)] | Literal["simulated"] | None = None
     data: Path | None = None
     seed: Path | None = None
 

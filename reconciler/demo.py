@@ -148,12 +148,17 @@ def edit_in_cloud_ui(workspace: Path, edit: UiEdit) -> str:
     """Make ``edit`` in the workspace's local Soda Cloud as a person in its UI would (the
     emulator's admin route ``PUT /_emulator/contracts``); returns the edited contents."""
     # The emulator is the demo's backend: only this option (and tests) import it.
+    from reconciler.cloud.local import local_clock
     from reconciler.cloud.settings import resolve_cloud_settings
     from reconciler.emulator import start_local_cloud
 
     project = load_project_config(workspace / "reconciler.yml", environ={})
     settings = resolve_cloud_settings(project.cloud, environ={})
-    cloud = start_local_cloud(data_file=project.local_cloud_data, time_scale=settings.time_scale)
+    cloud = start_local_cloud(
+        data_file=project.local_cloud_data,
+        time_scale=settings.time_scale,
+        clock=local_clock(settings),
+    )
     try:
         current = cloud.admin.state().contract_for(edit.dataset)
         if current is None:

@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import enum
 import errno
-import fnmatch
 import os
 import stat
 import uuid
@@ -31,6 +30,8 @@ from pathlib import Path, PurePosixPath
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
 from reconciler.contract.names import name_error, name_problems
+from reconciler.plan.globs import glob_matches
+from reconciler.render.escape import printable as printable  # shown names, escaped as rendered
 from reconciler.state import DatasetRecord, StateFile
 
 SUFFIX = ".yml"
@@ -44,20 +45,6 @@ RESERVED_NAMES = frozenset(
 )
 WINDOWS_FORBIDDEN = frozenset('<>:"|?*')
 CONTRACT_SUFFIXES = (".yml", ".yaml")
-
-
-def printable(text: str, *, keep: str = "") -> str:
-    """``text`` safe to print on a terminal: control characters, invisible format characters
-    (bidi overrides, zero-width spaces) and separators other than the space, but those in
-    ``keep``, are shown as escapes, so a hostile name cannot rewrite the screen."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch in keep or ch.isprintable() else _escape(ch) for ch in text)
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def name_problem(dataset: str) -> str | None:
@@ -155,12 +142,8 @@ def plan_import(
         if described is not None:
             files.setdefault(described, []).append(path)
     if globs:
-        chosen = sorted(
-            name for name in contracts if any(fnmatch.fnmatchcase(name, g) for g in globs)
-        )
-        unmatched = tuple(
-            g for g in globs if not any(fnmatch.fnmatchcase(name, g) for name in contracts)
-        )
+        chosen = sorted(name for name in contracts if any(glob_matches(g, name) for g in globs))
+        unmatched = tuple(g for g in globs if not any(glob_matches(g, name) for name in contracts))
     else:
         chosen = sorted(name for name in contracts if name not in files and name not in recorded)
         unmatched = ()

@@ -68,7 +68,8 @@ def import_command(
     """Write contracts from Soda Cloud into the contracts folder, byte for byte.
 
     Without GLOB: every unmanaged contract (in Soda Cloud, with no file and no state record).
-    With GLOBs (e.g. 'warehouse/*'): every contract whose dataset matches one. Each goes to
+    With GLOBs (e.g. 'warehouse/**'; * stays within one /-separated part, ** crosses parts):
+    every contract whose dataset matches one. Each goes to
     <DIR>/<datasource>/<prefixes...>/<table>.yml. An existing file is never overwritten
     without --force. Names that would leave the folder or make a bad path are refused.
     What was written is recorded in the state, so the next plan shows no change for it.

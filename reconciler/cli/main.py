@@ -19,6 +19,7 @@ from reconciler.cli.plan import plan
 from reconciler.cli.state import state_group
 from reconciler.cli.validate import validate
 from reconciler.errors import ReconcilerError
+from reconciler.render.escape import printable
 
 
 class UsageMistake(click.UsageError):
@@ -61,9 +62,10 @@ class ReconcilerGroup(click.Group):
 
 
 def report_error(error: ReconcilerError) -> None:
-    click.echo(f"Error: {error}", err=True)
+    # Messages quote names, files and Soda Cloud's answers; a stale plan lists one a line.
+    click.echo(printable(f"Error: {error}", keep="\n"), err=True)
     if error.hint:
-        click.echo(f"  hint: {error.hint}", err=True)
+        click.echo(printable(f"  hint: {error.hint}"), err=True)
 
 
 def configure_logging(verbose: bool, debug: bool) -> None:

@@ -138,14 +138,16 @@ def target_options(command: F) -> F:
         "excludes",
         multiple=True,
         metavar="GLOB",
-        help="Leave out datasets matching this glob (repeatable).",
+        help="Leave out datasets matching this glob, e.g. '**/staging/**' (repeatable).",
     )(command)
     return click.option(
         "--target",
         "targets",
         multiple=True,
         metavar="GLOB",
-        help="Only datasets matching this glob, e.g. 'warehouse/*' (repeatable).",
+        help="Only datasets matching this glob (repeatable). Names are paths: * and ? stay "
+        "within one /-separated part, ** crosses parts, [a-z] is a class; e.g. "
+        "'warehouse/**' (everything below warehouse/) or 'warehouse/*/public/orders'.",
     )(command)
 
 

@@ -11,6 +11,7 @@ from typing import TextIO
 from reconciler.apply.result import DatasetOutcome, Status
 from reconciler.cloud.http import Wait
 from reconciler.plan.model import Action, Plan
+from reconciler.render.escape import printable
 
 
 class LineProgress:
@@ -21,7 +22,8 @@ class LineProgress:
 
     def _say(self, text: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
-        print(f"{stamp} {text}", file=self._stream, flush=True)
+        # Names, scan ids and errors come from files and Soda Cloud.
+        print(f"{stamp} {printable(text)}", file=self._stream, flush=True)
 
     def step(self, dataset: str, what: str) -> None:
         self._say(f"{dataset}: {what}")
@@ -62,7 +64,8 @@ class TerminalProgress:
             self._failed += 1
             self._clear()
             print(
-                f"✗ {outcome.dataset}: {outcome.error or outcome.status.value}", file=self._stream
+                printable(f"✗ {outcome.dataset}: {outcome.error or outcome.status.value}"),
+                file=self._stream,
             )
         self._wait = ""
         self._draw()

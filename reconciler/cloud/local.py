@@ -9,26 +9,56 @@ pass quickly; the client shares that clock, so both agree on what "60 s" means.
 On first start it is seeded from ``cloud.seed`` in reconciler.yml. Without a seed it knows
 the datasets of the contracts folder (each connected, with the columns its file names), so
 plan and apply work on a team's own contracts with no account and no seed to write.
+
+With ``time_scale: simulated`` both share a :class:`~reconciler.clock.SimulatedClock`, and the
+command's I/O happens in line: HTTP through :class:`InlineTransport` (the event loop waits for
+each answer), saves through :class:`InlineExecutor`. Nothing then depends on how fast threads
+or the machine are, so a run gives the same figures every time (``make plan-examples``).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from reconciler.clock import Clock
+import httpx
+
+from reconciler.clock import Clock, SimulatedClock
 from reconciler.cloud.settings import CloudSettings, Secret
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
     from reconciler.emulator import EmulatorConfig
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 LOCAL_KEY_ID = "local"
 LOCAL_KEY_SECRET = "local-secret"
 DEFAULT_LOCAL_DATA = ".reconciler/local-cloud.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalCloud:
+    """A running local Soda Cloud, as its client must reach it."""
+
+    settings: CloudSettings
+    clock: Clock
+    # Simulated time only: the client's transport; its blocking work must run in line too.
+    transport: httpx.AsyncBaseTransport | None = None
+
+    @property
+    def inline(self) -> bool:
+        return self.transport is not None
+
+
+def local_clock(settings: CloudSettings) -> Clock | None:
+    """The clock a local Soda Cloud started for ``settings`` needs given (None: its own)."""
+    return SimulatedClock() if settings.simulated else None
 
 
 @contextmanager
@@ -38,8 +68,8 @@ def local_cloud(
     data_file: Path,
     seed_file: Path | None = None,
     known_datasets: Mapping[str, Any] | None = None,
-) -> Iterator[tuple[CloudSettings, Clock]]:
-    """Start the local Soda Cloud; yields the settings to reach it and its clock.
+) -> Iterator[LocalCloud]:
+    """Start the local Soda Cloud; yields how to reach it.
 
     ``known_datasets`` (dataset name -> its contract document) seeds a first start that has
     no seed file."""
@@ -58,14 +88,17 @@ def local_cloud(
         elif known_datasets:
             seed = seed_of(known_datasets)
     data_file.parent.mkdir(parents=True, exist_ok=True)
+    clock = local_clock(settings)
     try:
-        running = start_local_cloud(data_file=data_file, time_scale=settings.time_scale, seed=seed)
+        running = start_local_cloud(
+            data_file=data_file, time_scale=settings.time_scale, seed=seed, clock=clock
+        )
     except DataFileError as error:
         raise ConfigError(
             str(error), hint=f"Move {data_file} away to start the local Soda Cloud afresh."
         ) from None
     try:
-        yield (
+        yield LocalCloud(
             dataclasses.replace(
                 settings,
                 base_url=running.url,
@@ -74,9 +107,57 @@ def local_cloud(
                 api_key_secret=Secret(running.api_key_secret),
             ),
             running.clock,
+            InlineTransport() if clock is not None else None,
         )
     finally:
         running.stop()
+
+
+class InlineTransport(httpx.AsyncBaseTransport):
+    """HTTP to the in-process local Soda Cloud, sent in line: the event loop waits for each
+    answer, so answers never arrive in an order that depends on the machine's speed."""
+
+    def __init__(self) -> None:
+        self._transport = httpx.HTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        sent = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=body,
+            extensions=request.extensions,
+        )
+        response = self._transport.handle_request(sent)
+        try:
+            raw = b"".join(response.iter_raw())  # still encoded: the client decodes it
+        finally:
+            response.close()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=raw,
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        self._transport.close()
+
+
+class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs each call at once in the calling thread: with simulated time, blocking work
+    (saving the state) finishes in the event loop's order, not when a thread gets to it."""
+
+    def submit(
+        self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
 
 
 def seed_of(documents: Mapping[str, Any]) -> EmulatorConfig:

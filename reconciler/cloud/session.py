@@ -3,6 +3,7 @@ embedded Soda Cloud it talks to, stopped when the command ends."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,7 +12,7 @@ from typing import Any
 from reconciler.clock import Clock, clock_for_scale
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.http import WaitReporter, log_wait
-from reconciler.cloud.local import local_cloud
+from reconciler.cloud.local import InlineExecutor, local_cloud
 from reconciler.cloud.settings import CloudSettings
 from reconciler.config import ProjectConfig
 
@@ -30,8 +31,9 @@ async def open_client(
     the command (``known_datasets``: dataset -> contract document, for a first start without
     a seed)."""
     async with AsyncExitStack() as stack:
+        transport = None
         if settings.is_local:
-            settings, local_clock = stack.enter_context(
+            local = stack.enter_context(
                 local_cloud(
                     settings,
                     data_file=project.local_cloud_data,
@@ -39,10 +41,14 @@ async def open_client(
                     known_datasets=known_datasets,
                 )
             )
-            clock = clock or local_clock
+            settings, clock, transport = local.settings, clock or local.clock, local.transport
+            if local.inline:
+                # The command's own loop: its blocking work runs in line from here on.
+                asyncio.get_running_loop().set_default_executor(InlineExecutor())
         client = SodaCloudClient(
             settings,
             clock=clock or clock_for_scale(settings.time_scale),
+            transport=transport,
             report_wait=report_wait,
             rng=rng,
         )

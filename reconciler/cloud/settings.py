@@ -44,6 +44,8 @@ ENV_RETRY_TIMEOUT = "RECONCILER_RETRY_TIMEOUT"
 ENV_ALLOW_INSECURE_HTTP = "RECONCILER_ALLOW_INSECURE_HTTP"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+# `time_scale: simulated`: the local Soda Cloud and the client share a simulated clock.
+SIMULATED = "simulated"
 
 
 class Secret:
@@ -93,6 +95,9 @@ class CloudSettings:
     retry_timeout: float = DEFAULT_RETRY_BUDGET
     # Send the key to a non-loopback http:// host (never, unless explicitly allowed).
     allow_insecure_http: bool = False
+    # The local Soda Cloud on a simulated clock: waits take no time and every run of the same
+    # commands gives the same figures (call counts, polls, times).
+    simulated: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -128,6 +133,8 @@ def resolve_cloud_settings(
     insecure = flags.allow_insecure_http or _flag(env, ENV_ALLOW_INSECURE_HTTP)
     insecure = insecure or bool(section.allow_insecure_http)
 
+    simulated = section.time_scale == SIMULATED and not env.get(ENV_TIME_SCALE)
+    file_scale = section.time_scale if isinstance(section.time_scale, float) else None
     if host == LOCAL_HOST:
         from reconciler.cloud.local import LOCAL_KEY_ID, LOCAL_KEY_SECRET
 
@@ -137,8 +144,17 @@ def resolve_cloud_settings(
             reporting_url="",
             api_key_id=key_id or LOCAL_KEY_ID,
             api_key_secret=Secret(secret or LOCAL_KEY_SECRET),
-            time_scale=_time_scale(env, section.time_scale) or DEFAULT_LOCAL_TIME_SCALE,
+            time_scale=1.0
+            if simulated
+            else _time_scale(env, file_scale) or DEFAULT_LOCAL_TIME_SCALE,
+            simulated=simulated,
             retry_timeout=retry_timeout,
+        )
+    if simulated:
+        raise ConfigError(
+            f"cloud.time_scale: {SIMULATED} is for the embedded local Soda Cloud only, not {host}",
+            hint="Set cloud.host: local, or remove time_scale (or give a number for a "
+            "time-scaled `reconciler emulator serve`).",
         )
 
     missing = [
@@ -162,7 +178,7 @@ def resolve_cloud_settings(
         reporting_url=reporting_url_for(reporting) if reporting else derive_reporting_url(base_url),
         api_key_id=key_id,
         api_key_secret=Secret(secret),
-        time_scale=_time_scale(env, section.time_scale) or 1.0,
+        time_scale=_time_scale(env, file_scale) or 1.0,
         retry_timeout=retry_timeout,
         allow_insecure_http=insecure,
     )

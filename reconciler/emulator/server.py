@@ -249,13 +249,17 @@ def start_local_cloud(
     data_file: Path,
     time_scale: float = 1.0,
     seed: EmulatorConfig | None = None,
+    clock: Clock | None = None,
 ) -> RunningEmulator:
     """The ``local`` cloud option: an in-process emulator persisting to ``data_file`` (e.g.
     ``.reconciler/local-cloud.json``), on a free loopback port. The caller stops it.
 
     Use ``.url`` as the host, ``.reporting_url`` for the Reporting API, ``.auth`` as the key,
-    and ``.clock`` for waits, so client and server agree on the time scale.
+    and ``.clock`` for waits, so client and server agree on the time scale. A ``clock``
+    given (a simulated one) is used instead of ``time_scale``.
     """
+    if clock is not None:
+        return RunningEmulator(seed, data_file=data_file, clock=clock).start()
     return RunningEmulator(seed, data_file=data_file, time_scale=time_scale).start()
 
 

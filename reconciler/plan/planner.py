@@ -19,7 +19,6 @@ as drift: someone changed it in Soda Cloud, and the publish overwrites that chan
 from __future__ import annotations
 
 import difflib
-import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from reconciler.contract import parse_contract_text
 from reconciler.contract.diff import ChangeClass, ContractDiff, diff_contracts
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
+from reconciler.plan.globs import glob_matches
 from reconciler.plan.model import (
     Action,
     ChangeItem,
@@ -58,15 +58,18 @@ class PlanContext:
 
 @dataclass(frozen=True)
 class DatasetFilter:
-    """``--target GLOB`` (any matches; none given: all) and ``--exclude GLOB`` (none matches)."""
+    """``--target GLOB`` (any matches; none given: all) and ``--exclude GLOB`` (none matches).
+
+    Globs read names as paths (:mod:`reconciler.plan.globs`): ``*`` stays within one part,
+    ``**`` crosses them."""
 
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
 
     def __call__(self, dataset: str) -> bool:
-        if self.targets and not any(fnmatch.fnmatchcase(dataset, g) for g in self.targets):
+        if self.targets and not any(glob_matches(g, dataset) for g in self.targets):
             return False
-        return not any(fnmatch.fnmatchcase(dataset, g) for g in self.excludes)
+        return not any(glob_matches(g, dataset) for g in self.excludes)
 
 
 def make_plan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.apply.result import ApplyResult, DatasetOutcome, Recovery, Status
+from reconciler.render.escape import code, html_code, json_text, markdown, printable
 
 MARK = {
     Status.APPLIED: "✓",
@@ -96,11 +97,16 @@ def _closing(result: ApplyResult) -> list[str]:
 
 
 def render_text(result: ApplyResult) -> str:
-    width = max((len(d.dataset) for d in result.datasets), default=0)
+    """The job log's report. Names, paths, scan addresses and Soda Cloud's messages are
+    passed through :func:`printable`."""
+    names = {d.dataset: printable(d.dataset) for d in result.datasets}
+    width = max((len(name) for name in names.values()), default=0)
     lines = []
     for outcome in result.datasets:
-        lines.append(f"{MARK[outcome.status]} {outcome.dataset:<{width}}  {_what(outcome)}")
-        lines.extend(f"    {line}" for line in _detail_lines(outcome))
+        lines.append(
+            f"{MARK[outcome.status]} {names[outcome.dataset]:<{width}}  {printable(_what(outcome))}"
+        )
+        lines.extend(f"    {printable(line)}" for line in _detail_lines(outcome))
     if lines:
         lines.append("")
     lines.append(summary_line(result))
@@ -112,22 +118,26 @@ def render_markdown(result: ApplyResult) -> str:
     lines = [
         "### Soda contracts apply",
         "",
-        f"**{summary_line(result)}** ({result.started} to {result.finished}, {result.cloud_host})",
+        f"**{summary_line(result)}** ({markdown(result.started)} to {markdown(result.finished)}, "
+        f"{markdown(result.cloud_host)})",
         "",
         "| | dataset | result |",
         "| --- | --- | --- |",
     ]
     for outcome in result.datasets:
-        lines.append(f"| {MARK[outcome.status]} | `{outcome.dataset}` | {_md(_what(outcome))} |")
+        lines.append(
+            f"| {MARK[outcome.status]} | {code(outcome.dataset, in_table=True)} "
+            f"| {markdown(_what(outcome))} |"
+        )
     details = [o for o in result.datasets if _detail_lines(o)]
     if details:
         lines.append("")
         for outcome in details:
             lines.append(
-                f"<details><summary><code>{_md(outcome.dataset)}</code>: {outcome.status.value}</summary>"
+                f"<details><summary>{html_code(outcome.dataset)}: {outcome.status.value}</summary>"
             )
             lines.append("")
-            lines.extend(f"- {_md(line)}" for line in _detail_lines(outcome))
+            lines.extend(f"- {markdown(line)}" for line in _detail_lines(outcome))
             lines += ["", "</details>"]
     closing = _closing(result)
     if closing:
@@ -137,8 +147,4 @@ def render_markdown(result: ApplyResult) -> str:
 
 
 def render_json(result: ApplyResult) -> str:
-    return result.model_dump_json(indent=2) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return json_text(result.model_dump_json(indent=2)) + "\n"

@@ -7,16 +7,25 @@ not compared is printed as "not compared" with the reason, never as a zero.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from reconciler.audit import AuditReport, Category, Counts, DatasetAudit, NotCompared
-from reconciler.importer import printable
-from reconciler.render.fit import GITHUB_TEXT_LIMIT, fit_sections
+from reconciler.render.escape import (
+    bounded,
+    code,
+    code_block,
+    html_code,
+    json_text,
+    markdown,
+    own_markdown,
+    printable,
+)
+from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
 from reconciler.render.plan import ansi, plain
 
 GITHUB_ISSUE_LIMIT = GITHUB_TEXT_LIMIT
 LIST_LIMIT = 200
+WARNING_LIMIT = 600
 
 Style = Callable[[str, str], str]
 
@@ -178,7 +187,7 @@ def _text_reporting(report: AuditReport) -> list[str]:
 
 
 def render_json(report: AuditReport) -> str:
-    return report.model_dump_json(indent=2) + "\n"
+    return json_text(report.model_dump_json(indent=2)) + "\n"
 
 
 # -- markdown ----------------------------------------------------------------------------
@@ -189,16 +198,17 @@ def issue_title(report: AuditReport) -> str:
     return f"Soda contracts audit: {STATUS_WORDS[report.status]}"
 
 
-def render_markdown(report: AuditReport, *, limit: int = GITHUB_ISSUE_LIMIT) -> str:
+def render_markdown(report: AuditReport, *, limit: int = REPORT_LIMIT) -> str:
     """The body of a GitHub issue: status, the summary tables, then a ``<details>`` section
-    per difference. Never longer than ``limit``: when it must cut, the summary stays and the
+    per difference. Never longer than ``limit`` (by default GitHub's limit less the room the
+    workflow needs for its link to the run): when it must cut, the summary stays and the
     body says how many sections it left out."""
     s = report.summary
     head = [
-        f"### {_md(issue_title(report))}",
+        f"### {markdown(issue_title(report))}",
         "",
-        f"**{_md(status_line(report))}** · audited {report.created} · "
-        f"Soda Cloud `{_code(report.cloud_host)}` · contracts `{_code(report.contracts_dir)}`",
+        f"**{markdown(status_line(report))}** · audited {markdown(report.created)} · "
+        f"Soda Cloud {code(report.cloud_host)} · contracts {code(report.contracts_dir)}",
         "",
         "| | git | Soda Cloud |",
         "| --- | ---: | ---: |",
@@ -209,7 +219,7 @@ def render_markdown(report: AuditReport, *, limit: int = GITHUB_ISSUE_LIMIT) -> 
         "| --- | ---: |",
     ]
     head += [
-        f"| {_md(label)} | {_md(value if not value.startswith(NOT_COMPARED) else NOT_COMPARED)} |"
+        f"| {markdown(label)} | {markdown(value if not value.startswith(NOT_COMPARED) else NOT_COMPARED)} |"
         for label, value in summary_rows(report)
     ]
     head.append("")
@@ -223,11 +233,14 @@ def render_markdown(report: AuditReport, *, limit: int = GITHUB_ISSUE_LIMIT) -> 
     ]
     if not_compared:
         head += ["> [!NOTE]", "> **Not compared** (this is not the same as none found):"]
-        head += [f"> - {what}: {_md(reason)}" for what, reason in not_compared]
+        head += [
+            f"> - {what}: {bounded(reason, WARNING_LIMIT, markdown)}"
+            for what, reason in not_compared
+        ]
         head.append("")
     if report.warnings:
         head += ["> [!WARNING]"]
-        head += [f"> - {_md(w)[:600]}" for w in report.warnings[:25]]
+        head += [f"> - {bounded(w, WARNING_LIMIT, markdown)}" for w in report.warnings[:25]]
         if len(report.warnings) > 25:
             head.append(f"> - ... and {len(report.warnings) - 25} more")
         head.append("")
@@ -251,21 +264,28 @@ def _left_out_note(count: int) -> str:
 
 def _markdown_dataset(entry: DatasetAudit) -> str:
     word = entry.category.value
-    title = f"{SYMBOL[entry.category]} {word} <code>{_html(printable(entry.dataset))}</code>"
+    title = f"{SYMBOL[entry.category]} {word} {html_code(entry.dataset)}"
     if entry.change_class is not None:
         title += f" · apply: {entry.change_class.value}"
-    body = [f"<details><summary>{title}</summary>", "", f"- {_own(entry.detail)}"]
+    # The detail and the remedy are the reconciler's sentences, quoting the dataset and its
+    # file: those are escaped wherever they stand.
+    quoted = (entry.dataset, *((entry.file,) if entry.file else ()))
+    body = [
+        f"<details><summary>{title}</summary>",
+        "",
+        f"- {own_markdown(entry.detail, quoted)}",
+    ]
     if entry.file:
-        body.append(f"- file: `{_code(entry.file)}`")
+        body.append(f"- file: {code(entry.file)}")
     for version in entry.newer_versions:
-        who = _md(version.creator_id or "unknown")
-        body.append(f"- version `{_code(version.version_id)}` by **{who}** at {version.created}")
-    body.extend(f"- apply would: {_md(c.description)}" for c in entry.changes)
-    body.append(f"- to do: {_own(entry.remedy)}")
+        who = markdown(version.creator_id or "unknown")
+        body.append(
+            f"- version {code(version.version_id)} by **{who}** at {markdown(version.created or '?')}"
+        )
+    body.extend(f"- apply would: {markdown(c.description)}" for c in entry.changes)
+    body.append(f"- to do: {own_markdown(entry.remedy, quoted)}")
     if entry.diff:
-        diff = "\n".join(printable(line, keep="\t") for line in entry.diff.splitlines())
-        fence = _fence(diff)
-        body += ["", f"{fence}diff", diff, fence]
+        body += ["", *code_block(entry.diff, "diff")]
     body += ["", "</details>", ""]
     return "\n".join(body) + "\n"
 
@@ -276,8 +296,8 @@ def _markdown_reporting(report: AuditReport) -> list[str]:
     if coverage:
         lines = ["<details><summary>Datasets without a contract</summary>", ""]
         for d in coverage[:LIST_LIMIT]:
-            owner = f" (owner {_md(d.owner)})" if d.owner else ""
-            lines.append(f"- `{_code(d.name)}`{owner}")
+            owner = f" (owner {markdown(d.owner)})" if d.owner else ""
+            lines.append(f"- {code(d.name)}{owner}")
         if len(coverage) > LIST_LIMIT:
             lines.append(f"- ... and {len(coverage) - LIST_LIMIT} more")
         lines += ["", "</details>", ""]
@@ -286,9 +306,10 @@ def _markdown_reporting(report: AuditReport) -> list[str]:
     if incidents:
         lines = ["<details open><summary>Unresolved incidents on managed datasets</summary>", ""]
         for i in incidents[:LIST_LIMIT]:
-            title = f"[{_md(i.title)}]({i.url})" if i.url else _md(i.title)
-            severity = f"**{_md(i.severity)}** " if i.severity else ""
-            lines.append(f"- {severity}{title} on `{_code(i.dataset)}`")
+            link = _link(i.url) if i.url else None
+            title = f"[{markdown(i.title)}](<{link}>)" if link else markdown(i.title)
+            severity = f"**{markdown(i.severity)}** " if i.severity else ""
+            lines.append(f"- {severity}{title} on {code(i.dataset)}")
         if len(incidents) > LIST_LIMIT:
             lines.append(f"- ... and {len(incidents) - LIST_LIMIT} more")
         lines += ["", "</details>", ""]
@@ -296,25 +317,12 @@ def _markdown_reporting(report: AuditReport) -> list[str]:
     return sections
 
 
-def _fence(content: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`{3,}", content)), default=2)
-    return "`" * max(3, longest + 1)
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _md(text: str) -> str:
-    """Text from Soda Cloud or files, made inert: no HTML, no table breaks, no links."""
-    return re.sub(r"([\\`*_\[\]|])", r"\\\1", _html(printable(text)))
-
-
-def _own(text: str) -> str:
-    """The reconciler's own sentences: their `code spans` stay, HTML and table breaks do not."""
-    return _html(printable(text)).replace("|", "\\|")
-
-
-def _code(text: str) -> str:
-    # Inside backticks nothing is interpreted, except a backtick ending the span.
-    return printable(text).replace("`", "'")
+def _link(url: str) -> str | None:
+    """A link destination from Soda Cloud, for ``[title](<...>)``: only an http(s) address,
+    with every byte that could end the destination or hide in it percent-encoded."""
+    if not url.lower().startswith(("https://", "http://")):
+        return None
+    return "".join(
+        chr(byte) if 0x21 <= byte < 0x7F and chr(byte) not in "<>\\`" else f"%{byte:02X}"
+        for byte in url.encode("utf-8", "surrogatepass")
+    )

@@ -38,6 +38,7 @@ from typing import Any
 
 from reconciler.contract.diagnostics import Diagnostic, count
 from reconciler.desired import DesiredState
+from reconciler.render.escape import json_text, printable
 
 FORMATS = ("text", "json", "github")
 JSON_FORMAT_VERSION = 1
@@ -56,10 +57,11 @@ def summary_line(errors: int, warnings: int, files: int) -> str:
 
 def render_text(state: DesiredState) -> str:
     lines: list[str] = []
+    # File names and messages quote what the files hold: nothing may steer the terminal.
     for d in state.diagnostics:
-        lines.append(f"{d.file}:{d.line}:{d.col}: {d.severity}: {d.message} [{d.rule}]")
+        lines.append(printable(f"{d.file}:{d.line}:{d.col}: {d.severity}: {d.message} [{d.rule}]"))
         if d.hint:
-            lines.append(f"  hint: {d.hint}")
+            lines.append(printable(f"  hint: {d.hint}"))
     errors, warnings = count(state.diagnostics)
     lines.append(summary_line(errors, warnings, state.files_read))
     return "\n".join(lines) + "\n"
@@ -101,11 +103,15 @@ def report_json(state: DesiredState, root: str) -> dict[str, Any]:
 
 
 def render_json(state: DesiredState, root: str) -> str:
-    return json.dumps(report_json(state, root), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(report_json(state, root), indent=2, ensure_ascii=False)) + "\n"
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # The log viewer renders ANSI colours: hidden characters are spelt out first; line
+    # breaks are the command's own %0D and %0A.
+    return (
+        printable(text, keep="\r\n").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    )
 
 
 def _escape_property(text: str) -> str:

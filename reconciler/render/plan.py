@@ -5,16 +5,25 @@ Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute wha
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 
 from reconciler.contract.diff import ChangeClass
 from reconciler.plan.file import plan_file_text
 from reconciler.plan.model import Action, DatasetPlan, Drift, Plan, Summary
-from reconciler.render.fit import GITHUB_TEXT_LIMIT, fit_sections
+from reconciler.render.escape import (
+    bounded,
+    code,
+    code_block,
+    html_code,
+    json_text,
+    markdown,
+    printable,
+)
+from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
 
 GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
 WARNING_LIST_LIMIT = 25
+BULLET_LIMIT = 600
 
 SYMBOL = {
     Action.CREATE: "+",
@@ -123,38 +132,44 @@ def _tags(entry: DatasetPlan) -> list[str]:
 
 
 def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> str:
+    """The terminal's plan. Every name, description and diff line is passed through
+    :func:`printable`: they come from files and Soda Cloud."""
     style: Style = ansi if color else plain
     lines: list[str] = []
     shown = [d for d in plan.datasets if d.changed]
-    width = max((len(d.dataset) for d in shown), default=0)
+    names = {d.dataset: printable(d.dataset) for d in shown}
+    width = max((len(name) for name in names.values()), default=0)
     for entry in shown:
         words = ACTION_WORDS[entry.action]
-        head = f"{SYMBOL[entry.action]} {words:<17} {entry.dataset:<{width}}"
+        head = f"{SYMBOL[entry.action]} {words:<17} {names[entry.dataset]:<{width}}"
         tags = _tags(entry)
         head = head.rstrip() if not tags else head
         lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
         for change in entry.changes:
-            lines.append(f"      {change.description}")
+            lines.append(f"      {printable(change.description)}")
         if entry.drift is not None:
             lines.append(
                 style(
-                    f"      ! drift: {describe_drift(entry.drift)}; publishing overwrites it",
+                    f"      ! drift: {printable(describe_drift(entry.drift))}; publishing overwrites it",
                     "drift",
                 )
             )
         if entry.dataset_listed is False:
             lines.append(style(f"      ! {UNLISTED}", "drift"))
         for note in entry.notes:
-            lines.append(f"      note: {note}")
+            lines.append(f"      note: {printable(note)}")
         if show_diff and entry.diff:
-            lines.extend("      " + line for line in entry.diff.rstrip("\n").splitlines())
+            lines.extend(
+                "      " + printable(line, keep="\t")
+                for line in entry.diff.rstrip("\n").splitlines()
+            )
     if plan.unmanaged:
         if lines:
             lines.append("")
         lines.append(
             "Unmanaged (in Soda Cloud with no file; never deleted; `reconciler import` brings them into git):"
         )
-        lines.extend(f"  ? {u.dataset}" for u in plan.unmanaged)
+        lines.extend(f"  ? {printable(u.dataset)}" for u in plan.unmanaged)
     if plan.orphaned:
         if lines:
             lines.append("")
@@ -163,13 +178,13 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
             "`reconciler state forget DATASET` stops tracking):"
         )
         lines.extend(
-            f"  - {o.dataset}" + ("" if o.in_cloud else " (no longer in Soda Cloud)")
+            f"  - {printable(o.dataset)}" + ("" if o.in_cloud else " (no longer in Soda Cloud)")
             for o in plan.orphaned
         )
     if plan.warnings:
         if lines:
             lines.append("")
-        lines.extend(f"warning: {w}" for w in plan.warnings)
+        lines.extend(f"warning: {printable(w)}" for w in plan.warnings)
     if lines:
         lines.append("")
     summary = plan.summary()
@@ -180,15 +195,17 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
 
 
 def render_json(plan: Plan) -> str:
-    """The saved plan's format, with its digest (``docs/plan-format.md``)."""
-    return plan_file_text(plan)
+    """The saved plan's format, with its digest (``docs/plan-format.md``), hidden characters
+    escaped."""
+    return json_text(plan_file_text(plan))
 
 
-def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
     """A pull-request comment: summary table, warnings, then one ``<details>`` per dataset.
 
-    Never longer than ``limit`` characters: when it must cut, the summary and the warnings
-    stay and the comment says how many datasets it left out."""
+    Never longer than ``limit`` characters (by default GitHub's limit less the room the
+    workflow needs for its marker and footer): when it must cut, the summary and the
+    warnings stay and the comment says how many datasets it left out."""
     summary = plan.summary()
     head = [
         "### Soda contracts plan",
@@ -248,7 +265,15 @@ def _markdown_warnings(plan: Plan) -> list[str]:
         ]
         out += _bounded_bullets(
             (
-                f"> - `{d.dataset}`: {'; '.join(c.description for c in d.changes if c.change_class is ChangeClass.BREAKING) or 'breaking'}"
+                f"> - {code(d.dataset)}: "
+                + bounded(
+                    "; ".join(
+                        c.description for c in d.changes if c.change_class is ChangeClass.BREAKING
+                    )
+                    or "breaking",
+                    BULLET_LIMIT,
+                    markdown,
+                )
                 for d in breaking
             ),
             len(breaking),
@@ -263,7 +288,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
         ]
         out += _bounded_bullets(
             (
-                f"> - `{d.dataset}`: {describe_drift(d.drift)}"
+                f"> - {code(d.dataset)}: {bounded(describe_drift(d.drift), BULLET_LIMIT, markdown)}"
                 for d in drifted
                 if d.drift is not None
             ),
@@ -280,13 +305,15 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             ">",
         ]
         out += _bounded_bullets(
-            (f"> - `{d.dataset}`" for d in unlisted), len(unlisted), prefix="> "
+            (f"> - {code(d.dataset)}" for d in unlisted), len(unlisted), prefix="> "
         )
         out.append("")
     if plan.warnings:
         out += ["> [!NOTE]"]
         out += _bounded_bullets(
-            (f"> - {w}" for w in plan.warnings), len(plan.warnings), prefix="> "
+            (f"> - {bounded(w, BULLET_LIMIT, markdown)}" for w in plan.warnings),
+            len(plan.warnings),
+            prefix="> ",
         )
         out.append("")
     return out
@@ -298,30 +325,26 @@ def _bounded_bullets(lines: Iterable[str], total: int, *, prefix: str) -> list[s
         if index == WARNING_LIST_LIMIT:
             out.append(f"{prefix}- ... and {total - WARNING_LIST_LIMIT} more")
             break
-        out.append(line[:600])
+        out.append(line)
     return out
-
-
-def _fence(content: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`{3,}", content)), default=2)
-    return "`" * max(3, longest + 1)
 
 
 def _markdown_dataset(entry: DatasetPlan) -> str:
     tags = " · ".join(_tags(entry))
-    title = f"{SYMBOL[entry.action].strip() or '·'} {ACTION_WORDS[entry.action]} <code>{_html(entry.dataset)}</code>"
+    title = f"{SYMBOL[entry.action].strip() or '·'} {ACTION_WORDS[entry.action]} {html_code(entry.dataset)}"
     if tags:
         title += f" · {tags}"
     body = [f"<details><summary>{title}</summary>", ""]
-    body.extend(f"- {_md(c.description)}" for c in entry.changes)
+    body.extend(f"- {markdown(c.description)}" for c in entry.changes)
     if entry.drift is not None:
-        body.append(f"- **drift**: {_md(describe_drift(entry.drift))}; publishing overwrites it")
+        body.append(
+            f"- **drift**: {markdown(describe_drift(entry.drift))}; publishing overwrites it"
+        )
     if entry.dataset_listed is False:
-        body.append(f"- **unknown dataset**: {_md(UNLISTED)}")
-    body.extend(f"- note: {_md(n)}" for n in entry.notes)
+        body.append(f"- **unknown dataset**: {markdown(UNLISTED)}")
+    body.extend(f"- note: {markdown(n)}" for n in entry.notes)
     if entry.diff:
-        fence = _fence(entry.diff)
-        body += ["", f"{fence}diff", entry.diff.rstrip("\n"), fence]
+        body += ["", *code_block(entry.diff, "diff")]
     body += ["", "</details>", ""]
     return "\n".join(body) + "\n"
 
@@ -333,7 +356,7 @@ def _markdown_reports(plan: Plan) -> list[str]:
             "<details><summary>Unmanaged contracts (in Soda Cloud, no file; never deleted)</summary>",
             "",
         ]
-        lines += [f"- `{u.dataset}`" for u in plan.unmanaged]
+        lines += [f"- {code(u.dataset)}" for u in plan.unmanaged]
         lines += ["", "Bring them into git with `reconciler import`.", "", "</details>", ""]
         sections.append("\n".join(lines) + "\n")
     if plan.orphaned:
@@ -341,15 +364,7 @@ def _markdown_reports(plan: Plan) -> list[str]:
             "<details><summary>Orphaned records (file deleted; never deleted in Soda Cloud)</summary>",
             "",
         ]
-        lines += [f"- `{o.dataset}`" for o in plan.orphaned]
+        lines += [f"- {code(o.dataset)}" for o in plan.orphaned]
         lines += ["", "Stop tracking with `reconciler state forget DATASET`.", "", "</details>", ""]
         sections.append("\n".join(lines) + "\n")
     return sections
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _md(text: str) -> str:
-    return _html(text).replace("|", "\\|")

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from reconciler.render.escape import json_text, printable
 from reconciler.state import DatasetRecord, LockInfo, StateFile
 from reconciler.state.lock import format_time
 
@@ -32,11 +33,12 @@ def render_state_text(
             f"Lineage     {state.lineage}",
             f"Serial      {state.serial}",
         ]
-    lines.append(f"Lock        {_lock_text(lock, lock_stale, now)}")
+    lines.append(f"Lock        {printable(_lock_text(lock, lock_stale, now))}")
     lines.append(f"Datasets    {len(state.datasets)}")
     if state.datasets:
         rows = [("DATASET", "CONTRACT", "VERSION", "LAST VERIFICATION")]
-        rows += [_row(name, record) for name, record in sorted(state.datasets.items())]
+        # Names, ids and states come from Soda Cloud and the state file: shown escaped.
+        rows += [_row(printable(name), record) for name, record in sorted(state.datasets.items())]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines.append("")
         for row in rows:
@@ -65,7 +67,7 @@ def render_state_json(
             name: record.model_dump(mode="json") for name, record in state.datasets.items()
         },
     }
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _row(name: str, record: DatasetRecord) -> tuple[str, str, str, str]:
@@ -76,7 +78,12 @@ def _row(name: str, record: DatasetRecord) -> tuple[str, str, str, str]:
         verified = verification.state
         if verification.time:
             verified += f" at {verification.time}"
-    return (name, record.contract_id, record.version_id or "-", verified)
+    return (
+        name,
+        printable(record.contract_id),
+        printable(record.version_id or "-"),
+        printable(verified),
+    )
 
 
 def _lock_text(lock: LockInfo | str | None, stale: bool, now: datetime) -> str:

@@ -230,7 +230,7 @@ def test_datasets_without_contracts_and_unresolved_incidents_on_managed_datasets
     )
     markdown = project.audit("--format", "markdown").stdout
     assert (
-        f"**critical** [Rows &lt;b&gt;dropped&lt;/b&gt;]({project.cloud.url}/incidents/{open_id}) on `{CUSTOMERS}`"
+        f"**critical** [Rows &lt;b&gt;dropped&lt;/b&gt;](<{project.cloud.url}/incidents/{open_id}>) on `{CUSTOMERS}`"
         in markdown
     )
 
@@ -298,7 +298,7 @@ def test_audit_ignores_a_held_lock_and_writes_no_state(project: Project, tmp_pat
         before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in state_dir.iterdir()}
         top = sorted(os.listdir(tmp_path))
 
-        result = project.audit("--target", "warehouse/*")
+        result = project.audit("--target", "warehouse/**")
 
         assert result.exit_code == 4, result.output
         assert {

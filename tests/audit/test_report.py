@@ -296,7 +296,7 @@ def test_targets_and_excludes_narrow_every_category(tmp_path: Path) -> None:
         desired,
         [remote(CUSTOMERS, BASE, 1)],
         StateFile.new(),
-        settings=AuditSettings(targets=("warehouse/*",), excludes=("*/customers",)),
+        settings=AuditSettings(targets=("warehouse/**",), excludes=("**/customers",)),
     )
     assert [e.dataset for e in report.datasets] == [ORDERS]
     assert report.summary.contracts == (1, 0)
@@ -376,7 +376,7 @@ def test_reporting_lists_datasets_without_contracts_and_incidents_on_managed_one
     markdown = render_markdown(report)
     assert "&lt;b&gt;nulls&lt;/b&gt; \\| in id" in markdown
     assert "<b>" not in markdown
-    assert f"]({CLOUD_URL}/incidents/incident-2)" in markdown
+    assert f"](<{CLOUD_URL}/incidents/incident-2>)" in markdown
 
 
 def test_reporting_not_read_is_not_compared_never_zero(tmp_path: Path) -> None:

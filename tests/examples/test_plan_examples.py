@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from demo.plan_examples import EXAMPLES, OUTPUT_DIR, README, check, generate, normalise, write
 from tests.examples.support import REPOSITORY
 
 
-def test_plan_examples_are_what_a_fresh_regeneration_makes() -> None:
-    problems = check(REPOSITORY / OUTPUT_DIR, generate())
+@contextmanager
+def busy_machine() -> Iterator[None]:
+    """Another process spinning on a core, as on a shared CI runner (one is enough: the
+    suite's other worker keeps the rest busy, and more would only slow its tests down)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def test_plan_examples_are_what_a_fresh_regeneration_makes_even_on_a_busy_machine() -> None:
+    # The checked-in files were made on another run (and machine): any figure that followed
+    # the machine's speed (a poll more, a save less) would differ here.
+    with busy_machine():
+        problems = check(REPOSITORY / OUTPUT_DIR, generate())
 
     assert not problems, (
         "\n".join(problems) + f"\n{OUTPUT_DIR}/ is out of date: regenerate it with "
@@ -67,13 +86,13 @@ def test_random_ids_are_numbered_and_ids_derived_from_names_are_kept() -> None:
     )
 
 
-def test_ports_of_the_local_cloud_and_state_serials_are_made_stable() -> None:
+def test_ports_of_the_local_cloud_are_made_stable_and_serials_are_kept() -> None:
     text = (
         "scan: http://127.0.0.1:40727/o/x, http://localhost:3999/v1\n"
-        '"serial": 17,\n"serial": 0,\nthe state is now at serial 20.\n'
+        '"serial": 17,\nthe state is now at serial 20.\n'
     )
 
     assert normalise(text) == (
         "scan: http://127.0.0.1:8555/o/x, http://localhost:8555/v1\n"
-        '"serial": 1,\n"serial": 0,\nthe state is now at serial 1.\n'
+        '"serial": 17,\nthe state is now at serial 20.\n'
     )

@@ -124,7 +124,9 @@ def test_the_pull_request_comment_is_one_sticky_comment_and_the_label_allows_bre
     script = steps["Post or update the plan comment"]["with"]["script"]
     assert "updateComment" in script
     assert "createComment" in script
-    assert "<!-- reconciler-plan -->" in script
+    assert "readFileSync('comment.md'" in script
+    assert document["env"]["COMMENT_MARKER"] == "<!-- reconciler-plan -->"
+    assert "COMMENT_MARKER" in script
     assert document["env"]["ALLOW_LABEL"] == "allow-breaking-changes"
     assert "env.ALLOW_LABEL" in steps["Gate"]["env"]["ALLOWED"]
     assert {"labeled", "unlabeled"} <= set(_triggers(document)["pull_request"]["types"])

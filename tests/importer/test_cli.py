@@ -61,7 +61,7 @@ def test_import_takes_only_what_the_globs_match_and_reports_globs_matching_nothi
 ) -> None:
     edited_in_ui(project.cloud, ORDERS, contract(ORDERS))
 
-    result = project.import_("*/orders", "nowhere/*")
+    result = project.import_("**/orders", "nowhere/*")
 
     assert result.exit_code == 1
     assert files_below(project.contracts) == [f"{ORDERS}.yml"]

@@ -122,7 +122,7 @@ def test_globs_take_every_match_and_name_those_that_matched_nothing() -> None:
         contracts,
         {"warehouse/analytics/public/customers.yml": CUSTOMERS},
         recorded={CUSTOMERS},
-        globs=("warehouse/*", "nowhere/*"),
+        globs=("warehouse/**", "nowhere/*"),
     )
     assert [(i.dataset, i.decision) for i in plan.items] == [
         (CUSTOMERS, Decision.SKIP),

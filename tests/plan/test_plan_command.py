@@ -118,9 +118,9 @@ def test_json_output_is_the_saved_plan_document(project: Project) -> None:
 def test_targets_and_excludes_limit_the_plan(project: Project) -> None:
     project.write(ORDERS, contract(ORDERS))
     project.write(SESSIONS, stub(SESSIONS))
-    only_warehouse = actions(project.plan_json("--target", "warehouse/*"))
+    only_warehouse = actions(project.plan_json("--target", "warehouse/**"))
     assert only_warehouse == {ORDERS: "create"}
-    without_orders = actions(project.plan_json("--exclude", "*/orders"))
+    without_orders = actions(project.plan_json("--exclude", "**/orders"))
     assert without_orders == {SESSIONS: "generate-skeleton"}
 
 

@@ -171,12 +171,12 @@ def test_targets_and_excludes_select_datasets_and_reports(tmp_path: Path) -> Non
         )
     }
     plan = plan_of(
-        desired, remotes, settings=PlanSettings(targets=("warehouse/*",), excludes=("*/orders",))
+        desired, remotes, settings=PlanSettings(targets=("warehouse/**",), excludes=("**/orders",))
     )
     assert [d.dataset for d in plan.datasets] == [CUSTOMERS]
     assert [u.dataset for u in plan.unmanaged] == ["warehouse/x/y/unmanaged"]
     assert set(plan.files_seen) == {CUSTOMERS}
-    lakehouse = plan_of(desired, remotes, settings=PlanSettings(targets=("lakehouse/*",)))
+    lakehouse = plan_of(desired, remotes, settings=PlanSettings(targets=("lakehouse/**",)))
     assert [d.dataset for d in lakehouse.datasets] == [EVENTS]
     assert lakehouse.unmanaged == ()
 
