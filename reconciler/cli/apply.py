@@ -14,13 +14,14 @@ import click
 from reconciler.apply.engine import ApplyOptions, Journal, apply_plan
 from reconciler.apply.result import ApplyResult
 from reconciler.apply.saved import load_saved_plan, moved_since
-from reconciler.cli.context import project_config
+from reconciler.cli.context import project_config, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
     documents_of,
     format_option,
+    lock_timeout_option,
     no_color_option,
     out_option,
     print_wait,
@@ -60,6 +61,7 @@ STALE_SHOWN = 20
 )
 @target_options
 @state_option
+@lock_timeout_option
 @var_option
 @cloud_options
 @click.option(
@@ -87,6 +89,7 @@ def apply(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     state_path: Path | None,
+    lock_timeout: float,
     variables: tuple[str, ...],
     auto_approve: bool,
     verify_mode: str | None,
@@ -152,7 +155,7 @@ def apply(
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
 
-    with store.lock("apply"):
+    with state_lock(store, "apply", lock_timeout):
         try:
             result = asyncio.run(go())
         except asyncio.CancelledError:

@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.context import project_config
+from reconciler.cli.context import project_config, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
     documents_of,
+    lock_timeout_option,
     print_wait,
     run,
     state_option,
@@ -87,14 +88,22 @@ def show(ctx: click.Context, state_path: Path | None, output_format: str) -> Non
 @state_group.command("unlock")
 @click.argument("lock_id", metavar="ID")
 @state_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Remove the lock even though its run is still alive on this host (that run then "
+    "stops at its next save).",
+)
 @click.pass_context
-def unlock(ctx: click.Context, lock_id: str, state_path: Path | None) -> None:
+def unlock(ctx: click.Context, lock_id: str, state_path: Path | None, force: bool) -> None:
     """Remove the state lock whose id is ID (left behind by a run that died).
 
     The id is in the message of the run that was refused, and in `reconciler state show`.
+    A lock whose run is still alive on this host is kept unless --force. A lock left by a run
+    on this host that is gone needs no unlock: the next run takes it over.
     """
     store = store_from(ctx, state_path)
-    removed = store.unlock(lock_id)
+    removed = store.unlock(lock_id, force=force)
     click.echo(
         f"Removed the lock {removed.id} on {store.path}, held by "
         f"{removed.describe(store.clock.now())}."
@@ -104,15 +113,16 @@ def unlock(ctx: click.Context, lock_id: str, state_path: Path | None) -> None:
 @state_group.command("forget")
 @click.argument("dataset")
 @state_option
+@lock_timeout_option
 @click.pass_context
-def forget(ctx: click.Context, dataset: str, state_path: Path | None) -> None:
+def forget(ctx: click.Context, dataset: str, state_path: Path | None, lock_timeout: float) -> None:
     """Remove DATASET's record from the state; its contract in Soda Cloud stays untouched.
 
     For orphaned contracts: the file was deleted, and the reconciler should stop reporting it.
     If a file for DATASET comes back, the next plan adopts the contract again.
     """
     store = store_from(ctx, state_path)
-    with store.lock("state forget"):
+    with state_lock(store, "state forget", lock_timeout):
         state = store.load()
         record = state.record(dataset)
         if record is None:
@@ -161,6 +171,7 @@ def _near_matches(dataset: str, names: list[str], most: int = 5) -> list[str]:
 @state_group.command("rebuild")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @state_option
+@lock_timeout_option
 @var_option
 @cloud_options
 @click.pass_context
@@ -169,6 +180,7 @@ def rebuild(
     /,
     directory: Path | None,
     state_path: Path | None,
+    lock_timeout: float,
     variables: tuple[str, ...],
     **cloud: str | None,
 ) -> None:
@@ -183,7 +195,7 @@ def rebuild(
     desired = valid_folder(contracts_dir(project, directory), variables, strict=False)
     settings = cloud_settings(project, cloud)
     store = store_from(ctx, state_path)
-    with store.lock("state rebuild"):
+    with state_lock(store, "state rebuild", lock_timeout):
         try:
             base = store.load()
         except StateCorrupt as problem:

@@ -84,7 +84,7 @@ def _lock_text(lock: LockInfo | str | None, stale: bool, now: datetime) -> str:
         return "not locked"
     if isinstance(lock, str):
         return lock
-    note = " (looks stale: that process is gone)" if stale else ""
+    note = " (stale: its process is gone; the next run takes it over)" if stale else ""
     return f"{lock.id}, held by {lock.describe(now)}{note}"
 
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -106,9 +107,19 @@ class StateStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def lock(self, operation: str) -> StateLock:
-        """The lock that ``save`` needs, for ``operation`` (named to whoever is refused)."""
-        self._lock = StateLock(self.path, operation, self.clock)
+    def lock(
+        self,
+        operation: str,
+        *,
+        timeout: float = 0.0,
+        report: Callable[[str], None] | None = None,
+    ) -> StateLock:
+        """The lock that ``save`` needs, for ``operation`` (named to whoever is refused).
+
+        It waits up to ``timeout`` clock seconds for a live holder, and takes over the lock
+        of a holder that is provably gone; ``report`` hears a line when it does either.
+        """
+        self._lock = StateLock(self.path, operation, self.clock, timeout=timeout, report=report)
         return self._lock
 
     def save(self, state: StateFile, *, replace_corrupt: bool = False) -> StateFile:
@@ -222,9 +233,12 @@ class StateStore:
         """Who holds the lock, if anyone (:class:`StateLocked` if it cannot be read)."""
         return read_lock(self.path)
 
-    def unlock(self, lock_id: str) -> LockInfo:
-        """Remove the lock if its id is ``lock_id``; returns what it said."""
-        return unlock(self.path, lock_id, clock=self.clock)
+    def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
+        """Remove the lock if its id is ``lock_id``; returns what it said.
+
+        A holder alive on this host keeps its lock unless ``force``.
+        """
+        return unlock(self.path, lock_id, force=force, clock=self.clock)
 
 
 def _remove(*paths: Path) -> None:

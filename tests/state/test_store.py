@@ -113,7 +113,7 @@ def test_save_stops_when_its_lock_was_removed_behind_its_back(store: StateStore)
     with store.lock("apply") as lock:
         state = store.save(store.load().with_record(dataset(1), record(1)))
         assert lock.info is not None
-        store.unlock(lock.info.id)
+        store.unlock(lock.info.id, force=True)
         with pytest.raises(StateLocked, match="was removed while the run was writing"):
             store.save(state.with_record(dataset(2), record(2)))
     assert StateStore(store.path).load() == state
