@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import shutil
+import stat
 import threading
 import uuid
 from collections.abc import Callable
@@ -22,7 +23,14 @@ from typing import Literal
 from reconciler.clock import Clock, SystemClock
 from reconciler.errors import StateCorrupt, StateError
 from reconciler.state.codec import decode, encode
-from reconciler.state.lock import LockInfo, StateLock, lock_path_for, read_lock, unlock
+from reconciler.state.lock import (
+    LockInfo,
+    StateLock,
+    file_kind,
+    lock_path_for,
+    read_lock,
+    unlock,
+)
 from reconciler.state.model import StateFile
 
 logger = logging.getLogger("reconciler.state")
@@ -76,25 +84,64 @@ class StateStore:
         return loaded[0]
 
     def _read(self) -> tuple[StateFile, _FileKey] | None:
-        try:
-            with open(self.path, "rb") as handle:
-                key = _key(os.fstat(handle.fileno()))
-                if self._baseline is not None and self._baseline[1] == key:
-                    return self._baseline
-                data = handle.read()
-        except FileNotFoundError:
+        opened = self._open_regular(self.path)
+        if opened is None:
             return None
+        fd, key = opened
+        try:
+            if self._baseline is not None and self._baseline[1] == key:
+                return self._baseline
+            data = _read_all(fd)
         except OSError as error:
             raise StateCorrupt(
                 f"{self.path}: cannot read the state file ({error.strerror or error})",
                 hint=self._recovery_hint(),
             ) from None
+        finally:
+            os.close(fd)
         try:
             state = decode(data, source=str(self.path))
         except StateCorrupt as error:
             raise StateCorrupt(error.message, hint=self._recovery_hint()) from None
         self._baseline = (state, key)
         return self._baseline
+
+    def _open_regular(self, path: Path) -> tuple[int, _FileKey] | None:
+        """``path`` opened for reading (``None`` if absent), refused unless a regular file.
+
+        Opened without blocking: a FIFO given as the state would otherwise wait for a writer
+        for ever, deaf to signals.
+        """
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise _not_a_file(path, "directory") from None
+        except OSError as error:
+            raise StateCorrupt(
+                f"{path}: cannot read the state file ({error.strerror or error})",
+                hint=self._recovery_hint(),
+            ) from None
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(fd)
+            raise _not_a_file(path, file_kind(status.st_mode))
+        return fd, _key(status)
+
+    def require_regular_file(self) -> None:
+        """Refuse at once a state path that exists and is not a regular file."""
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise StateError(
+                f"{self.path}: cannot use the state path ({error.strerror or error})",
+                hint="Give --state (or `state:` in reconciler.yml) the path of a file.",
+            ) from None
+        if not stat.S_ISREG(status.st_mode):
+            raise _not_a_file(self.path, file_kind(status.st_mode))
 
     def _recovery_hint(self) -> str:
         rebuild = "`reconciler state rebuild` recreates it from Soda Cloud"
@@ -117,8 +164,10 @@ class StateStore:
         """The lock that ``save`` needs, for ``operation`` (named to whoever is refused).
 
         It waits up to ``timeout`` clock seconds for a live holder, and takes over the lock
-        of a holder that is provably gone; ``report`` hears a line when it does either.
+        of a holder that is provably gone; ``report`` hears a line when it does either. A
+        state path that is not a regular file is refused here, before anything else.
         """
+        self.require_regular_file()
         self._lock = StateLock(self.path, operation, self.clock, timeout=timeout, report=report)
         return self._lock
 
@@ -239,6 +288,21 @@ class StateStore:
         A holder alive on this host keeps its lock unless ``force``.
         """
         return unlock(self.path, lock_id, force=force, clock=self.clock)
+
+
+def _not_a_file(path: Path, kind: str) -> StateError:
+    return StateError(
+        f"{path}: the state path is a {kind}, not a regular file",
+        hint="Give --state (or `state:` in reconciler.yml) the path of a state file, or of "
+        "one that does not exist yet.",
+    )
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _remove(*paths: Path) -> None:

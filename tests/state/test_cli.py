@@ -291,3 +291,27 @@ def test_a_lock_timeout_that_is_no_duration_is_refused(state_path: Path, given: 
     assert "Invalid value for '--lock-timeout'" in result.stderr
     assert "e.g. 30s, 5m" in result.stderr
     assert len(StateStore(state_path).load().datasets) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_fifo_given_as_the_state_is_refused_at_once(tmp_path: Path, command: str) -> None:
+    fifo = tmp_path / "state.fifo"
+    os.mkfifo(fifo)
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    extra = ["--auto-approve", "--dir"] if command == "apply" else []
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", command, *extra, str(contracts), "--state", str(fifo)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "SODA_CLOUD_HOST": "local"},
+        cwd=tmp_path,
+        timeout=60,  # it used to block for ever
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines()[0] == (
+        f"Error: {fifo}: the state path is a FIFO (named pipe), not a regular file"
+    )
+    assert not (tmp_path / "state.fifo.lock").exists()

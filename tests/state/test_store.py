@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -162,10 +163,24 @@ def test_corrupt_file_hint_points_at_the_backup_when_there_is_one(store: StateSt
     assert StateStore(store.backup_path).load() == first
 
 
-def test_a_state_file_that_is_a_directory_is_corrupt(store: StateStore) -> None:
-    store.path.mkdir(parents=True)
-    with pytest.raises(StateCorrupt, match="cannot read the state file"):
+@pytest.mark.parametrize("kind", ["directory", "character device"])
+def test_a_state_path_that_is_not_a_regular_file_is_refused_before_anything(
+    tmp_path: Path, kind: str
+) -> None:
+    if kind == "directory":
+        path = tmp_path / "state.json"
+        path.mkdir()
+    else:
+        path = Path(os.devnull)
+    store = StateStore(path)
+    expected = f"{path}: the state path is a {kind}, not a regular file"
+    with pytest.raises(StateError) as loading:
         store.load()
+    with pytest.raises(StateError) as locking:
+        store.lock("apply")
+    assert str(loading.value) == str(locking.value) == expected
+    assert not isinstance(loading.value, StateCorrupt), "the file is not damaged: it is no file"
+    assert not (path.parent / (path.name + ".lock")).exists()
 
 
 def test_save_refuses_to_overwrite_a_corrupt_file_unless_asked(store: StateStore) -> None:
