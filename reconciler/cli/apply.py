@@ -14,7 +14,7 @@ import click
 from reconciler.apply.engine import ApplyOptions, Journal, apply_plan
 from reconciler.apply.result import ApplyResult
 from reconciler.apply.saved import load_saved_plan, moved_since
-from reconciler.cli.context import project_config, state_lock
+from reconciler.cli.context import project_config, project_store, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
@@ -119,7 +119,7 @@ def apply(
     folder = directory or (Path(saved.contracts_dir) if saved else contracts_dir(project, None))
     desired = valid_folder(folder, variables, strict=strict)
     settings = cloud_settings(project, cloud)
-    store = StateStore(resolve_state_path(project, state_path))
+    store = project_store(project, resolve_state_path(project, state_path), folder, settings)
     generate = cast(Literal["skeleton", "ai"], generate_mode or project.generate)
     options = ApplyOptions(generate=generate, fail_fast=fail_fast)
     plan_settings = PlanSettings(

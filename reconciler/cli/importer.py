@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 import click
 
-from reconciler.cli.context import project_config, state_lock
+from reconciler.cli.context import project_config, project_store, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
@@ -29,7 +29,6 @@ from reconciler.importer import (
     printable,
     record_imported,
 )
-from reconciler.state import StateStore
 
 SYMBOL = {
     Outcome.WRITTEN: "+",
@@ -86,7 +85,7 @@ def import_command(
             f"{root} is not a folder", hint="Pass the contracts folder with --dir DIR."
         )
     settings = cloud_settings(project, cloud)
-    store = StateStore(resolve_state_path(project, state_path))
+    store = project_store(project, resolve_state_path(project, state_path), root, settings)
 
     async def listed() -> list[Contract]:
         async with open_client(settings, project, report_wait=print_wait) as client:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.context import project_config, state_lock
+from reconciler.cli.context import project_config, project_store, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
@@ -29,7 +29,7 @@ from reconciler.cli.options import (
 from reconciler.cli.options import state_path as resolve_state_path
 from reconciler.cloud.dto import Contract
 from reconciler.cloud.session import open_client
-from reconciler.errors import StateCorrupt, StateError, StateLocked
+from reconciler.errors import StateCorrupt, StateError, StateForeign, StateLocked
 from reconciler.render.state import render_state_json, render_state_text
 from reconciler.state import LockInfo, StateFile, StateStore
 from reconciler.workflow import rebuilt_state
@@ -188,18 +188,23 @@ def rebuild(
 
     Records every dataset whose contract in Soda Cloud is exactly its file, as a plan would
     adopt it; the others stay unrecorded, so the next plan shows them as changes. A readable
-    state keeps its lineage; an unreadable one is replaced (its last good copy stays in the
-    .backup file).
+    state of this project keeps its lineage; an unreadable one is replaced (its last good
+    copy stays in the .backup file, whose lineage it continues). A state of another project
+    is replaced by a new one of this project.
     """
     project = project_config(ctx)
-    desired = valid_folder(contracts_dir(project, directory), variables, strict=False)
+    folder = contracts_dir(project, directory)
+    desired = valid_folder(folder, variables, strict=False)
     settings = cloud_settings(project, cloud)
-    store = store_from(ctx, state_path)
+    store = project_store(project, resolve_state_path(project, state_path), folder, settings)
     with state_lock(store, "state rebuild", lock_timeout):
         try:
             base = store.load()
         except StateCorrupt as problem:
             click.echo(f"Replacing an unreadable state: {problem}", err=True)
+            base = store.fresh()
+        except StateForeign as problem:
+            click.echo(f"Replacing a state that is not this project's: {problem}", err=True)
             base = StateFile.new()
 
         async def contracts() -> dict[str, Contract]:
@@ -210,7 +215,7 @@ def rebuild(
             return {c.dataset_qualified_name: c for c in listed if c.dataset_qualified_name}
 
         rebuilt = rebuilt_state(desired, run(contracts()), base, store.clock.now())
-        saved = store.save(rebuilt, replace_corrupt=True)
+        saved = store.save(rebuilt, replace=True)
     unrecorded = len(desired.contracts) - len(saved.datasets)
     click.echo(
         f"Rebuilt {store.path}: {len(saved.datasets)} datasets recorded (Soda Cloud equals "

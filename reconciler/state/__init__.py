@@ -6,11 +6,11 @@ safe. Its format is documented for users in ``docs/state-format.md``.
     model   StateFile, DatasetRecord, Verification: frozen values and pure helpers
     codec   encode / decode: the canonical bytes, and what is wrong with bad ones
     lock    StateLock, LockInfo: one writer at a time; dead holders' locks taken over
-    store   StateStore: load, save (atomic, with a backup), lock, unlock
+    store   StateStore: load, save (atomic, with a backup), lock, unlock; one project's
 
 Typical use, in a command that writes::
 
-    store = StateStore(path, clock)
+    store = StateStore(path, clock, project=StateProject(contracts="contracts", host=url))
     with store.lock("apply", timeout=30):
         state = store.load()
         ...
@@ -33,7 +33,9 @@ from reconciler.state.model import (
     DatasetRecord,
     PendingVerification,
     StateFile,
+    StateProject,
     Verification,
+    soda_cloud_key,
 )
 from reconciler.state.store import StateStore
 
@@ -46,6 +48,7 @@ __all__ = [
     "PendingVerification",
     "StateFile",
     "StateLock",
+    "StateProject",
     "StateStore",
     "Verification",
     "decode",
@@ -53,5 +56,6 @@ __all__ = [
     "holder_status",
     "lock_path_for",
     "read_lock",
+    "soda_cloud_key",
     "unlock",
 ]

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli.main import main
-from reconciler.state import LockInfo, StateLock, StateStore, Verification, read_lock
+from reconciler.state import LockInfo, StateLock, StateProject, StateStore, Verification, read_lock
 from reconciler.state.lock import this_host
 from tests.state.factories import record
 from tests.state.test_lock import _dead_pid
@@ -56,15 +56,16 @@ def test_show_prints_lineage_serial_and_a_line_per_dataset(state_path: Path) -> 
     result = _run("state", "show", "--state", str(state_path))
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[:5] == [
+    assert lines[:6] == [
         f"State file  {state_path}",
         f"Lineage     {state.lineage}",
         "Serial      1",
+        "Project     not recorded yet (the next command that saves this state records its own)",
         "Lock        not locked",
         "Datasets    2",
     ]
-    assert lines[6].split() == ["DATASET", "CONTRACT", "VERSION", "LAST", "VERIFICATION"]
-    assert lines[7].split() == [
+    assert lines[7].split() == ["DATASET", "CONTRACT", "VERSION", "LAST", "VERIFICATION"]
+    assert lines[8].split() == [
         CUSTOMERS,
         "contract-1",
         "version-1",
@@ -72,7 +73,7 @@ def test_show_prints_lineage_serial_and_a_line_per_dataset(state_path: Path) -> 
         "at",
         "2026-03-01T12:31:00Z",
     ]
-    assert lines[8].split() == [
+    assert lines[9].split() == [
         ORDERS,
         "contract-2",
         "-",
@@ -80,7 +81,7 @@ def test_show_prints_lineage_serial_and_a_line_per_dataset(state_path: Path) -> 
         "at",
         "2026-03-02T08:00:00Z",
     ]
-    assert lines[7].index("contract-1") == lines[8].index("contract-2")
+    assert lines[8].index("contract-1") == lines[9].index("contract-2")
 
 
 def test_show_as_json_carries_the_saved_records(state_path: Path) -> None:
@@ -221,6 +222,17 @@ def test_a_real_process_exits_1_when_unlock_names_the_wrong_lock(state_path: Pat
     assert "Error:" in done.stderr
     assert "held by alice@ci-runner-7" in done.stderr
     assert done.stdout == ""
+
+
+def test_show_names_the_project_the_state_belongs_to(state_path: Path) -> None:
+    project = StateProject(contracts="contracts", host="https://cloud.soda.io")
+    store = StateStore(state_path, project=project)
+    with store.lock("apply"):
+        store.save(store.load().with_record("warehouse/x/y/z", record(3)))
+    text = _run("state", "show", "--state", str(state_path)).stdout
+    assert 'Project     contracts folder "contracts" on https://cloud.soda.io' in text
+    shown = json.loads(_run("state", "show", "--state", str(state_path), "--format", "json").stdout)
+    assert shown["project"] == {"contracts": "contracts", "host": "https://cloud.soda.io"}
 
 
 def test_unlock_of_a_run_alive_on_this_host_needs_force(state_path: Path) -> None:
