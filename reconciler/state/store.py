@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import shutil
 import stat
 import threading
@@ -42,8 +41,9 @@ logger = logging.getLogger("reconciler.state")
 
 # What identifies one version of the file on disk, to notice a change made behind our back.
 _FileKey = tuple[int, int, int, int]
-# The lineage of a canonical state file: a top-level key, the only one indented by two.
-_LINEAGE = re.compile(rb'^  "lineage": "([^"\\]*)",?$', re.MULTILINE)
+# The lineage of a canonical state file: a top-level key, indented by two. Only structure
+# holds a raw newline (JSON strings escape theirs), so this cannot match inside a value.
+_LINEAGE_KEY = b'\n  "lineage": "'
 
 
 class StateStore:
@@ -211,8 +211,12 @@ class StateStore:
     def _backup_lineage(self) -> str | None:
         """The backup's lineage, read without decoding it (``None``: no backup, or unknown)."""
         data = self._backup_bytes()
-        found = _LINEAGE.search(data) if data is not None else None
-        return found.group(1).decode("utf-8", "replace") if found else None
+        start = data.rfind(_LINEAGE_KEY) if data is not None else -1
+        if data is None or start < 0:
+            return None
+        start += len(_LINEAGE_KEY)
+        end = data.find(b'"', start)
+        return data[start:end].decode("utf-8", "replace") if end > start else None
 
     def _backup_bytes(self) -> bytes | None:
         try:
