@@ -1,36 +1,53 @@
-"""Durations as people write them on a command line or in reconciler.yml: ``90s``, ``3m``,
-``1h30m``, ``500ms``, or a bare number of seconds (Terraform's and Go's notation)."""
+"""Durations as people type them on a command line or in reconciler.yml: ``30s``, ``5m``,
+``1h30m``, ``500ms``, ``0``, or a bare number of seconds.
+
+The syntax of Terraform's ``-lock-timeout`` (Go's ``time.ParseDuration``, without the units
+below a millisecond), so a flag copied from a Terraform pipeline means the same here; a bare
+number is read as seconds, as YAML gives it.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 
+UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in ``text``; ValueError with the accepted forms when it is not a duration."""
+    """Seconds in ``text``; raises :class:`ValueError` saying what a duration looks like."""
     value = text.strip()
-    try:
+    if _NUMBER.fullmatch(value):
         seconds = float(value)
-    except ValueError:
-        seconds = _parts(value)
-    if not seconds >= 0 or seconds == float("inf"):
-        raise ValueError(f"{text!r} is not a duration")
+        if math.isfinite(seconds):
+            return seconds
+    seconds = 0.0
+    position = 0
+    while position < len(value):
+        part = _PART.match(value, position)
+        if part is None:
+            break
+        seconds += float(part.group(1)) * UNITS[part.group(2)]
+        position = part.end()
+    if not value or position != len(value) or not math.isfinite(seconds):
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit (ms, s, m, h), "
+            "e.g. 30s, 5m or 1m30s, or a number of seconds"
+        )
     return seconds
 
 
-def _parts(value: str) -> float:
-    position = 0
-    total = 0.0
-    for match in _PART.finditer(value):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNIT[match.group(2)]
-        position = match.end()
-    if position == 0 or position != len(value):
-        raise ValueError(
-            f"{value!r} is not a duration: write e.g. 90s, 3m, 1h30m or a number of seconds"
-        )
-    return total
+def format_duration(seconds: float) -> str:
+    """``90`` -> ``1m30s``; ``0.5`` -> ``500ms``: the shortest way to write it back."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s"]
+    text = "".join(parts)
+    return text.removesuffix("0s") if (hours or minutes) and secs == 0 else text

@@ -250,6 +250,10 @@ class StateCorrupt(StateError):
     """The state file cannot be read."""
 
 
+class StateForeign(StateError):
+    """The state file belongs to another project, or is not the file its backup continues."""
+
+
 class PlanError(ReconcilerError):
     """A saved plan cannot be used."""
 

@@ -4,7 +4,9 @@ Soda Cloud over HTTP: what a user does, in tests."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,16 @@ from click.testing import CliRunner, Result
 from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
 from reconciler.state import StateFile, StateStore
+
+
+@contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 class Project:
@@ -52,15 +64,17 @@ class Project:
     def run(
         self, *args: str, env: Mapping[str, str] | None = None, input: str | None = None
     ) -> Result:
-        """``reconciler ARGS`` with the contracts folder and state of this project."""
+        """``reconciler ARGS`` with the contracts folder and state of this project, run in
+        its folder as a user would (never under the repository's own reconciler.yml)."""
         command = list(args)
-        return CliRunner().invoke(
-            main,
-            command,
-            env={**self.env, **(env or {})},
-            input=input,
-            catch_exceptions=False,
-        )
+        with working_directory(self.root):
+            return CliRunner().invoke(
+                main,
+                command,
+                env={**self.env, **(env or {})},
+                input=input,
+                catch_exceptions=False,
+            )
 
     def plan(self, *extra: str) -> Result:
         return self.run("plan", str(self.contracts), "--state", str(self.state_path), *extra)

@@ -14,13 +14,14 @@ import click
 from reconciler.apply.engine import ApplyOptions, Journal, apply_plan
 from reconciler.apply.result import ApplyResult
 from reconciler.apply.saved import SavedPlan, check_saved_plan, load_saved_plan
-from reconciler.cli.context import project_config
+from reconciler.cli.context import project_config, project_store, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
     documents_of,
     format_option,
+    lock_timeout_option,
     no_color_option,
     out_option,
     print_wait,
@@ -59,6 +60,7 @@ from reconciler.workflow import plan_against_cloud
 )
 @target_options
 @state_option
+@lock_timeout_option
 @var_option
 @cloud_options
 @click.option(
@@ -86,6 +88,7 @@ def apply(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     state_path: Path | None,
+    lock_timeout: float,
     variables: tuple[str, ...],
     auto_approve: bool,
     verify_mode: str | None,
@@ -117,7 +120,7 @@ def apply(
     )
     desired = valid_folder(folder, variables, strict=strict)
     settings = cloud_settings(project, cloud)
-    store = StateStore(resolve_state_path(project, state_path))
+    store = project_store(project, resolve_state_path(project, state_path), folder, settings)
     generate = cast(Literal["skeleton", "ai"], generate_mode or project.generate)
     options = ApplyOptions(generate=generate, fail_fast=fail_fast)
     plan_settings = PlanSettings(
@@ -153,7 +156,7 @@ def apply(
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
 
-    with store.lock("apply"):
+    with state_lock(store, "apply", lock_timeout):
         try:
             result = asyncio.run(go())
         except asyncio.CancelledError:

@@ -21,7 +21,7 @@ from reconciler.audit import (
     ReportingData,
     make_audit,
 )
-from reconciler.cli.context import project_config
+from reconciler.cli.context import project_config, project_store
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
@@ -48,7 +48,7 @@ from reconciler.errors import CloudError
 from reconciler.observed import observe
 from reconciler.plan import DatasetFilter
 from reconciler.render.audit import render_json, render_markdown, render_text
-from reconciler.state import StateFile, StateStore
+from reconciler.state import StateFile
 
 T = TypeVar("T")
 
@@ -108,7 +108,7 @@ def audit(
     settings = cloud_settings(project, cloud)
     state_file = resolve_state_path(project, state_path)
     # Only read: the lock is for writers, and an apply running meanwhile must not stop a report.
-    state = StateStore(state_file).load()
+    state = project_store(project, state_file, contracts_dir(project, directory), settings).load()
     audit_settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
 
     async def make() -> AuditReport:

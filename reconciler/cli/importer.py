@@ -6,11 +6,12 @@ from pathlib import Path, PurePosixPath
 
 import click
 
-from reconciler.cli.context import project_config
+from reconciler.cli.context import project_config, project_store, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
+    lock_timeout_option,
     print_wait,
     run,
     state_option,
@@ -28,7 +29,6 @@ from reconciler.importer import (
     printable,
     record_imported,
 )
-from reconciler.state import StateStore
 
 SYMBOL = {
     Outcome.WRITTEN: "+",
@@ -54,6 +54,7 @@ SYMBOL = {
     help="The contracts folder (default: `contracts:` in reconciler.yml, else contracts/).",
 )
 @state_option
+@lock_timeout_option
 @cloud_options
 @click.pass_context
 def import_command(
@@ -63,6 +64,7 @@ def import_command(
     force: bool,
     directory: Path | None,
     state_path: Path | None,
+    lock_timeout: float,
     **cloud: str | None,
 ) -> None:
     """Write contracts from Soda Cloud into the contracts folder, byte for byte.
@@ -84,13 +86,13 @@ def import_command(
             f"{root} is not a folder", hint="Pass the contracts folder with --dir DIR."
         )
     settings = cloud_settings(project, cloud)
-    store = StateStore(resolve_state_path(project, state_path))
+    store = project_store(project, resolve_state_path(project, state_path), root, settings)
 
     async def listed() -> list[Contract]:
         async with open_client(settings, project, report_wait=print_wait) as client:
             return await client.list_contracts()
 
-    with store.lock("import"):
+    with state_lock(store, "import", lock_timeout):
         state = store.load()
         contracts = run(listed())
         root.mkdir(parents=True, exist_ok=True)

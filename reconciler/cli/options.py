@@ -16,6 +16,7 @@ from reconciler.cloud.http import Wait
 from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_settings
 from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState
+from reconciler.duration import parse_duration
 from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.workflow import read_folder, require_valid
 
@@ -88,6 +89,35 @@ def state_option(command: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="The state file (default: `state:` in reconciler.yml, else .reconciler/state.json).",
+    )(command)
+
+
+class Duration(click.ParamType[float]):
+    """``30s``, ``5m``, ``1h30m``, ``0``: seconds, as a float."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return parse_duration(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+def lock_timeout_option(command: F) -> F:
+    """``--lock-timeout DURATION``, for the commands that take the state lock."""
+    return click.option(
+        "--lock-timeout",
+        type=Duration(),
+        default="0s",
+        show_default=True,
+        metavar="DURATION",
+        help="How long to wait for a state lock held by another live run (e.g. 30s, 5m); "
+        "0 refuses at once. A lock left by a process that is gone is taken over anyway.",
     )(command)
 
 

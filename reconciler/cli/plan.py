@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import project_config
+from reconciler.cli.context import project_config, project_store
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
@@ -31,7 +31,6 @@ from reconciler.cli.options import (
 from reconciler.cloud.session import open_client
 from reconciler.plan import Plan, PlanSettings
 from reconciler.render.plan import render_json, render_markdown, render_text
-from reconciler.state import StateStore
 from reconciler.workflow import plan_against_cloud
 
 FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
@@ -93,7 +92,8 @@ def plan(
     desired = valid_folder(contracts_dir(project, directory), variables, strict=strict)
     settings = cloud_settings(project, cloud)
     state_file = resolve_state_path(project, state_path)
-    state = StateStore(state_file).load()
+    folder = contracts_dir(project, directory)
+    state = project_store(project, state_file, folder, settings).load()
     plan_settings = PlanSettings(
         targets=targets, excludes=excludes, verify=verify_mode or project.verify
     )

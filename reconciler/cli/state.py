@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.context import project_config
+from reconciler.cli.context import project_config, project_store, state_lock
 from reconciler.cli.options import (
     cloud_options,
     cloud_settings,
     contracts_dir,
     documents_of,
+    lock_timeout_option,
     print_wait,
     run,
     state_option,
@@ -28,7 +29,7 @@ from reconciler.cli.options import (
 from reconciler.cli.options import state_path as resolve_state_path
 from reconciler.cloud.dto import Contract
 from reconciler.cloud.session import open_client
-from reconciler.errors import StateCorrupt, StateError, StateLocked
+from reconciler.errors import StateCorrupt, StateError, StateForeign, StateLocked
 from reconciler.render.state import render_state_json, render_state_text
 from reconciler.state import LockInfo, StateFile, StateStore
 from reconciler.workflow import rebuilt_state
@@ -87,14 +88,22 @@ def show(ctx: click.Context, state_path: Path | None, output_format: str) -> Non
 @state_group.command("unlock")
 @click.argument("lock_id", metavar="ID")
 @state_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Remove the lock even though its run is still alive on this host (that run then "
+    "stops at its next save).",
+)
 @click.pass_context
-def unlock(ctx: click.Context, lock_id: str, state_path: Path | None) -> None:
+def unlock(ctx: click.Context, lock_id: str, state_path: Path | None, force: bool) -> None:
     """Remove the state lock whose id is ID (left behind by a run that died).
 
     The id is in the message of the run that was refused, and in `reconciler state show`.
+    A lock whose run is still alive on this host is kept unless --force. A lock left by a run
+    on this host that is gone needs no unlock: the next run takes it over.
     """
     store = store_from(ctx, state_path)
-    removed = store.unlock(lock_id)
+    removed = store.unlock(lock_id, force=force)
     click.echo(
         f"Removed the lock {removed.id} on {store.path}, held by "
         f"{removed.describe(store.clock.now())}."
@@ -104,15 +113,16 @@ def unlock(ctx: click.Context, lock_id: str, state_path: Path | None) -> None:
 @state_group.command("forget")
 @click.argument("dataset")
 @state_option
+@lock_timeout_option
 @click.pass_context
-def forget(ctx: click.Context, dataset: str, state_path: Path | None) -> None:
+def forget(ctx: click.Context, dataset: str, state_path: Path | None, lock_timeout: float) -> None:
     """Remove DATASET's record from the state; its contract in Soda Cloud stays untouched.
 
     For orphaned contracts: the file was deleted, and the reconciler should stop reporting it.
     If a file for DATASET comes back, the next plan adopts the contract again.
     """
     store = store_from(ctx, state_path)
-    with store.lock("state forget"):
+    with state_lock(store, "state forget", lock_timeout):
         state = store.load()
         record = state.record(dataset)
         if record is None:
@@ -161,6 +171,7 @@ def _near_matches(dataset: str, names: list[str], most: int = 5) -> list[str]:
 @state_group.command("rebuild")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @state_option
+@lock_timeout_option
 @var_option
 @cloud_options
 @click.pass_context
@@ -169,6 +180,7 @@ def rebuild(
     /,
     directory: Path | None,
     state_path: Path | None,
+    lock_timeout: float,
     variables: tuple[str, ...],
     **cloud: str | None,
 ) -> None:
@@ -176,18 +188,23 @@ def rebuild(
 
     Records every dataset whose contract in Soda Cloud is exactly its file, as a plan would
     adopt it; the others stay unrecorded, so the next plan shows them as changes. A readable
-    state keeps its lineage; an unreadable one is replaced (its last good copy stays in the
-    .backup file).
+    state of this project keeps its lineage; an unreadable one is replaced (its last good
+    copy stays in the .backup file, whose lineage it continues). A state of another project
+    is replaced by a new one of this project.
     """
     project = project_config(ctx)
-    desired = valid_folder(contracts_dir(project, directory), variables, strict=False)
+    folder = contracts_dir(project, directory)
+    desired = valid_folder(folder, variables, strict=False)
     settings = cloud_settings(project, cloud)
-    store = store_from(ctx, state_path)
-    with store.lock("state rebuild"):
+    store = project_store(project, resolve_state_path(project, state_path), folder, settings)
+    with state_lock(store, "state rebuild", lock_timeout):
         try:
             base = store.load()
         except StateCorrupt as problem:
             click.echo(f"Replacing an unreadable state: {problem}", err=True)
+            base = store.fresh()
+        except StateForeign as problem:
+            click.echo(f"Replacing a state that is not this project's: {problem}", err=True)
             base = StateFile.new()
 
         async def contracts() -> dict[str, Contract]:
@@ -198,7 +215,7 @@ def rebuild(
             return {c.dataset_qualified_name: c for c in listed if c.dataset_qualified_name}
 
         rebuilt = rebuilt_state(desired, run(contracts()), base, store.clock.now())
-        saved = store.save(rebuilt, replace_corrupt=True)
+        saved = store.save(rebuilt, replace=True)
     unrecorded = len(desired.contracts) - len(saved.datasets)
     click.echo(
         f"Rebuilt {store.path}: {len(saved.datasets)} datasets recorded (Soda Cloud equals "

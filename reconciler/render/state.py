@@ -32,6 +32,7 @@ def render_state_text(
         lines += [
             f"Lineage     {state.lineage}",
             f"Serial      {state.serial}",
+            f"Project     {_project_text(state)}",
         ]
     lines.append(f"Lock        {printable(_lock_text(lock, lock_stale, now))}")
     lines.append(f"Datasets    {len(state.datasets)}")
@@ -62,12 +63,19 @@ def render_state_json(
         "format_version": state.format_version,
         "lineage": state.lineage if exists else None,
         "serial": state.serial,
+        "project": state.project.model_dump(mode="json") if state.project else None,
         "lock": _lock_json(lock, lock_stale),
         "datasets": {
             name: record.model_dump(mode="json") for name, record in state.datasets.items()
         },
     }
     return json_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+
+
+def _project_text(state: StateFile) -> str:
+    if state.project is None:
+        return "not recorded yet (the next command that saves this state records its own)"
+    return state.project.describe()
 
 
 def _row(name: str, record: DatasetRecord) -> tuple[str, str, str, str]:
@@ -91,7 +99,7 @@ def _lock_text(lock: LockInfo | str | None, stale: bool, now: datetime) -> str:
         return "not locked"
     if isinstance(lock, str):
         return lock
-    note = " (looks stale: that process is gone)" if stale else ""
+    note = " (stale: its process is gone; the next run takes it over)" if stale else ""
     return f"{lock.id}, held by {lock.describe(now)}{note}"
 
 

@@ -5,41 +5,57 @@ safe. Its format is documented for users in ``docs/state-format.md``.
 
     model   StateFile, DatasetRecord, Verification: frozen values and pure helpers
     codec   encode / decode: the canonical bytes, and what is wrong with bad ones
-    lock    StateLock, LockInfo: one writer at a time
-    store   StateStore: load, save (atomic, with a backup), lock, unlock
+    lock    StateLock, LockInfo: one writer at a time; dead holders' locks taken over
+    store   StateStore: load, save (atomic, with a backup), lock, unlock; one project's
 
 Typical use, in a command that writes::
 
-    store = StateStore(path, clock)
-    with store.lock("apply"):
+    store = StateStore(path, clock, project=StateProject(contracts="contracts", host=url))
+    with store.lock("apply", timeout=30):
         state = store.load()
         ...
         state = store.save(state.with_record(dataset, record))
 """
 
 from reconciler.state.codec import decode, encode
-from reconciler.state.lock import LockInfo, StateLock, lock_path_for, read_lock, unlock
+from reconciler.state.lock import (
+    HolderStatus,
+    Liveness,
+    LockInfo,
+    StateLock,
+    holder_status,
+    lock_path_for,
+    read_lock,
+    unlock,
+)
 from reconciler.state.model import (
     FORMAT_VERSION,
     DatasetRecord,
     PendingVerification,
     StateFile,
+    StateProject,
     Verification,
+    soda_cloud_key,
 )
 from reconciler.state.store import StateStore
 
 __all__ = [
     "FORMAT_VERSION",
     "DatasetRecord",
+    "HolderStatus",
+    "Liveness",
     "LockInfo",
     "PendingVerification",
     "StateFile",
     "StateLock",
+    "StateProject",
     "StateStore",
     "Verification",
     "decode",
     "encode",
+    "holder_status",
     "lock_path_for",
     "read_lock",
+    "soda_cloud_key",
     "unlock",
 ]

@@ -17,9 +17,11 @@ from pydantic import BaseModel, ValidationError
 from reconciler.errors import StateCorrupt, StateError
 from reconciler.state.model import (
     FORMAT_VERSION,
+    OLDEST_FORMAT_VERSION,
     DatasetRecord,
     PendingVerification,
     StateFile,
+    StateProject,
     Verification,
 )
 
@@ -31,13 +33,15 @@ def _require_sorted_fields(*models: type[BaseModel]) -> None:
             raise TypeError(f"{model.__name__} must declare its fields in alphabetical order")
 
 
-_require_sorted_fields(StateFile, DatasetRecord, PendingVerification, Verification)
+_require_sorted_fields(StateFile, DatasetRecord, PendingVerification, StateProject, Verification)
 
 
 def encode(state: StateFile) -> bytes:
-    """The canonical bytes of a state."""
+    """The canonical bytes of a state, always in the current format version."""
     if any(a > b for a, b in itertools.pairwise(state.datasets)):
         state = state.with_datasets(dict(sorted(state.datasets.items())))
+    if state.format_version != FORMAT_VERSION:
+        state = state.model_copy(update={"format_version": FORMAT_VERSION})
     return state.model_dump_json(indent=2).encode("utf-8") + b"\n"
 
 
@@ -45,7 +49,8 @@ def decode(data: bytes, *, source: str) -> StateFile:
     """Read a state from its bytes; ``source`` names the file in error messages.
 
     Raises :class:`StateCorrupt` saying what is wrong and where, or :class:`StateError` when a
-    newer reconciler wrote the file.
+    newer reconciler wrote the file. A file of an older format version is read as it is
+    (format version 1 lacks only ``project``) and written in the current one.
     """
     try:
         return StateFile.model_validate_json(data)
@@ -78,8 +83,7 @@ def _diagnose(data: bytes, source: str, error: ValidationError) -> StateError:
             f"{version}; this reconciler reads format_version {FORMAT_VERSION})",
             hint="Upgrade the reconciler to the version that wrote this state file.",
         )
-    if version < FORMAT_VERSION:
-        # No older format has ever been released; a migration would go here.
+    if version < OLDEST_FORMAT_VERSION:
         return StateCorrupt(f"{source}: unknown state format_version {version}")
     return StateCorrupt(_describe_invalid(text, source, error))
 

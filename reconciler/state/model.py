@@ -8,14 +8,22 @@ have sorted keys.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-FORMAT_VERSION = 1
-"""The file format this reconciler reads and writes."""
+FORMAT_VERSION = 2
+"""The file format this reconciler writes."""
+
+OLDEST_FORMAT_VERSION = 1
+"""The oldest file format it still reads: version 1 is version 2 without ``project``."""
+
+LOCAL_SODA_CLOUD = "local"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Verification(BaseModel):
@@ -83,19 +91,76 @@ class PendingVerification(BaseModel):
         return value.astimezone(timezone.utc)
 
 
+class StateProject(BaseModel):
+    """The project a state belongs to: its contracts folder and its Soda Cloud.
+
+    ``contracts`` is the folder as a POSIX path relative to the project directory (the one
+    holding ``reconciler.yml``, else the current one), so the same checkout in another place
+    (another CI workspace) is the same project. ``host`` is Soda Cloud's URL, or ``local``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contracts: str
+    host: str
+
+    def same_as(self, other: StateProject) -> bool:
+        return self.contracts == other.contracts and soda_cloud_key(self.host) == (
+            soda_cloud_key(other.host)
+        )
+
+    def describe(self) -> str:
+        """``contracts folder "contracts" on https://cloud.soda.io``."""
+        return f'contracts folder "{self.contracts}" on {self.host}'
+
+
+def soda_cloud_key(host: str) -> str:
+    """What identifies a Soda Cloud: its URL without default port, case or trailing slash.
+
+    Every Soda Cloud on this machine (``local``, or a loopback URL on any port) is one: the
+    port of a local Soda Cloud is a detail of how it was started this time.
+    """
+    if host == LOCAL_SODA_CLOUD:
+        return LOCAL_SODA_CLOUD
+    parts = urlsplit(host if "://" in host else f"https://{host}")
+    name = (parts.hostname or "").lower()
+    if _is_loopback(name):
+        return LOCAL_SODA_CLOUD
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    shown_port = f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{name}{shown_port}{parts.path.rstrip('/')}"
+
+
+def _is_loopback(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 class StateFile(BaseModel):
     """The whole state: a lineage fixed at birth, a serial, and one record per dataset.
 
     ``serial`` is owned by the store: it goes up by one each time different content is
-    saved. The helpers below leave it alone.
+    saved. The helpers below leave it alone. ``project`` is ``None`` until a command that
+    knows its project saves the state (and in states of format version 1).
+    ``format_version`` is the version the file was read in; it is always written in
+    :data:`FORMAT_VERSION`.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     datasets: Mapping[str, DatasetRecord] = Field(default_factory=dict)
-    format_version: int = Field(default=FORMAT_VERSION, ge=FORMAT_VERSION, le=FORMAT_VERSION)
+    format_version: int = Field(default=FORMAT_VERSION, ge=OLDEST_FORMAT_VERSION, le=FORMAT_VERSION)
     lineage: str
     pending: Mapping[str, PendingVerification] = Field(default_factory=dict)
+    project: StateProject | None = None
     serial: int = Field(default=0, ge=0)
 
     @field_validator("lineage")
@@ -108,9 +173,17 @@ class StateFile(BaseModel):
         return value
 
     @classmethod
-    def new(cls, lineage: str | None = None) -> StateFile:
+    def new(cls, lineage: str | None = None, *, serial: int = 0) -> StateFile:
         """An empty state (serial 0) with a fresh lineage unless one is given."""
-        return cls(lineage=lineage or str(uuid.uuid4()))
+        return cls(lineage=lineage or str(uuid.uuid4()), serial=serial)
+
+    def same_content(self, other: StateFile) -> bool:
+        """Whether saving one over the other would change what the file says."""
+        return (
+            self.datasets == other.datasets
+            and self.pending == other.pending
+            and self.project == other.project
+        )
 
     def record(self, dataset: str) -> DatasetRecord | None:
         """The record of a dataset, if the state has one."""

@@ -4,7 +4,11 @@ A save writes a temporary file in the same directory, flushes and fsyncs it, har
 current file aside, renames the temporary file over the current one, renames the link to
 ``<name>.backup`` and fsyncs the directory. At every instant the path holds either the
 previous or the new state, complete, and the backup an older one, so a run killed at any
-moment leaves a state that loads (and a backup that loads).
+moment leaves a state that loads (and a backup that loads). The backup always continues the
+state's lineage: a save that starts the file afresh removes a backup of another lineage.
+
+A store that knows its project (``project=``) refuses a state recorded for another project,
+or one that is not the file its backup continues (another lineage): it was swapped.
 """
 
 from __future__ import annotations
@@ -13,21 +17,33 @@ import contextlib
 import logging
 import os
 import shutil
+import stat
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from reconciler.clock import Clock, SystemClock
-from reconciler.errors import StateCorrupt, StateError
+from reconciler.errors import StateCorrupt, StateError, StateForeign
 from reconciler.state.codec import decode, encode
-from reconciler.state.lock import LockInfo, StateLock, lock_path_for, read_lock, unlock
-from reconciler.state.model import StateFile
+from reconciler.state.lock import (
+    LockInfo,
+    StateLock,
+    file_kind,
+    lock_path_for,
+    read_lock,
+    unlock,
+)
+from reconciler.state.model import StateFile, StateProject
 
 logger = logging.getLogger("reconciler.state")
 
 # What identifies one version of the file on disk, to notice a change made behind our back.
 _FileKey = tuple[int, int, int, int]
+# The lineage of a canonical state file: a top-level key, indented by two. Only structure
+# holds a raw newline (JSON strings escape theirs), so this cannot match inside a value.
+_LINEAGE_KEY = b'\n  "lineage": "'
 
 
 class StateStore:
@@ -35,12 +51,16 @@ class StateStore:
 
     ``load`` never writes. ``save`` needs the lock (``with store.lock("apply"): ...``) and
     bumps the serial only when the content changed, so it is safe and cheap to call after
-    every mutating API call.
+    every mutating API call. With a ``project``, ``load`` refuses another project's state and
+    ``save`` records the project in a state that has none yet.
     """
 
-    def __init__(self, path: Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: Path, clock: Clock | None = None, *, project: StateProject | None = None
+    ) -> None:
         self.path = path
         self.clock: Clock = clock or SystemClock()
+        self.project = project
         self._lock: StateLock | None = None
         # The state as last read or written by this store, and which file version it was.
         self._baseline: tuple[StateFile, _FileKey] | None = None
@@ -62,38 +82,170 @@ class StateStore:
     # -- reading ---------------------------------------------------------------------------
 
     def load(self) -> StateFile:
-        """The saved state; a new empty one (not written) when there is no file yet."""
+        """The saved state; a new empty one (not written) when there is no file yet.
+
+        Raises :class:`StateForeign` when the store knows its project and the file belongs
+        to another (see :meth:`foreign`).
+        """
         loaded = self._read()
         if loaded is None:
-            if self.backup_path.exists():
-                logger.warning(
-                    "%s is missing but %s exists; starting from an empty state",
-                    self.path,
-                    self.backup_path,
-                )
-            return StateFile.new()
+            return self.fresh()
+        problem = self.foreign(loaded[0])
+        if problem is not None:
+            raise problem
         return loaded[0]
 
-    def _read(self) -> tuple[StateFile, _FileKey] | None:
-        try:
-            with open(self.path, "rb") as handle:
-                key = _key(os.fstat(handle.fileno()))
-                if self._baseline is not None and self._baseline[1] == key:
-                    return self._baseline
-                data = handle.read()
-        except FileNotFoundError:
+    def fresh(self) -> StateFile:
+        """The empty state a new file starts from (what ``load`` gives when there is none).
+
+        When the file is gone but its backup is there and this project's, the new state
+        continues the backup's lineage, its serial past any the lost file had, so the backup
+        stays an older save of the same state and a plan made from the lost file is stale.
+        """
+        backup = self._read_backup()
+        if backup is None:
+            return StateFile.new()
+        theirs = backup.project
+        if self.project is not None and theirs is not None and not theirs.same_as(self.project):
+            return StateFile.new()
+        if not self.path.exists():
+            logger.warning(
+                "%s is missing but %s exists; starting from an empty state (copy the backup "
+                "over %s to go back to it)",
+                self.path,
+                self.backup_path,
+                self.path.name,
+            )
+        fresh = StateFile.new(backup.lineage, serial=backup.serial + 1)
+        return fresh.model_copy(update={"project": backup.project})
+
+    def foreign(self, state: StateFile) -> StateForeign | None:
+        """Why ``state`` (read from this store's file) is not this project's, if it is not.
+
+        It is not when it records another project, or when its lineage is not its backup's:
+        the file was replaced by another state file. ``None`` when the store knows no project.
+        """
+        if self.project is None:
             return None
+        recorded = state.project
+        if recorded is not None and not recorded.same_as(self.project):
+            return StateForeign(
+                f"{self.path}: this state belongs to another project: {recorded.describe()}; "
+                f"this command's project is {self.project.describe()}",
+                hint=self._foreign_hint(),
+            )
+        backup_lineage = self._backup_lineage()
+        if backup_lineage is not None and backup_lineage != state.lineage:
+            return StateForeign(
+                f"{self.path}: the state file is not the one its backup continues (lineage "
+                f"{state.lineage}; {self.backup_path.name} has lineage {backup_lineage}): it "
+                "was replaced by another state file",
+                hint=f"If {self.path.name} is the state you mean, delete {self.backup_path}. "
+                + self._foreign_hint(),
+            )
+        return None
+
+    def _foreign_hint(self) -> str:
+        return (
+            "Point --state (or `state:` in reconciler.yml) at this project's state file, or "
+            "run `reconciler state rebuild` to make this file this project's state, "
+            "recreated from Soda Cloud (the records it holds now are dropped)."
+        )
+
+    def _read(self) -> tuple[StateFile, _FileKey] | None:
+        opened = self._open_regular(self.path)
+        if opened is None:
+            return None
+        fd, key = opened
+        try:
+            if self._baseline is not None and self._baseline[1] == key:
+                return self._baseline
+            data = _read_all(fd)
         except OSError as error:
             raise StateCorrupt(
                 f"{self.path}: cannot read the state file ({error.strerror or error})",
                 hint=self._recovery_hint(),
             ) from None
+        finally:
+            os.close(fd)
         try:
             state = decode(data, source=str(self.path))
         except StateCorrupt as error:
             raise StateCorrupt(error.message, hint=self._recovery_hint()) from None
         self._baseline = (state, key)
         return self._baseline
+
+    def _open_regular(self, path: Path) -> tuple[int, _FileKey] | None:
+        """``path`` opened for reading (``None`` if absent), refused unless a regular file.
+
+        Opened without blocking: a FIFO given as the state would otherwise wait for a writer
+        for ever, deaf to signals.
+        """
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise _not_a_file(path, "directory") from None
+        except OSError as error:
+            raise StateCorrupt(
+                f"{path}: cannot read the state file ({error.strerror or error})",
+                hint=self._recovery_hint(),
+            ) from None
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(fd)
+            raise _not_a_file(path, file_kind(status.st_mode))
+        return fd, _key(status)
+
+    def _read_backup(self) -> StateFile | None:
+        """The backup, if it is there and loads."""
+        data = self._backup_bytes()
+        if data is None:
+            return None
+        try:
+            return decode(data, source=str(self.backup_path))
+        except StateError:
+            return None
+
+    def _backup_lineage(self) -> str | None:
+        """The backup's lineage, read without decoding it (``None``: no backup, or unknown)."""
+        data = self._backup_bytes()
+        start = data.rfind(_LINEAGE_KEY) if data is not None else -1
+        if data is None or start < 0:
+            return None
+        start += len(_LINEAGE_KEY)
+        end = data.find(b'"', start)
+        return data[start:end].decode("utf-8", "replace") if end > start else None
+
+    def _backup_bytes(self) -> bytes | None:
+        try:
+            opened = self._open_regular(self.backup_path)
+        except StateError:
+            return None
+        if opened is None:
+            return None
+        fd = opened[0]
+        try:
+            return _read_all(fd)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def require_regular_file(self) -> None:
+        """Refuse at once a state path that exists and is not a regular file."""
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise StateError(
+                f"{self.path}: cannot use the state path ({error.strerror or error})",
+                hint="Give --state (or `state:` in reconciler.yml) the path of a file.",
+            ) from None
+        if not stat.S_ISREG(status.st_mode):
+            raise _not_a_file(self.path, file_kind(status.st_mode))
 
     def _recovery_hint(self) -> str:
         rebuild = "`reconciler state rebuild` recreates it from Soda Cloud"
@@ -106,58 +258,88 @@ class StateStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def lock(self, operation: str) -> StateLock:
-        """The lock that ``save`` needs, for ``operation`` (named to whoever is refused)."""
-        self._lock = StateLock(self.path, operation, self.clock)
+    def lock(
+        self,
+        operation: str,
+        *,
+        timeout: float = 0.0,
+        report: Callable[[str], None] | None = None,
+    ) -> StateLock:
+        """The lock that ``save`` needs, for ``operation`` (named to whoever is refused).
+
+        It waits up to ``timeout`` clock seconds for a live holder, and takes over the lock
+        of a holder that is provably gone; ``report`` hears a line when it does either. A
+        state path that is not a regular file is refused here, before anything else.
+        """
+        self.require_regular_file()
+        self._lock = StateLock(self.path, operation, self.clock, timeout=timeout, report=report)
         return self._lock
 
-    def save(self, state: StateFile, *, replace_corrupt: bool = False) -> StateFile:
+    def save(self, state: StateFile, *, replace: bool = False) -> StateFile:
         """Write ``state`` if its content differs from the saved one; returns what is saved.
 
         The returned value carries the new serial (one more than the saved one) when the
         content changed, else it is the saved state unchanged and nothing is written. A state
-        of another lineage is refused. ``replace_corrupt`` (for ``state rebuild``) writes over
-        a file that cannot be read instead of raising :class:`StateCorrupt`; the backup of the
-        last good save is then kept.
+        of another lineage is refused. ``replace`` (for ``state rebuild``) writes over a file
+        that cannot be read or is not this project's (:meth:`foreign`) instead; a backup of
+        another lineage is then removed, and the backup of the last good save is kept.
         """
         if self._lock is None or not self._lock.held:
             raise RuntimeError(f"{self.path}: save the state only while holding store.lock()")
         with self._saving:
             self._lock.ensure_held()
-            return self._save(state, replace_corrupt=replace_corrupt)
+            return self._save(state, replace=replace)
 
-    def _save(self, state: StateFile, *, replace_corrupt: bool) -> StateFile:
-        on_disk = self._on_disk(replace_corrupt=replace_corrupt)
-        if on_disk == "missing":
-            if not state.datasets and not state.pending:
-                return state  # the same as no file at all
-            serial = state.serial + 1
-        elif on_disk == "corrupt":
-            serial = state.serial + 1
+    def _save(self, state: StateFile, *, replace: bool) -> StateFile:
+        if self.project is not None and state.project is None:
+            state = state.model_copy(update={"project": self.project})
+        on_disk = self._on_disk(replace=replace)
+        if on_disk == "missing" and not state.datasets and not state.pending:
+            return state  # the same as no file at all
+        if isinstance(on_disk, StateFile) and state.lineage == on_disk.lineage:
+            if state.same_content(on_disk):
+                return on_disk
+            serial = max(state.serial, on_disk.serial) + 1
+            keep_backup = True
         else:
-            if state.lineage != on_disk.lineage:
+            if isinstance(on_disk, StateFile) and not (
+                replace and self.foreign(on_disk) is not None
+            ):
                 raise StateError(
                     f"{self.path}: refusing to overwrite the state of lineage "
                     f"{on_disk.lineage} with a state of lineage {state.lineage}",
                     hint="Load the state from this file and change that, rather than "
                     "starting a new one.",
                 )
-            if state.datasets == on_disk.datasets and state.pending == on_disk.pending:
-                return on_disk
-            serial = max(state.serial, on_disk.serial) + 1
+            # A file started afresh (none, unreadable, or another project's replaced).
+            serial = state.serial + 1
+            keep_backup = False
         saved = state.model_copy(update={"serial": serial})
-        key = self._write(encode(saved), keep_backup=not isinstance(on_disk, str))
+        if not keep_backup:
+            self._drop_backup_unless(saved.lineage)
+        key = self._write(encode(saved), keep_backup=keep_backup)
         self._baseline = (saved, key)
         return saved
 
-    def _on_disk(self, *, replace_corrupt: bool) -> StateFile | Literal["missing", "corrupt"]:
+    def _on_disk(self, *, replace: bool) -> StateFile | Literal["missing", "corrupt"]:
         try:
             current = self._read()
         except StateCorrupt:
-            if not replace_corrupt:
+            if not replace:
                 raise
             return "corrupt"
         return "missing" if current is None else current[0]
+
+    def _drop_backup_unless(self, lineage: str) -> None:
+        """Remove a backup of another lineage, so the backup is always this state's."""
+        found = self._backup_lineage()
+        if found is None or found == lineage:
+            return
+        logger.warning(
+            "%s: removing a backup of another state (lineage %s)", self.backup_path, found
+        )
+        with contextlib.suppress(OSError):
+            self.backup_path.unlink()
 
     def _write(self, data: bytes, *, keep_backup: bool) -> _FileKey:
         directory = self.path.parent
@@ -222,9 +404,27 @@ class StateStore:
         """Who holds the lock, if anyone (:class:`StateLocked` if it cannot be read)."""
         return read_lock(self.path)
 
-    def unlock(self, lock_id: str) -> LockInfo:
-        """Remove the lock if its id is ``lock_id``; returns what it said."""
-        return unlock(self.path, lock_id, clock=self.clock)
+    def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
+        """Remove the lock if its id is ``lock_id``; returns what it said.
+
+        A holder alive on this host keeps its lock unless ``force``.
+        """
+        return unlock(self.path, lock_id, force=force, clock=self.clock)
+
+
+def _not_a_file(path: Path, kind: str) -> StateError:
+    return StateError(
+        f"{path}: the state path is a {kind}, not a regular file",
+        hint="Give --state (or `state:` in reconciler.yml) the path of a state file, or of "
+        "one that does not exist yet.",
+    )
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _remove(*paths: Path) -> None:

@@ -165,9 +165,10 @@ def test_a_plan_applied_with_the_folder_named_otherwise_is_still_the_same_plan(
 ) -> None:
     monkeypatch.chdir(project.root)
     path = project.root / "plan.json"
-    assert (
-        project.run("plan", "contracts", "--state", str(project.state_path), "--out", str(path))
-    ).exit_code == 0
+    planned = project.run(
+        "plan", "contracts", "--state", str(project.state_path), "--out", str(path)
+    )
+    assert planned.exit_code == 0, planned.output
     result = apply_saved(project, path)  # --dir: the absolute path
     assert result.exit_code == 0, result.output
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorFactory, RunningEmulator
-from reconciler.state import StateStore, read_lock
+from reconciler.state import LockInfo, StateStore, read_lock
 from tests.chaos.runs import ApplyProcess, Finished
 from tests.cloud.support import bulk_seed, contract_text, dataset_name
 
@@ -76,8 +76,10 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 def run_until_success(apply: ApplyProcess, rng: random.Random) -> list[Finished]:
-    """Kill the first rounds at drawn points, then re-run until an exit 0."""
+    """Kill the first rounds at drawn points, then re-run until an exit 0: plain re-runs, as
+    a CI retry makes them, with no `state unlock` in between."""
     rounds: list[Finished] = []
+    left: LockInfo | None = None
     for number in range(MAX_ROUNDS):
         if number < KILLED_ROUNDS:
             if rng.random() < 0.5:
@@ -87,15 +89,22 @@ def run_until_success(apply: ApplyProcess, rng: random.Random) -> list[Finished]
         else:
             finished = apply.run()
         rounds.append(finished)
+        if left is not None:
+            # The killed run's lock was taken over, in one line naming that run.
+            took_over = [
+                line for line in finished.stderr.splitlines() if line.startswith("Took over")
+            ]
+            assert len(took_over) == 1, _story(rounds)
+            assert f'(pid {left.pid}, operation "apply")' in took_over[0], _story(rounds)
+        left = apply.left_lock() if finished.stopped else None
         if finished.stopped:
-            apply.release_stale_lock()
-        elif finished.exit_code == 0:
+            continue
+        if finished.exit_code == 0:
             return rounds
-        else:
-            # A write whose outcome stayed unknown fails its dataset (exit 1) and leaves the
-            # rest to the next run; anything else is a failure of this test.
-            assert finished.exit_code == 1, _story(rounds)
-            assert "re-run" in (finished.stdout + finished.stderr).lower(), _story(rounds)
+        # A write whose outcome stayed unknown fails its dataset (exit 1) and leaves the
+        # rest to the next run; anything else is a failure of this test.
+        assert finished.exit_code == 1, _story(rounds)
+        assert "re-run" in (finished.stdout + finished.stderr).lower(), _story(rounds)
     pytest.fail("apply did not succeed within the rounds allowed:\n" + _story(rounds))
 
 

@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import StateCorrupt, StateError
-from reconciler.state import DatasetRecord, StateFile, Verification, decode, encode
+from reconciler.state import (
+    FORMAT_VERSION,
+    DatasetRecord,
+    StateFile,
+    StateProject,
+    Verification,
+    decode,
+    encode,
+)
 from tests.state.factories import APPLIED_AT, dataset, record
 
 LINEAGE = "0b6f3c1e-6f1d-4a57-9a53-5a1f0c2a9b11"
@@ -69,6 +77,7 @@ states = st.builds(
     StateFile,
     datasets=st.dictionaries(text, records, max_size=4),
     lineage=st.uuids(version=4).map(str),
+    project=st.none() | st.builds(StateProject, contracts=text, host=text),
     serial=st.integers(min_value=0, max_value=2**53),
 )
 
@@ -79,6 +88,50 @@ def test_any_state_round_trips_through_canonical_bytes(state: StateFile) -> None
     data = encode(state)
     assert data == _canonical(data)
     assert decode(data, source="state.json") == state
+
+
+# A state as the first released reconciler wrote it (format_version 1, no project).
+VERSION_1 = f"""{{
+  "datasets": {{
+    "{dataset(1)}": {{
+      "applied_at": "2026-03-01T12:30:00Z",
+      "checksum": null,
+      "contract_id": "contract-1",
+      "dataset_id": "dataset-1",
+      "last_updated": "2026-03-01T12:29:59.123Z",
+      "last_verification": null,
+      "raw_sha256": "aa",
+      "semantic_fingerprint": "bb",
+      "version_id": null
+    }}
+  }},
+  "format_version": 1,
+  "lineage": "{LINEAGE}",
+  "pending": {{}},
+  "serial": 7
+}}
+""".encode()
+
+
+def test_a_state_of_format_version_1_is_read_and_written_back_in_the_current_version() -> None:
+    old = decode(VERSION_1, source="state.json")
+    assert (old.format_version, old.lineage, old.serial, old.project) == (1, LINEAGE, 7, None)
+    assert old.record(dataset(1)) is not None
+    written = json.loads(encode(old))
+    assert written["format_version"] == FORMAT_VERSION == 2
+    assert written["project"] is None
+    assert decode(encode(old), source="state.json").same_content(old)
+
+
+def test_the_project_is_written_between_pending_and_serial() -> None:
+    project = StateProject(contracts="contracts", host="https://cloud.soda.io")
+    data = encode(StateFile(lineage=LINEAGE, project=project))
+    assert data == _canonical(data)
+    assert (
+        b'  "pending": {},\n  "project": {\n    "contracts": "contracts",\n'
+        b'    "host": "https://cloud.soda.io"\n  },\n  "serial": 0\n' in data
+    )
+    assert decode(data, source="state.json").project == project
 
 
 def _corrupt(data: bytes) -> StateError:
@@ -139,17 +192,17 @@ def test_unknown_fields_in_the_file_are_corrupt_and_named() -> None:
 
 
 def test_a_file_from_a_newer_reconciler_is_refused_as_such_not_as_corrupt() -> None:
-    document = {"format_version": 2, "lineage": str(uuid.uuid4()), "serial": 1, "resources": []}
+    document = {"format_version": 3, "lineage": str(uuid.uuid4()), "serial": 1, "resources": []}
     error = _corrupt(json.dumps(document).encode())
     assert type(error) is StateError
-    assert "made by a newer reconciler (format_version 2" in str(error)
+    assert "made by a newer reconciler (format_version 3" in str(error)
     assert error.hint is not None
     assert "Upgrade" in error.hint
 
 
 def test_a_valid_file_with_a_newer_shape_is_still_refused_by_version() -> None:
     data = encode(StateFile(lineage=LINEAGE)).replace(
-        b'"format_version": 1', b'"format_version": 3'
+        b'"format_version": 2', b'"format_version": 4'
     )
     assert type(_corrupt(data)) is StateError
 

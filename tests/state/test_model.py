@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from reconciler.state import DatasetRecord, StateFile, Verification
+from reconciler.state import DatasetRecord, StateFile, StateProject, Verification, soda_cloud_key
 from tests.state.factories import dataset, record
 
 
@@ -79,3 +79,37 @@ def test_with_verification_replaces_only_the_verification() -> None:
     assert updated.model_copy(update={"last_verification": None}) == record(1).with_verification(
         None
     )
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("cloud.soda.io", "https://cloud.soda.io"),
+        ("https://cloud.soda.io/", "HTTPS://Cloud.Soda.io:443"),
+        ("http://127.0.0.1:8555", "http://127.0.0.1:41999"),
+        ("local", "http://localhost:8555"),
+        ("http://[::1]:9000", "local"),
+    ],
+)
+def test_one_soda_cloud_however_it_is_written(one: str, other: str) -> None:
+    assert soda_cloud_key(one) == soda_cloud_key(other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("cloud.soda.io", "cloud.us.soda.io"),
+        ("https://soda.example.com", "http://soda.example.com"),
+        ("https://soda.example.com:8443", "https://soda.example.com"),
+        ("local", "https://cloud.soda.io"),
+    ],
+)
+def test_different_soda_clouds_are_told_apart(one: str, other: str) -> None:
+    assert soda_cloud_key(one) != soda_cloud_key(other)
+
+
+def test_a_project_is_its_folder_and_its_soda_cloud() -> None:
+    here = StateProject(contracts="contracts", host="https://cloud.soda.io")
+    assert here.same_as(StateProject(contracts="contracts", host="cloud.soda.io"))
+    assert not here.same_as(StateProject(contracts="contracts", host="cloud.us.soda.io"))
+    assert here.describe() == 'contracts folder "contracts" on https://cloud.soda.io'

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, CUSTOMERS_CONTRACT, ORDERS
+from reconciler.state import StateStore
 from tests.plan.support import contract
 from tests.project import Project, actions
 
@@ -29,7 +30,9 @@ def test_rebuild_records_what_matches_and_the_next_plan_agrees(
     assert "1 datasets recorded" in result.output
     state = project.state()
     assert set(state.datasets) == {CUSTOMERS}
-    assert state.lineage != lineage
+    # It continues the lineage of the last good copy, the backup, which it keeps.
+    assert state.lineage == lineage
+    assert StateStore(project.state_path.with_name("state.json.backup")).load().lineage == lineage
     assert actions(project.plan_json()) == {CUSTOMERS: "no-op", ORDERS: "publish"}
 
     # A readable state keeps its lineage.

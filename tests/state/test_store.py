@@ -2,15 +2,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
 import pytest
 
-from reconciler.errors import StateCorrupt, StateError, StateLocked
-from reconciler.state import StateFile, StateStore, decode, encode
+from reconciler.errors import StateCorrupt, StateError, StateForeign, StateLocked
+from reconciler.state import StateFile, StateProject, StateStore, decode, encode
 from tests.state.factories import dataset, record
+from tests.state.test_codec import VERSION_1
+
+HERE = StateProject(contracts="contracts", host="https://cloud.soda.io")
 
 
 @pytest.fixture
@@ -113,7 +117,7 @@ def test_save_stops_when_its_lock_was_removed_behind_its_back(store: StateStore)
     with store.lock("apply") as lock:
         state = store.save(store.load().with_record(dataset(1), record(1)))
         assert lock.info is not None
-        store.unlock(lock.info.id)
+        store.unlock(lock.info.id, force=True)
         with pytest.raises(StateLocked, match="was removed while the run was writing"):
             store.save(state.with_record(dataset(2), record(2)))
     assert StateStore(store.path).load() == state
@@ -162,10 +166,24 @@ def test_corrupt_file_hint_points_at_the_backup_when_there_is_one(store: StateSt
     assert StateStore(store.backup_path).load() == first
 
 
-def test_a_state_file_that_is_a_directory_is_corrupt(store: StateStore) -> None:
-    store.path.mkdir(parents=True)
-    with pytest.raises(StateCorrupt, match="cannot read the state file"):
+@pytest.mark.parametrize("kind", ["directory", "character device"])
+def test_a_state_path_that_is_not_a_regular_file_is_refused_before_anything(
+    tmp_path: Path, kind: str
+) -> None:
+    if kind == "directory":
+        path = tmp_path / "state.json"
+        path.mkdir()
+    else:
+        path = Path(os.devnull)
+    store = StateStore(path)
+    expected = f"{path}: the state path is a {kind}, not a regular file"
+    with pytest.raises(StateError) as loading:
         store.load()
+    with pytest.raises(StateError) as locking:
+        store.lock("apply")
+    assert str(loading.value) == str(locking.value) == expected
+    assert not isinstance(loading.value, StateCorrupt), "the file is not damaged: it is no file"
+    assert not (path.parent / (path.name + ".lock")).exists()
 
 
 def test_save_refuses_to_overwrite_a_corrupt_file_unless_asked(store: StateStore) -> None:
@@ -178,10 +196,11 @@ def test_save_refuses_to_overwrite_a_corrupt_file_unless_asked(store: StateStore
         with pytest.raises(StateCorrupt):
             fresh.save(StateFile.new().with_record(dataset(5), record(5)))
         assert store.path.read_text() == "garbage"
-        rebuilt = fresh.save(
-            StateFile.new().with_record(dataset(5), record(5)), replace_corrupt=True
-        )
-    assert rebuilt.serial == 1
+        # What replaces it continues the lineage of the last good copy, the backup.
+        base = fresh.fresh()
+        rebuilt = fresh.save(base.with_record(dataset(5), record(5)), replace=True)
+    assert rebuilt.lineage == good.lineage
+    assert rebuilt.serial == good.serial + 2  # past the unreadable save, whatever it was
     assert StateStore(store.path).load() == rebuilt
     # The last good copy is kept, not replaced by the garbage.
     assert StateStore(store.backup_path).load() == good
@@ -269,3 +288,123 @@ def test_a_pending_verification_is_content_that_survives_a_reload(store: StateSt
         assert cleared.serial == 3
     assert StateStore(store.path).load().pending == {}
     assert started.pending[dataset(1)].scan_id == "s1"
+
+
+# -- the state belongs to its project ---------------------------------------------------------
+
+
+def _saved(path: Path, project: StateProject | None, *datasets: int) -> StateFile:
+    store = StateStore(path, project=project)
+    with store.lock("apply"):
+        state = store.load()
+        for n in datasets:
+            state = store.save(state.with_record(dataset(n), record(n)))
+    return state
+
+
+def test_a_save_records_the_project_and_the_same_project_loads_it(store: StateStore) -> None:
+    saved = _saved(store.path, HERE, 1)
+    assert saved.project == HERE
+    assert json.loads(store.path.read_bytes())["project"] == {
+        "contracts": "contracts",
+        "host": "https://cloud.soda.io",
+    }
+    same = StateProject(contracts="contracts", host="cloud.soda.io")  # as typed in --host
+    assert StateStore(store.path, project=same).load() == saved
+
+
+@pytest.mark.parametrize(
+    ("other", "shown"),
+    [
+        (
+            StateProject(contracts="soda/contracts", host="https://cloud.soda.io"),
+            'contracts folder "soda/contracts" on https://cloud.soda.io',
+        ),
+        (
+            StateProject(contracts="contracts", host="https://cloud.us.soda.io"),
+            'contracts folder "contracts" on https://cloud.us.soda.io',
+        ),
+    ],
+    ids=["another folder", "another Soda Cloud"],
+)
+def test_another_projects_state_is_refused_naming_both(
+    store: StateStore, other: StateProject, shown: str
+) -> None:
+    _saved(store.path, HERE, 1)
+    before = store.path.read_bytes()
+    theirs = StateStore(store.path, project=other)
+    with pytest.raises(StateForeign) as caught:
+        theirs.load()
+    assert str(caught.value) == (
+        f"{store.path}: this state belongs to another project: contracts folder "
+        f'"contracts" on https://cloud.soda.io; this command\'s project is {shown}'
+    )
+    assert caught.value.hint is not None
+    assert "--state" in caught.value.hint
+    assert "reconciler state rebuild" in caught.value.hint
+    assert store.path.read_bytes() == before
+
+
+def test_a_state_of_format_version_1_loads_and_gains_its_project_on_the_next_save(
+    store: StateStore,
+) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_bytes(VERSION_1)
+    mine = StateStore(store.path, project=HERE)
+    old = mine.load()
+    assert old.project is None
+    assert store.path.read_bytes() == VERSION_1, "loading writes nothing"
+    with mine.lock("apply"):
+        saved = mine.save(old.with_record(dataset(2), record(2)))
+    assert (saved.project, saved.serial, saved.lineage) == (HERE, 8, old.lineage)
+    written = json.loads(store.path.read_bytes())
+    assert (written["format_version"], written["project"]["contracts"]) == (2, "contracts")
+    assert StateStore(store.backup_path).load().format_version == 1
+
+
+def test_a_state_file_swapped_for_another_lineage_is_refused_by_its_backup(
+    store: StateStore,
+) -> None:
+    # Two saves of an old-format state leave a backup of the same lineage (and no project).
+    mine = _saved(store.path, None, 1, 2)
+    other = StateFile.new().with_record(dataset(9), record(9)).model_copy(update={"serial": 4})
+    store.path.write_bytes(encode(other))  # someone copied another state over it
+    with pytest.raises(StateForeign) as caught:
+        StateStore(store.path, project=HERE).load()
+    assert str(caught.value) == (
+        f"{store.path}: the state file is not the one its backup continues (lineage "
+        f"{other.lineage}; state.json.backup has lineage {mine.lineage}): it was replaced by "
+        "another state file"
+    )
+    assert caught.value.hint is not None
+    assert f"delete {store.backup_path}" in caught.value.hint
+    # A store that knows no project (state show) still reads what is there.
+    assert StateStore(store.path).load() == other
+
+
+def test_a_lost_state_file_continues_the_lineage_of_its_backup(store: StateStore) -> None:
+    saved = _saved(store.path, HERE, 1, 2)
+    backup = StateStore(store.backup_path).load()
+    store.path.unlink()
+    mine = StateStore(store.path, project=HERE)
+    fresh = mine.load()
+    assert (fresh.lineage, dict(fresh.datasets)) == (saved.lineage, {})
+    with mine.lock("apply"):
+        again = mine.save(fresh.with_record(dataset(3), record(3)))
+    assert again.serial > saved.serial, "a plan made from the lost file is stale"
+    assert StateStore(store.path, project=HERE).load() == again
+    assert StateStore(store.backup_path).load() == backup, "the backup is kept"
+
+
+def test_replacing_another_projects_state_drops_its_backup(store: StateStore) -> None:
+    _saved(store.path, HERE, 1, 2)
+    mine = StateStore(store.path, project=StateProject(contracts="other", host="local"))
+    with pytest.raises(StateForeign):
+        mine.load()
+    with mine.lock("state rebuild"):
+        with pytest.raises(StateError, match="refusing to overwrite the state of lineage"):
+            mine.save(StateFile.new().with_record(dataset(5), record(5)))
+        rebuilt = mine.save(StateFile.new().with_record(dataset(5), record(5)), replace=True)
+    assert rebuilt.project == StateProject(contracts="other", host="local")
+    assert not store.backup_path.exists(), "a backup of another state would refuse this one"
+    assert mine.load() == rebuilt
