@@ -1,4 +1,6 @@
 """Soda's OpenAPI documents (read from ../shared/api at test time) as response validators.
+A test module that uses them marks itself ``pytestmark = NEEDS_DOCUMENTS``: it skips on a
+plain clone (see ``tests/shared.py``).
 
 Some properties carry both ``"type": "object"`` and a ``$ref`` to a string enum (``state``,
 ``scanState``, ``evaluationStatus``, ``level``). Under JSON Schema 2020-12 both would apply and
@@ -12,15 +14,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-SHARED_API = Path(__file__).resolve().parents[2].parent / "shared" / "api"
+from tests.shared import API as SHARED_API
+from tests.shared import needs
+
 CONTRACTS_DOC = "soda-cloud-v1-contracts.openapi.json"
 SCANS_DOC = "soda-cloud-v1-scans.openapi.json"
 INCIDENTS_DOC = "soda-cloud-reporting-incidents.openapi.json"
+NEEDS_DOCUMENTS = needs(*(SHARED_API / name for name in (CONTRACTS_DOC, SCANS_DOC, INCIDENTS_DOC)))
 
 _FORMATS = FormatChecker()
 

@@ -31,11 +31,14 @@ from reconciler.emulator.samples import (
 from tests.emulator.openapi import (
     CONTRACTS_DOC,
     INCIDENTS_DOC,
+    NEEDS_DOCUMENTS,
     SCANS_DOC,
     documents,
     validation_errors,
 )
 from tests.emulator.recorder import CANCEL_ALIAS_KEY, USERS_KEY, USERS_PATH, Recorder
+
+pytestmark = NEEDS_DOCUMENTS
 
 ADMIN = ("demo", "demo-secret")
 VIEWER = ("ro", "ro-secret")

@@ -8,8 +8,7 @@ import pytest
 import yaml
 
 from reconciler.emulator.contents import ContentsError, check_contents, checks_of
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "real-contracts"
+from tests.shared import CORPUS, corpus_files, needs
 
 
 def _dataset_of(text: str) -> str:
@@ -17,13 +16,14 @@ def _dataset_of(text: str) -> str:
     return str(loaded["dataset"])
 
 
-@pytest.mark.parametrize("path", sorted((CORPUS / "valid").glob("*.yml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", corpus_files("valid"))
 def test_every_real_valid_contract_passes(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     shape = check_contents(text, _dataset_of(text))
     assert shape.dataset == _dataset_of(text)
 
 
+@needs(CORPUS / "invalid")
 @pytest.mark.parametrize(
     ("name", "where", "fragment"),
     [
@@ -112,6 +112,7 @@ def test_refusals_say_what_and_where(contents: str, code: str, message: str) -> 
     assert raised.value.message.startswith(message), raised.value.message
 
 
+@needs(CORPUS / "valid" / "aggregate_min_max_qualifiers.yml")
 def test_check_paths_name_column_and_dataset_checks_with_qualifiers() -> None:
     text = (CORPUS / "valid" / "aggregate_min_max_qualifiers.yml").read_text(encoding="utf-8")
     assert [ref.path for ref in checks_of(text)] == [
