@@ -25,17 +25,19 @@ def required() -> bool:
     return os.environ.get(REQUIRED_ENV, "") not in ("", "0")
 
 
-def missing_reason(path: Path) -> str | None:
-    """Why a test that reads ``path`` cannot run here; None when it can (or must)."""
-    if path.exists() or required():
+def missing_reason(*paths: Path) -> str | None:
+    """Why a test that reads ``paths`` cannot run here; None when it can (or must)."""
+    missing = [_shown(path) for path in paths if not path.exists()]
+    if not missing or required():
         return None
-    return f"needs {_shown(path)}, which is missing (no ../shared beside the repository)"
+    where = "no ../shared beside the repository" if not SHARED.is_dir() else "not in ../shared"
+    return f"needs {', '.join(missing)}: missing ({where})"
 
 
 def needs(*paths: Path) -> pytest.MarkDecorator:
     """Skip the test (or module, as ``pytestmark``) when any of ``paths`` is missing."""
-    reasons = [r for r in map(missing_reason, paths) if r is not None]
-    return pytest.mark.skipif(bool(reasons), reason="; ".join(reasons))
+    reason = missing_reason(*paths)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
 def corpus_files(kind: str) -> list[Any]:
