@@ -7,9 +7,11 @@ Emulator fixtures (a real local Soda Cloud on a loopback port, uvicorn in a thre
 - ``start_emulator(seed=None, *, clock=None, time_scale=None, data_file=None)``: a factory
   for more (own seed, a ``ManualClock``, a data file); it stops everything it started.
 
-Real data (``tests/postgres.py``):
+Real data (``tests/postgres.py``, ``tests/shop.py``):
 - ``postgres_server``: a throwaway PostgreSQL cluster on a loopback port for the session (per
   xdist worker), or a skip saying why there is none.
+- ``duckdb_shop`` / ``postgres_shop``: the shop database (``tests/shop.py``) as a DuckDB file
+  and as a PostgreSQL database of that server, for the session.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 from reconciler.clock import Clock
 from reconciler.emulator import EmulatorConfig, EmulatorFactory, RunningEmulator
 from reconciler.emulator.samples import sample_config
-from tests import postgres
+from tests import postgres, shop
 
 EMULATOR_TIME_SCALE = 600.0
 
@@ -62,3 +64,17 @@ def emulator(start_emulator: EmulatorFactory) -> RunningEmulator:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[postgres.PostgresServer]:
     yield from postgres.server_or_skip()
+
+
+@pytest.fixture(scope="session")
+def duckdb_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shop.make_duckdb_shop(tmp_path_factory.mktemp("duckdb-shop") / "shop.duckdb")
+
+
+@pytest.fixture(scope="session")
+def postgres_shop(postgres_server: postgres.PostgresServer) -> str:
+    """The name of the shop database on the session's server."""
+    database = postgres_server.create_database("shop")
+    for statement in shop.TABLES:
+        postgres_server.execute(statement, database=database)
+    return database
