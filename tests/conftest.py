@@ -12,6 +12,8 @@ Real data (``tests/postgres.py``, ``tests/shop.py``):
   xdist worker), or a skip saying why there is none.
 - ``duckdb_shop`` / ``postgres_shop``: the shop database (``tests/shop.py``) as a DuckDB file
   and as a PostgreSQL database of that server, for the session.
+- ``shop_data``: the shop as a Soda data source configuration, once on DuckDB and once on
+  PostgreSQL (parametrized; the password given as ``${env.SHOP_PG_PASSWORD}``).
 """
 
 from __future__ import annotations
@@ -78,3 +80,15 @@ def postgres_shop(postgres_server: postgres.PostgresServer) -> str:
     for statement in shop.TABLES:
         postgres_server.execute(statement, database=database)
     return database
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def shop_data(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> shop.ShopData:
+    if request.param == "duckdb":
+        path: Path = request.getfixturevalue("duckdb_shop")
+        return shop.ShopData(shop.duckdb_source(path), ("main",))
+    server: postgres.PostgresServer = request.getfixturevalue("postgres_server")
+    database: str = request.getfixturevalue("postgres_shop")
+    monkeypatch.setenv(shop.PASSWORD_ENV, server.password)
+    mapping = server.data_source("shop", database, password_env=shop.PASSWORD_ENV)
+    return shop.ShopData(mapping, (database, "public"))

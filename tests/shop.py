@@ -12,6 +12,7 @@ engine), under which they run and fail on it.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from reconciler.engine import engine_status
 
 REQUIRED_ENV = "RECONCILER_TESTS_NEED_ENGINE"
+PASSWORD_ENV = "SHOP_PG_PASSWORD"
 MISSING_EMAILS = 10
 CUSTOMERS_ROWS = 100
 
@@ -33,6 +35,26 @@ TABLES = (
     "INSERT INTO orders SELECT i, i, CASE WHEN i % 10 = 0 THEN -5 ELSE 20 END "
     "FROM generate_series(1, 30) AS t(i)",
 )
+
+
+@dataclass(frozen=True)
+class ShopData:
+    """The shop as a data source configuration named ``shop``, and the prefixes Soda's engine
+    puts in its datasets' names (DuckDB: the schema; PostgreSQL: database and schema)."""
+
+    mapping: dict[str, Any]
+    prefixes: tuple[str, ...]
+
+    def dataset(self, table: str) -> str:
+        return "/".join(("shop", *self.prefixes, table))
+
+    @property
+    def customers(self) -> str:
+        return self.dataset("customers")
+
+    @property
+    def kind(self) -> str:
+        return str(self.mapping["type"])
 
 
 def engine_missing_reason() -> str | None:

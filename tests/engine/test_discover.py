@@ -7,16 +7,16 @@ from pathlib import Path
 
 from reconciler.engine import Column, DataSourceConfig, data_source_from_mapping, discover
 from tests import shop
-from tests.engine.conftest import customers_of
 from tests.postgres import PostgresServer
 
 pytestmark = shop.needs_engine
 
 
-def test_tables_are_named_as_the_engine_names_them(shop_source: DataSourceConfig) -> None:
+def test_tables_are_named_as_the_engine_names_them(
+    shop_source: DataSourceConfig, customers: str
+) -> None:
     found = discover(shop_source)
     assert found.reached
-    customers = customers_of(shop_source)
     orders = customers.rsplit("/", 1)[0] + "/orders"
     assert [d.qualified_name for d in found.datasets] == [customers, orders]
     [dataset] = [d for d in found.datasets if d.qualified_name == customers]

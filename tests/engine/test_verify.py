@@ -19,14 +19,15 @@ from reconciler.engine import (
 )
 from reconciler.errors import DataSourceConfigError, EngineNotInstalled
 from tests import shop
-from tests.engine.conftest import PASSWORD_ENV, customers_of
 from tests.postgres import PostgresServer
 
 pytestmark = shop.needs_engine
 
 
-def test_a_check_the_data_breaks_fails_with_its_real_count(shop_source: DataSourceConfig) -> None:
-    result = verify(shop.failing_contract(customers_of(shop_source)), shop_source)
+def test_a_check_the_data_breaks_fails_with_its_real_count(
+    shop_source: DataSourceConfig, customers: str
+) -> None:
+    result = verify(shop.failing_contract(customers), shop_source)
     assert result.checked
     assert not result.errors, result.errors
     email = result.check("columns.email.checks.missing")
@@ -45,11 +46,11 @@ def test_a_check_the_data_breaks_fails_with_its_real_count(shop_source: DataSour
     assert row_count.outcome == "pass"
     assert row_count.value == shop.CUSTOMERS_ROWS
     assert (result.failures, result.warnings) == (1, 0)
-    assert result.dataset == customers_of(shop_source)
+    assert result.dataset == customers
 
 
-def test_a_contract_the_data_keeps_passes(shop_source: DataSourceConfig) -> None:
-    result = verify(shop.passing_contract(customers_of(shop_source)), shop_source)
+def test_a_contract_the_data_keeps_passes(shop_source: DataSourceConfig, customers: str) -> None:
+    result = verify(shop.passing_contract(customers), shop_source)
     assert [(check.path, check.outcome) for check in result.checks] == [
         ("columns.id.checks.missing", "pass"),
         ("checks.row_count", "pass"),
@@ -58,9 +59,9 @@ def test_a_contract_the_data_keeps_passes(shop_source: DataSourceConfig) -> None
 
 
 def test_a_warn_threshold_warns_and_a_qualifier_is_part_of_the_path(
-    shop_source: DataSourceConfig,
+    shop_source: DataSourceConfig, customers: str
 ) -> None:
-    text = shop.warning_contract(customers_of(shop_source)).replace(
+    text = shop.warning_contract(customers).replace(
         "      - missing:\n", "      - missing:\n          qualifier: share\n"
     )
     result = verify(text, shop_source)
@@ -74,9 +75,11 @@ def test_a_warn_threshold_warns_and_a_qualifier_is_part_of_the_path(
     assert check.threshold.level == "warn"
 
 
-def test_check_paths_limit_the_run_and_exclude_the_rest(shop_source: DataSourceConfig) -> None:
+def test_check_paths_limit_the_run_and_exclude_the_rest(
+    shop_source: DataSourceConfig, customers: str
+) -> None:
     result = verify(
-        shop.failing_contract(customers_of(shop_source)),
+        shop.failing_contract(customers),
         shop_source,
         check_paths=["checks.row_count"],
     )
@@ -86,18 +89,20 @@ def test_check_paths_limit_the_run_and_exclude_the_rest(shop_source: DataSourceC
     }
 
 
-def test_the_engines_own_log_lines_come_back(shop_source: DataSourceConfig) -> None:
-    result = verify(shop.failing_contract(customers_of(shop_source)), shop_source)
+def test_the_engines_own_log_lines_come_back(shop_source: DataSourceConfig, customers: str) -> None:
+    result = verify(shop.failing_contract(customers), shop_source)
     messages = [line.message for line in result.logs]
     assert any(message.startswith("Verifying contract") for message in messages), messages
-    assert any(f"Contract results for {customers_of(shop_source)}" in m for m in messages)
+    assert any(f"Contract results for {customers}" in m for m in messages)
     assert {line.level for line in result.logs} <= {"debug", "info", "warning", "error"}
     assert all(line.time.tzinfo is not None for line in result.logs)
 
 
-def test_a_check_on_a_column_the_table_lacks_is_an_error(shop_source: DataSourceConfig) -> None:
+def test_a_check_on_a_column_the_table_lacks_is_an_error(
+    shop_source: DataSourceConfig, customers: str
+) -> None:
     text = shop.contract(
-        customers_of(shop_source),
+        customers,
         columns="  - name: nickname\n    checks:\n      - missing:\n",
         checks="  - row_count:\n",
     )
@@ -110,9 +115,9 @@ def test_a_check_on_a_column_the_table_lacks_is_an_error(shop_source: DataSource
 
 
 def test_a_contract_the_engine_refuses_is_an_error_not_a_crash(
-    shop_source: DataSourceConfig,
+    shop_source: DataSourceConfig, customers: str
 ) -> None:
-    result = verify(f"dataset: {customers_of(shop_source)}\n", shop_source)
+    result = verify(f"dataset: {customers}\n", shop_source)
     assert result.checked
     assert result.checks == ()
     assert any("missing the required 'columns' property" in error for error in result.errors)
@@ -133,8 +138,8 @@ def test_an_unreachable_duckdb_file_is_not_checked(tmp_path: Path) -> None:
 def test_an_unreachable_server_is_not_checked_and_its_password_is_never_shown(
     postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, postgres_server.password)
-    mapping = postgres_server.data_source("shop", "shop", password_env=PASSWORD_ENV)
+    monkeypatch.setenv(shop.PASSWORD_ENV, postgres_server.password)
+    mapping = postgres_server.data_source("shop", "shop", password_env=shop.PASSWORD_ENV)
     mapping["connection"]["port"] = _closed_port()
     source = data_source_from_mapping(mapping, origin="postgres.yml")
     result = verify(shop.passing_contract("shop/shop/public/customers"), source)
@@ -148,9 +153,9 @@ def test_a_wrong_password_is_not_checked_and_the_given_one_is_redacted(
     postgres_server: PostgresServer, postgres_shop: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The user name is set to the secret too: whatever the server says about it is redacted.
-    monkeypatch.setenv(PASSWORD_ENV, "wrong-Passw0rd")
-    mapping = postgres_server.data_source("shop", postgres_shop, password_env=PASSWORD_ENV)
-    mapping["connection"]["user"] = "${env." + PASSWORD_ENV + "}"
+    monkeypatch.setenv(shop.PASSWORD_ENV, "wrong-Passw0rd")
+    mapping = postgres_server.data_source("shop", postgres_shop, password_env=shop.PASSWORD_ENV)
+    mapping["connection"]["user"] = "${env." + shop.PASSWORD_ENV + "}"
     source = data_source_from_mapping(mapping, origin="postgres.yml")
     result = verify(shop.passing_contract("shop/shop/public/customers"), source)
     assert result.not_checked is not None
