@@ -13,6 +13,7 @@ import pytest
 
 from reconciler.clock import ManualClock
 from reconciler.emulator import (
+    ContractSeed,
     DatasetSeed,
     EmulatorConfig,
     EmulatorFactory,
@@ -353,8 +354,6 @@ def test_a_bad_data_source_in_a_seed_file_is_refused_with_its_place(tmp_path: Pa
 
 
 def test_a_seed_contract_for_a_table_the_data_sources_lack_is_refused(duckdb_shop: Path) -> None:
-    from reconciler.emulator import ContractSeed
-
     seed = EmulatorConfig(
         data_sources=[shop.duckdb_source(duckdb_shop)],
         contracts=[
@@ -410,3 +409,17 @@ def test_a_data_source_password_appears_in_no_log_state_or_data_file(
     assert 'password authentication failed for user "***"' in refusal
     everything = [str(final), str(logs), state, data_file.read_text(encoding="utf-8")]
     assert not [text for text in everything if secret in text]
+
+
+def test_a_seed_contract_may_name_a_table_of_the_data_sources(
+    start_emulator: EmulatorFactory, duckdb_shop: Path
+) -> None:
+    dataset = "shop/main/customers"
+    seed = EmulatorConfig(
+        data_sources=[shop.duckdb_source(duckdb_shop)],
+        contracts=[ContractSeed(dataset=dataset, contents=shop.passing_contract(dataset))],
+    )
+    state = start_emulator(seed, clock=ManualClock()).admin.state()
+    contract = state.contract_for(dataset)
+    assert contract is not None
+    assert contract.contents == shop.passing_contract(dataset)
