@@ -314,7 +314,6 @@ class _Run:
             self.impl = self._impl()
             unreachable = self._connect()
             if unreachable is not None:
-                self.capture.records.clear()
                 return self._unreachable(dataset, started, unreachable)
             errors: list[str] = []
             results: list[Any] = []
