@@ -6,6 +6,8 @@ exit codes in one place (``reconciler.cli.main``), using ``exit_code``.
 
     ReconcilerError                   base; exit 1
     ├── ConfigError                   bad reconciler.yml, flag or environment; missing credentials
+    │   ├── DataSourceConfigError     a Soda data source configuration that cannot be used
+    │   └── EngineNotInstalled        Soda's engine, or its package for a data source type, is missing
     ├── ContractLoadError             a contract file that cannot be read or parsed safely
     ├── ContractsInvalid              the contracts folder has errors; nothing is planned from it
     ├── CloudError                    talking to Soda Cloud failed
@@ -60,6 +62,15 @@ class ReconcilerError(Exception):
 
 class ConfigError(ReconcilerError):
     """A setting is missing or wrong (reconciler.yml, environment, flags)."""
+
+
+class DataSourceConfigError(ConfigError):
+    """A Soda data source configuration (``type``, ``name``, ``connection``) that cannot be
+    used; the message says where (``file:line:col``) and never holds a secret."""
+
+
+class EngineNotInstalled(ConfigError):
+    """Soda's engine (soda-core), or the package of a data source type, is not installed."""
 
 
 class ContractLoadError(ReconcilerError):

@@ -19,6 +19,7 @@ from reconciler.workflow import read_folder
 
 if TYPE_CHECKING:
     from reconciler.emulator import EmulatorConfig
+    from reconciler.emulator.service import Emulator
 
 
 @click.group("emulator")
@@ -75,6 +76,7 @@ def serve(
     # Imported here: the emulator is a separate wing, and every other command starts faster.
     from reconciler.emulator import DataFileError, EmulatorConfig, SeedError, load_seed
     from reconciler.emulator.server import bind_socket, serve_forever, url_of
+    from reconciler.emulator.service import Emulator
 
     try:
         config = load_seed(seed_path) if seed_path else EmulatorConfig()
@@ -84,6 +86,13 @@ def serve(
     seeded = len(config.datasets)
     if datasets_dir is not None:
         config = _with_folder_datasets(config, datasets_dir, variables)
+    try:
+        # Its data sources' catalogs are read here, before anything is served.
+        emulator = Emulator(config, clock=clock_for_scale(time_scale), data_file=data_path)
+    except SeedError as error:
+        raise ConfigError(str(error), hint="Fix the seed file; the README documents it.") from None
+    except DataFileError as error:
+        raise ConfigError(str(error)) from None
     try:
         sock = bind_socket(host, port)
     except OSError as error:
@@ -102,6 +111,8 @@ def serve(
             "  "
             + _folder_datasets_line(datasets_dir, seeded, len(config.datasets) - seeded, data_path)
         )
+    for line in _agent_lines(emulator):
+        click.echo(f"  {line}")
     if time_scale != 1:
         click.echo(f"  Time scale: {time_scale:g} clock seconds per second; clients need the same:")
         click.echo(f"    export {ENV_TIME_SCALE}={time_scale:g}")
@@ -110,9 +121,7 @@ def serve(
     # quiet as Ctrl-C.
     previous = signal.signal(signal.SIGTERM, _ignore)
     try:
-        serve_forever(config, sock=sock, clock=clock_for_scale(time_scale), data_file=data_path)
-    except DataFileError as error:
-        raise ConfigError(str(error)) from None
+        serve_forever(emulator, sock=sock)
     except KeyboardInterrupt:
         pass
     finally:
@@ -148,6 +157,27 @@ def _folder_datasets_line(folder: Path, seeded: int, added: int, data_path: Path
     if seeded:
         return f"Datasets: {seeded} from the seed, {added} more from {folder}"
     return f"Datasets: {added} from {folder}"
+
+
+def _agent_lines(emulator: Emulator) -> list[str]:
+    """One line per seeded data source: what its catalog gave, or why it was not read."""
+    if emulator.agent is None:
+        return []
+    found = {discovery.data_source: discovery for discovery in emulator.agent.discoveries}
+    lines = []
+    for source in emulator.agent.sources.values():
+        discovery = found.get(source.name)
+        if discovery is None:
+            what = "its datasets come from the data file"
+        elif discovery.not_checked is not None:
+            what = f"not reached ({discovery.not_checked.reason}); its tables are not datasets"
+        else:
+            count = len(discovery.datasets)
+            what = f"{count} dataset{'s' if count != 1 else ''}"
+        lines.append(
+            f"Data source {source.name} ({source.type}): {what}; its scans run Soda's engine"
+        )
+    return lines
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:

@@ -97,6 +97,10 @@ def local_cloud(
         raise ConfigError(
             str(error), hint=f"Move {data_file} away to start the local Soda Cloud afresh."
         ) from None
+    except SeedError as error:  # its data sources, read as it starts
+        raise ConfigError(
+            str(error), hint="Fix the seed named by cloud.seed in reconciler.yml."
+        ) from None
     try:
         yield LocalCloud(
             dataclasses.replace(

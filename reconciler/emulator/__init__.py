@@ -3,7 +3,8 @@ real HTTP.
 
 It is the demo's backend, the server of the integration tests and a tool users can run in
 their own CI (``reconciler emulator serve``). It is a separate wing: it imports nothing of
-the reconciler but its clock.
+the reconciler but its clock and, for a seed with ``data_sources``, its agent's engine
+(:mod:`reconciler.engine`, which loads soda-core only when a data source is read).
 
     from reconciler.emulator import EmulatorConfig, RunningEmulator
 

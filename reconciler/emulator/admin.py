@@ -3,6 +3,7 @@ demos and people. Loopback callers only; no API key; never subject to faults or 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from reconciler.emulator.seed import (
     ScanOutcome,
 )
 from reconciler.emulator.service import Emulator
-from reconciler.emulator.state import Column, Dataset
+from reconciler.emulator.state import Dataset, Scan, column_of
 
 AdminHandler = Callable[[Emulator, Request], Awaitable[Response]]
 
@@ -45,7 +46,28 @@ def _invalid(error: ValidationError) -> ApiProblem:
 
 
 async def stats(em: Emulator, request: Request) -> Response:
-    return json_response(em.stats.snapshot())
+    snapshot = em.stats.snapshot()
+    if em.agent is not None:
+        snapshot["agent"] = {"runs": em.agent.runs, "queued": em.agent.queued()}
+    return json_response(snapshot)
+
+
+async def drain_agent(em: Emulator, request: Request) -> Response:
+    """Wait until the agent has answered every scan that is due (``timeout`` real seconds,
+    default 60); then the scans' states follow from the clock alone."""
+    raw = request.query_params.get("timeout", "60")
+    try:
+        timeout = float(raw)
+    except ValueError:
+        raise ApiProblem(
+            400, "invalid_parameter", f"`timeout` must be a number, got '{raw}'"
+        ) from None
+    if em.agent is None:
+        return json_response({"drained": True, "runs": 0})
+    agent = em.agent
+    drained = await asyncio.to_thread(agent.drain, timeout)
+    em.settle(em.clock.now())
+    return json_response({"drained": drained, "runs": agent.runs})
 
 
 async def state(em: Emulator, request: Request) -> Response:
@@ -79,7 +101,7 @@ async def state(em: Emulator, request: Request) -> Response:
                 "contractId": scan.contract_id,
                 "dataset": scan.dataset_qualified_name,
                 "state": view.state,
-                "outcome": scan.outcome,
+                "outcome": _outcome(scan),
                 "created": iso_ms(scan.created),
                 "canceled": scan.cancel_at is not None,
             }
@@ -125,6 +147,13 @@ async def state(em: Emulator, request: Request) -> Response:
     )
 
 
+def _outcome(scan: Scan) -> str:
+    """The scripted outcome, or for the agent's scans its answer (``pending`` until then)."""
+    if not scan.by_agent:
+        return scan.outcome
+    return scan.result.state if scan.result is not None else "pending"
+
+
 async def reset(em: Emulator, request: Request) -> Response:
     em.reset()
     return json_response({"reset": True})
@@ -139,7 +168,7 @@ async def add_dataset(em: Emulator, request: Request) -> Response:
         id=seed.dataset_id,
         qualified_name=seed.qualified_name,
         connected=seed.connected,
-        columns=[Column(c.name, c.data_type) for c in seed.columns],
+        columns=[column_of(c) for c in seed.columns],
         owner=seed.owner,
     )
     clash = em.store.datasets.get(dataset.id)
@@ -262,6 +291,7 @@ async def reporting(em: Emulator, request: Request) -> Response:
 
 ROUTES: list[tuple[str, str, AdminHandler]] = [
     ("GET", "/_emulator/stats", stats),
+    ("POST", "/_emulator/agent/drain", drain_agent),
     ("GET", "/_emulator/state", state),
     ("POST", "/_emulator/reset", reset),
     ("POST", "/_emulator/datasets", add_dataset),

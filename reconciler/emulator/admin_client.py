@@ -23,6 +23,8 @@ class Stats(_Dto):
     responses: dict[str, dict[str, int]] = Field(default_factory=dict)
     faults: dict[str, int] = Field(default_factory=dict)
     total: int = 0
+    # The agent's engine runs and jobs waiting (empty without seeded data sources).
+    agent: dict[str, int] = Field(default_factory=dict)
 
     def count(self, endpoint: str) -> int:
         """Requests to an endpoint, e.g. ``count("GET /api/v1/contracts")``."""
@@ -96,6 +98,16 @@ class AdminClient:
 
     def stats(self) -> Stats:
         return Stats.model_validate(self._call("GET", "/stats"))
+
+    def drain(self, timeout: float = 60.0) -> int:
+        """Wait until the agent has answered every scan that is due on the clock; returns
+        how many engine runs it has made. Fails when ``timeout`` (real seconds) runs out."""
+        answer = self._call(
+            "POST", "/agent/drain", params={"timeout": timeout}, timeout=timeout + 30
+        )
+        if not answer["drained"]:
+            raise RuntimeError(f"the agent still had scans to answer after {timeout:g} s")
+        return int(answer["runs"])
 
     def state(self) -> EmulatorState:
         return EmulatorState.model_validate(self._call("GET", "/state"))

@@ -311,7 +311,7 @@ async def create_skeleton(em: Emulator, request: Request, ctx: Context) -> Respo
             OperationDataset(
                 dataset_id=dataset.id,
                 qualified_name=dataset.qualified_name,
-                contents=skeleton_contents(dataset.qualified_name, dataset.column_pairs()),
+                contents=skeleton_contents(dataset.qualified_name, dataset.columns),
                 outcome=em.store.operation_outcomes.get(dataset.qualified_name, "completed"),
             )
         ],
@@ -373,7 +373,7 @@ async def generate(em: Emulator, request: Request, ctx: Context) -> Response:
     entries: list[OperationDataset] = []
     for dataset in chosen.values():
         outcome = em.store.operation_outcomes.get(dataset.qualified_name, "completed")
-        contents = generated_contents(dataset.qualified_name, dataset.column_pairs())
+        contents = generated_contents(dataset.qualified_name, dataset.columns)
         scan = em.new_scan(
             kind="generation",
             dataset=dataset,
@@ -457,6 +457,8 @@ async def cancel_scan(em: Emulator, request: Request, ctx: Context) -> Response:
         )
     scan.cancel_at = ctx.now
     scan.cancel_from = state
+    if state == "queuing":
+        em.cancel_job(scan)
     em.save()
     return empty_response(200, {"Location": f"{ctx.origin}/api/v1/scans/{scan.id}"})
 

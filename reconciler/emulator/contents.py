@@ -5,9 +5,10 @@ with a small structural check (it must not borrow the reconciler's validator: a 
 its test server agreeing by sharing code would prove nothing). Positions are 1-based
 ``line L, column C`` from the YAML node marks.
 
-Check paths name a check inside its contract and are the ``checkPaths`` that verify accepts:
-``checks.row_count`` for a dataset check, ``columns.email.checks.missing`` for a column
-check, with ``:QUALIFIER`` appended when the check has a qualifier.
+Check paths name a check inside its contract and are the ``checkPaths`` that verify accepts,
+spelled as Soda's engine spells them: ``checks.row_count`` for a dataset check,
+``columns.email.checks.missing`` for a column check, with ``.QUALIFIER`` appended when the
+check has a qualifier.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def _checks(node: yaml.Node, prefix: str, column: str | None) -> list[CheckRef]:
                 qualifier = _scalar_text(settings["qualifier"], "`qualifier`")
             if "name" in settings:
                 name = _string(settings["name"], "`name`")
-        path = f"{prefix}.{check_type}" + (f":{qualifier}" if qualifier is not None else "")
+        path = f"{prefix}.{check_type}" + (f".{qualifier}" if qualifier is not None else "")
         found.append(CheckRef(path, check_type, column, qualifier, name))
     return found
 

@@ -6,15 +6,19 @@ A verification scan is ``queuing`` for ``queuing`` clock seconds, then ``executi
 ``timeOutRequested`` first). Canceling a queuing scan makes it ``canceled`` at once; canceling
 an executing one makes it ``cancelationRequested`` for ``cancel_delay`` clock seconds, then
 ``canceled``.
+
+A scan the agent runs with Soda's engine is queuing and executing for the same clock seconds,
+and stays executing until the engine's answer has arrived; it then ends in the state that
+answer makes, with the engine's checks and log lines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reconciler.emulator.instants import after, elapsed
-from reconciler.emulator.state import Operation, Scan
+from reconciler.emulator.state import Operation, Scan, ScanResult
 
 FINAL_SCAN_STATES = frozenset(
     {
@@ -55,6 +59,8 @@ class ScanView:
 
 
 def view_scan(scan: Scan, now: datetime, scale: float) -> ScanView:
+    if scan.by_agent and scan.cancel_at is None:
+        return _view_run_by_agent(scan, now, scale)
     t = elapsed(scan.created, now, scale)
     queued, executed = scan.queuing, scan.queuing + scan.executing
 
@@ -64,14 +70,7 @@ def view_scan(scan: Scan, now: datetime, scale: float) -> ScanView:
     started: datetime | None = None
     ended: datetime | None = None
     next_change: datetime | None = None
-    logs: list[LogLine] = [
-        LogLine(
-            scan.created,
-            "info",
-            f"Scan {scan.id} queued: {scan.kind} of dataset {scan.dataset_qualified_name} "
-            f"({len(scan.checks)} checks)",
-        )
-    ]
+    logs: list[LogLine] = [_queued(scan)]
     if scan.cancel_at is not None and scan.cancel_from == "queuing":
         state = "canceled"
         ended = scan.cancel_at
@@ -127,6 +126,70 @@ def view_scan(scan: Scan, now: datetime, scale: float) -> ScanView:
         failures=failures,
         warnings=warnings,
         logs=tuple(logs),
+    )
+
+
+def _view_run_by_agent(scan: Scan, now: datetime, scale: float) -> ScanView:
+    t = elapsed(scan.created, now, scale)
+    queued, executed = scan.queuing, scan.queuing + scan.executing
+
+    def at(offset: float) -> datetime:
+        return after(scan.created, offset, scale)
+
+    logs = [_queued(scan)]
+    waiting = tuple(
+        (check.id, "notEvaluated" if not check.excluded else "excluded") for check in scan.checks
+    )
+    if t < queued:
+        return ScanView("queuing", None, None, at(queued), waiting, 0, 0, 0, tuple(logs))
+    started = at(queued)
+    logs.append(_picked_up(started))
+    result = scan.result
+    ended = max(at(executed), result.finished) if result is not None else None
+    if result is None or ended is None or now < ended:
+        # Past its executing time with no answer yet: look again in a clock second.
+        next_change = at(executed) if t < executed else (ended or at(t + 1.0))
+        return ScanView("executing", started, None, next_change, waiting, 0, 0, 0, tuple(logs))
+    logs.extend(_engine_lines(result, started, ended))
+    failures, warnings = result.count("fail"), result.count("warn")
+    logs.append(
+        LogLine(
+            ended,
+            "info",
+            f"Scan ended: {result.state} ({failures} failures, {warnings} warnings, "
+            f"{result.errors} errors)",
+        )
+    )
+    return ScanView(
+        state=result.state,
+        started=started,
+        ended=ended,
+        next_change=None,
+        checks=tuple((check.id, check.evaluation_status) for check in result.checks),
+        errors=result.errors,
+        failures=failures,
+        warnings=warnings,
+        logs=tuple(logs),
+    )
+
+
+def _engine_lines(result: ScanResult, started: datetime, ended: datetime) -> list[LogLine]:
+    """The engine's own lines, between the pick-up and the end, in their order."""
+    lines = [
+        LogLine(min(started + timedelta(seconds=line.offset), ended), line.level, line.message)
+        for line in result.logs
+    ]
+    if result.state == "timedOut":
+        lines.append(LogLine(ended, "warning", "Scan exceeded its time limit"))
+    return lines
+
+
+def _queued(scan: Scan) -> LogLine:
+    return LogLine(
+        scan.created,
+        "info",
+        f"Scan {scan.id} queued: {scan.kind} of dataset {scan.dataset_qualified_name} "
+        f"({len(scan.checks)} checks)",
     )
 
 

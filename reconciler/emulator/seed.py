@@ -10,6 +10,9 @@ read from a YAML file with :func:`load_seed`::
     contracts:
       - {dataset: warehouse/analytics/public/customers, contents: "dataset: ...\\ncolumns: []\\n"}
     scan_outcomes: {warehouse/analytics/public/customers: completedWithWarnings}
+    data_sources:                  # Soda data source configurations: real data, real checks
+      - {type: duckdb, name: shop, connection: {database: shop.duckdb, read_only: true}}
+      - warehouse.yml              # a data source file, relative to the seed file
 
 Everything is optional; the README's "Local Soda Cloud (emulator)" section lists every key.
 """
@@ -25,6 +28,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reconciler.emulator.contents import ContentsError, check_contents
+from reconciler.engine import (
+    DataSourceConfig,
+    data_source_from_mapping,
+    load_data_source,
+)
+from reconciler.errors import DataSourceConfigError
 
 DEFAULT_API_KEY_ID = "local"
 DEFAULT_API_KEY_SECRET = "local-secret"  # documented: a local key, not a user secret
@@ -73,6 +82,10 @@ class ApiKey(_Strict):
 class Column(_Strict):
     name: str = Field(min_length=1)
     data_type: str = "varchar"
+    character_maximum_length: int | None = None
+    numeric_precision: int | None = None
+    numeric_scale: int | None = None
+    datetime_precision: int | None = None
 
 
 class DatasetSeed(_Strict):
@@ -176,6 +189,9 @@ class EmulatorConfig(_Strict):
     # What POST /api/v1/contracts stores: the posted contents, or (as the API reference
     # describes) a template with the dataset and an empty columns list.
     create_mode: Literal["contents", "template"] = "contents"
+    # Soda data source configurations (inline mappings, or paths to data source files): their
+    # tables become datasets, and their verification scans run Soda's engine on the data.
+    data_sources: list[dict[str, Any] | str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> EmulatorConfig:
@@ -193,8 +209,11 @@ class EmulatorConfig(_Strict):
             names.add(dataset.qualified_name)
             ids.add(dataset.dataset_id)
         with_contract: set[str] = set()
+        # With data sources, more datasets are known once their catalogs are read; references
+        # to those are checked then (unknown_references).
+        later = bool(self.data_sources)
         for index, contract in enumerate(self.contracts):
-            if contract.dataset not in names:
+            if contract.dataset not in names and not later:
                 raise ValueError(
                     f"contracts[{index}]: dataset '{contract.dataset}' is not in `datasets`"
                 )
@@ -205,7 +224,7 @@ class EmulatorConfig(_Strict):
                 )
             with_contract.add(contract.dataset)
         for index, incident in enumerate(self.incidents):
-            if incident.dataset not in names:
+            if incident.dataset not in names and not later:
                 raise ValueError(
                     f"incidents[{index}]: dataset '{incident.dataset}' is not in `datasets`"
                 )
@@ -227,17 +246,75 @@ class EmulatorConfig(_Strict):
                 return key
         raise SeedError("the seed has no api key with role admin")
 
+    def with_datasets(self, datasets: list[DatasetSeed]) -> EmulatorConfig:
+        """This seed, also knowing ``datasets`` (those its ``datasets`` lists already stay as
+        written there)."""
+        known = {dataset.qualified_name for dataset in self.datasets}
+        added = [dataset for dataset in datasets if dataset.qualified_name not in known]
+        return self.model_copy(update={"datasets": [*self.datasets, *added]})
+
+    def unknown_references(self) -> list[str]:
+        """Contracts and incidents naming a dataset the seed does not know."""
+        names = {dataset.qualified_name for dataset in self.datasets}
+        problems = [
+            f"contracts[{index}]: dataset '{contract.dataset}' is neither in `datasets` nor a "
+            "table of the seed's `data_sources`"
+            for index, contract in enumerate(self.contracts)
+            if contract.dataset not in names
+        ]
+        problems += [
+            f"incidents[{index}]: dataset '{incident.dataset}' is neither in `datasets` nor a "
+            "table of the seed's `data_sources`"
+            for index, incident in enumerate(self.incidents)
+            if incident.dataset not in names
+        ]
+        return problems
+
+
+def data_source_configs(
+    config: EmulatorConfig, *, base: Path | None = None
+) -> list[DataSourceConfig]:
+    """The seed's data sources; a path is relative to ``base`` (default: the working folder).
+    A mistake raises :class:`SeedError` saying which."""
+    sources: list[DataSourceConfig] = []
+    for index, entry in enumerate(config.data_sources):
+        problem, source = _data_source(entry, index, base, sources)
+        if problem is not None:
+            raise SeedError(problem)
+        assert source is not None
+        sources.append(source)
+    return sources
+
+
+def _data_source(
+    entry: dict[str, Any] | str, index: int, base: Path | None, known: list[DataSourceConfig]
+) -> tuple[str | None, DataSourceConfig | None]:
+    """One ``data_sources`` item, or what is wrong with it."""
+    where = f"data_sources[{index}]"
+    try:
+        if isinstance(entry, str):
+            path = Path(entry)
+            source = load_data_source(path if path.is_absolute() or base is None else base / path)
+        else:
+            source = data_source_from_mapping(entry, origin=f"seed {where}")
+    except DataSourceConfigError as error:
+        return f"{where}: {error}", None
+    if any(other.name == source.name for other in known):
+        return f"{where}: a data source named '{source.name}' is listed twice", None
+    return None, source
+
 
 def load_seed(path: Path) -> EmulatorConfig:
-    """Read a seed file; a mistake raises :class:`SeedError` with ``file:line:col``."""
+    """Read a seed file; a mistake raises :class:`SeedError` with ``file:line:col``. Paths of
+    data source files are resolved relative to the seed file."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SeedError(f"{path}: cannot read the seed file ({error.strerror or error})") from None
-    return parse_seed(text, source=str(path))
+    return parse_seed(text, source=str(path), base=path.parent)
 
 
-def parse_seed(text: str, *, source: str = "<seed>") -> EmulatorConfig:
+def parse_seed(text: str, *, source: str = "<seed>", base: Path | None = None) -> EmulatorConfig:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node = yaml.compose(text, Loader=loader)
@@ -262,7 +339,27 @@ def parse_seed(text: str, *, source: str = "<seed>") -> EmulatorConfig:
         message = first["msg"].removeprefix("Value error, ")
         raise SeedError(f"{source}:{line}:{col}: {path + ': ' if path else ''}{message}") from None
     _check_seed_contracts(config, source, node)
-    return config
+    return _with_data_sources(config, source, node, base)
+
+
+def _with_data_sources(
+    config: EmulatorConfig, source: str, node: yaml.Node | None, base: Path | None
+) -> EmulatorConfig:
+    """The seed with its data source paths made absolute, each configuration checked."""
+    resolved: list[dict[str, Any] | str] = []
+    known: list[DataSourceConfig] = []
+    for index, entry in enumerate(config.data_sources):
+        if isinstance(entry, str):
+            path = Path(entry)
+            entry = str((path if path.is_absolute() else (base or Path.cwd()) / path).resolve())
+        problem, data_source = _data_source(entry, index, None, known)
+        if problem is not None:
+            line, col = _position(node, ("data_sources", index))
+            raise SeedError(f"{source}:{line}:{col}: {problem}")
+        assert data_source is not None
+        known.append(data_source)
+        resolved.append(entry)
+    return config.model_copy(update={"data_sources": resolved})
 
 
 def _check_seed_contracts(config: EmulatorConfig, source: str, node: yaml.Node | None) -> None:

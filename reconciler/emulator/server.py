@@ -153,6 +153,7 @@ class RunningEmulator:
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self._admin: AdminClient | None = None
+        self._emulator: Emulator | None = None
         self._error: BaseException | None = None
         self.url = ""
         key = self.config.admin_key()
@@ -181,6 +182,7 @@ class RunningEmulator:
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
         emulator = Emulator(self.config, clock=self.clock, data_file=self.data_file)
+        self._emulator = emulator
         self._socket = bind_socket(self._host, self._port)
         self.url = url_of(self._socket)
         server = _Server(_uvicorn_config(emulator))
@@ -216,6 +218,9 @@ class RunningEmulator:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+        if self._emulator is not None:
+            self._emulator.close()
+            self._emulator = None
         self._server = None
         self.url = ""
 
@@ -263,14 +268,10 @@ def start_local_cloud(
     return RunningEmulator(seed, data_file=data_file, time_scale=time_scale).start()
 
 
-def serve_forever(
-    config: EmulatorConfig,
-    *,
-    sock: socket.socket,
-    clock: Clock,
-    data_file: Path | None = None,
-) -> None:
-    """Serve in the calling (main) thread until Ctrl-C or SIGTERM."""
-    emulator = Emulator(config, clock=clock, data_file=data_file)
+def serve_forever(emulator: Emulator, *, sock: socket.socket) -> None:
+    """Serve in the calling (main) thread until Ctrl-C or SIGTERM, then stop its agent."""
     server = uvicorn.Server(_uvicorn_config(emulator))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        emulator.close()

@@ -3,8 +3,9 @@ incidents; the indexes to find them; and the file format they persist in.
 
 Scans and operations store only what was decided when they began (creation instant, timings,
 outcome, cancel instant). Their current state is derived from those and the clock by
-:mod:`reconciler.emulator.lifecycle`, so nothing runs in the background and a restart
-resumes every lifecycle where it was.
+:mod:`reconciler.emulator.lifecycle`, so a restart resumes every lifecycle where it was. The
+one exception is a scan run by the agent (a dataset of a seeded data source): its outcome is
+what Soda's engine answered, stored as :class:`ScanResult` when it arrives.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.emulator.instants import next_stamp
+from reconciler.emulator.seed import Column as ColumnSeed
 from reconciler.emulator.seed import EmulatorConfig, IncidentSeed, derived_id
 
 FORMAT_VERSION = 1
@@ -37,6 +39,11 @@ def checksum(contents: str) -> str:
 class Column:
     name: str
     data_type: str
+    # The catalog's type parameters, as a contract column spells them (None: not given).
+    character_maximum_length: int | None = None
+    numeric_precision: int | None = None
+    numeric_scale: int | None = None
+    datetime_precision: int | None = None
 
 
 @dataclass
@@ -54,9 +61,6 @@ class Dataset:
     @property
     def name(self) -> str:
         return self.qualified_name.rsplit("/", 1)[-1]
-
-    def column_pairs(self) -> list[tuple[str, str]]:
-        return [(column.name, column.data_type) for column in self.columns]
 
 
 @dataclass
@@ -90,6 +94,44 @@ class ScanCheck:
 
 
 @dataclass
+class ResultCheck:
+    """One check as the engine evaluated it."""
+
+    id: str  # the scan check id (stable per dataset and path)
+    path: str
+    name: str
+    outcome: str  # the engine's: pass | warn | fail | error | notEvaluated | excluded
+    value: float | None = None
+    diagnostics: dict[str, float | int | str] = field(default_factory=dict)
+
+    @property
+    def evaluation_status(self) -> str:
+        """As the scan status API spells it (it has no ``error``)."""
+        return "notEvaluated" if self.outcome == "error" else self.outcome
+
+
+@dataclass
+class ResultLog:
+    offset: float  # real seconds after the engine started
+    level: str
+    message: str
+
+
+@dataclass
+class ScanResult:
+    """What the agent's run of Soda's engine answered for a scan."""
+
+    state: str  # the final scan state it makes
+    finished: datetime  # the clock's instant when the answer arrived
+    checks: list[ResultCheck]
+    logs: list[ResultLog]
+    errors: int
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for check in self.checks if check.outcome == outcome)
+
+
+@dataclass
 class Scan:
     id: str
     kind: str  # "verification" | "generation"
@@ -106,6 +148,13 @@ class Scan:
     cancel_at: datetime | None = None
     cancel_from: str | None = None  # the state the scan was in when canceled
     operation_id: str | None = None
+    # Run by the agent with Soda's engine: the contents and check paths it verifies, and
+    # its answer once it came (``outcome`` is then unused).
+    by_agent: bool = False
+    contents: str | None = None
+    check_paths: list[str] | None = None
+    result: ScanResult | None = None
+    incidents_opened: bool = False
 
 
 @dataclass
@@ -191,7 +240,7 @@ class Store:
                 id=seed.dataset_id,
                 qualified_name=seed.qualified_name,
                 connected=seed.connected,
-                columns=[Column(c.name, c.data_type) for c in seed.columns],
+                columns=[column_of(c) for c in seed.columns],
                 owner=seed.owner,
             )
             for seed in config.datasets
@@ -351,6 +400,17 @@ class Store:
     def busy_datasets(self) -> set[str]:
         """Datasets with a contract generation still ongoing."""
         return {entry.dataset_id for op in self.pending_operations() for entry in op.datasets}
+
+
+def column_of(seed: ColumnSeed) -> Column:
+    return Column(
+        seed.name,
+        seed.data_type,
+        character_maximum_length=seed.character_maximum_length,
+        numeric_precision=seed.numeric_precision,
+        numeric_scale=seed.numeric_scale,
+        datetime_precision=seed.datetime_precision,
+    )
 
 
 def _version(contents: str, creator_id: str, stamp: datetime) -> Version:

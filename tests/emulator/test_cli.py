@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from reconciler.cli.main import main
 from reconciler.emulator.server import bind_socket
+from tests.shop import needs_engine
 
 SEED = """\
 api_keys: [{id: demo, secret: demo-secret, role: admin}, {id: ro, secret: ro-secret, role: viewer}]
@@ -147,3 +148,34 @@ def test_a_port_in_use_is_reported_with_what_to_do() -> None:
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "--port" in result.output
+
+
+@needs_engine
+def test_serve_reads_the_seeds_data_sources_and_says_what_it_found(
+    tmp_path: Path, duckdb_shop: Path
+) -> None:
+    seed = tmp_path / "seed.yml"
+    (tmp_path / "shop.yml").write_text(
+        f"type: duckdb\nname: shop\nconnection:\n  database: {duckdb_shop}\n  read_only: true\n"
+    )
+    seed.write_text(
+        "data_sources:\n  - shop.yml\n"
+        f"  - {{type: duckdb, name: gone, connection: {{database: {tmp_path / 'gone.duckdb'}, "
+        "read_only: true}}\n"
+    )
+    process = _serve("--seed", str(seed))
+    try:
+        banner = _banner(process)
+        url = banner[0].rsplit(" ", 1)[-1]
+        assert "  Data source shop (duckdb): 2 datasets; its scans run Soda's engine" in banner
+        [gone] = [line for line in banner if line.startswith("  Data source gone")]
+        assert "not reached (could not connect to data source 'gone': " in gone
+        names = [d["qualifiedName"] for d in httpx.get(f"{url}/_emulator/state").json()["datasets"]]
+        assert names == ["shop/main/customers", "shop/main/orders"]
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0

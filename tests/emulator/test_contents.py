@@ -116,8 +116,8 @@ def test_refusals_say_what_and_where(contents: str, code: str, message: str) -> 
 def test_check_paths_name_column_and_dataset_checks_with_qualifiers() -> None:
     text = (CORPUS / "valid" / "aggregate_min_max_qualifiers.yml").read_text(encoding="utf-8")
     assert [ref.path for ref in checks_of(text)] == [
-        "columns.age.checks.aggregate:min_age",
-        "columns.age.checks.aggregate:max_age",
+        "columns.age.checks.aggregate.min_age",
+        "columns.age.checks.aggregate.max_age",
     ]
     mixed = "dataset: a/b\ncolumns:\n  - name: id\n    checks:\n      - missing:\n          name: No gaps\nchecks:\n  - row_count:\n"
     refs = checks_of(mixed)

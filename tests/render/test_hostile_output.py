@@ -121,10 +121,10 @@ def test_an_apply_report_shows_soda_clouds_messages_inert(
     assert_terminal_safe(result.stderr)  # the plan and progress, for markdown and json
     if output_format == "text":
         assert_terminal_safe(result.stdout)
-        assert "error: Check columns.id.checks.missing:q`</details>-->\\u202e" in result.stdout
+        assert "error: Check columns.id.checks.missing.q`</details>-->\\u202e" in result.stdout
     elif output_format == "markdown":
         page = assert_inert_markdown(result.stdout, ["q`</details>-->"])
-        assert "<li>error: Check columns.id.checks.missing:q`&lt;/details&gt;--&gt;" in page
+        assert "<li>error: Check columns.id.checks.missing.q`&lt;/details&gt;--&gt;" in page
     else:
         report = json.loads(result.stdout)
         assert_terminal_safe(result.stdout)

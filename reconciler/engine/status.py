@@ -1,0 +1,43 @@
+"""Whether Soda's engine is installed, read from the installed packages' metadata: it costs
+milliseconds and never imports soda-core (which takes most of a second)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import metadata
+
+from reconciler.engine.model import EngineStatus
+
+ENGINE_DISTRIBUTION = "soda-core"
+SUPPORTED_SERIES = "4.28"
+# soda-core loads a data source package through an entry point in this group family.
+_PLUGIN_GROUP = "soda.plugins.data_source."
+# Data source types the project's extras install (``pip install 'reconciler[duckdb]'``).
+EXTRAS = ("duckdb", "postgres")
+
+
+@cache
+def engine_status() -> EngineStatus:
+    try:
+        version: str | None = metadata.version(ENGINE_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        version = None
+    if version is None:
+        return EngineStatus(installed=False, version=None, data_source_types=())
+    groups = metadata.entry_points().groups
+    types = sorted(
+        group.removeprefix(_PLUGIN_GROUP) for group in groups if group.startswith(_PLUGIN_GROUP)
+    )
+    return EngineStatus(installed=True, version=version, data_source_types=tuple(types))
+
+
+def install_hint(data_source_type: str | None = None) -> str:
+    """What to install for the engine, or for one data source type."""
+    if data_source_type in EXTRAS:
+        return f"Install Soda's engine for it: pip install 'reconciler[{data_source_type}]'."
+    if data_source_type is not None:
+        return (
+            f"Install Soda's package for {data_source_type} beside the engine: "
+            f"pip install 'soda-{data_source_type}=={SUPPORTED_SERIES}.*'."
+        )
+    return "Install Soda's engine with a data source package: pip install 'reconciler[duckdb]' (or [postgres])."
