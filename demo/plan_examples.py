@@ -10,6 +10,8 @@ and a change in any output shows up as a diff:
   ``00000000-0000-4000-8000-00000000000N``, numbered per file in order of appearance; ids
   the local Soda Cloud derives from names (datasets, contracts, checks) are kept;
 - the local Soda Cloud's port becomes 8555 (the default of ``reconciler emulator serve``);
+- the reconciler's version becomes ``0.1.0``: it is the git tag's, or a development version
+  naming the commit, so it changes with every commit;
 - the state's serial after an apply becomes 1: how many saves an apply makes depends on how
   its steps fell together in time;
 - a saved plan's digest is made again for its stable content, so that the example is a plan
@@ -59,6 +61,7 @@ _RANDOM_ID = re.compile(
 _LOCAL_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+\b")
 # How many saves an apply makes depends on how its steps fell together in time.
 _STATE_SERIAL = re.compile(r'(?P<lead>"serial": |at serial )(?P<serial>[1-9]\d*)')
+_RECONCILER_VERSION = re.compile(r'(?P<lead>"reconciler_version": )"[^"]*"')
 _PLAN_DIGEST = re.compile(r'^  "digest": "sha256:[0-9a-f]{64}"', re.MULTILINE)
 
 
@@ -75,6 +78,7 @@ def normalise(text: str) -> str:
 
     text = _RANDOM_ID.sub(stable_id, text)
     text = _STATE_SERIAL.sub(lambda m: f"{m.group('lead')}1", text)
+    text = _RECONCILER_VERSION.sub(lambda m: f'{m.group("lead")}"0.1.0"', text)
     return _with_own_digest(_LOCAL_PORT.sub(lambda m: f"{m.group(1)}:8555", text))
 
 
