@@ -21,6 +21,7 @@ import io
 import json
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -47,6 +48,9 @@ _DOCUMENT_START = re.compile(r"---[ \t]*(?P<comment>#.*)?")
 # the file spelled them as an escape ("\u200b"), which would hide them from a reviewer.
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp", "Zs"})
 _SHOWN = frozenset("\n\t ")
+# ruamel.yaml raises TypeError (a list or mapping as a key) and ValueError (a date that is no
+# date) besides its own errors; validate refuses those files before fmt sees them.
+_READ_ERRORS = (YAMLError, TypeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Comment:
     line: int  # 1-based, in the text it was found in
     col: int
     text: str
+    index: int  # of its `#` in the text
 
 
 class _SpellingKeeper(VersionedResolver):
@@ -106,11 +111,15 @@ def canonical_text(text: str) -> str:
     YAML reader cannot read it. No check that the meaning is kept: see
     :func:`format_contract`."""
     text = _without_document_start(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _tabs_as_spaces(text)
     layout = _layout()
     try:
-        document = layout.load(text)
-    except MarkedYAMLError as error:
-        raise FormatRefused(_unreadable(error)) from None
+        with warnings.catch_warnings():
+            # Its warnings (a reused anchor) are about files the reconciler's reader refuses.
+            warnings.simplefilter("ignore")
+            document = layout.load(text)
+    except _READ_ERRORS as error:
+        raise FormatRefused(_unreadable(error, text)) from None
     _keep_anchors(document)
     out = io.StringIO()
     layout.dump(document, out)
@@ -137,7 +146,10 @@ def _problem(
 ) -> Refusal | None:
     before = parse_contract_text(text, source, variables=variables, allow_stub=True)
     after = parse_contract_text(formatted, source, variables=variables, allow_stub=True)
-    if after.semantic_fingerprint != before.semantic_fingerprint:
+    if (
+        after.semantic_fingerprint is None
+        or after.semantic_fingerprint != before.semantic_fingerprint
+    ):
         return Refusal(
             1,
             1,
@@ -149,7 +161,7 @@ def _problem(
         return Refusal(
             1, 1, "fmt-meaning", "the canonical layout would not pass validation", _BY_HAND
         )
-    if _as_engine_reads(formatted) != _as_engine_reads(text):
+    if _engine_reads_otherwise(text, formatted):
         return Refusal(
             1,
             1,
@@ -197,10 +209,17 @@ def _problem(
 _BY_HAND = "The file is left as it is: lay it out by hand (README: reconciler fmt)."
 
 
-def _unreadable(error: MarkedYAMLError) -> Refusal:
-    mark = error.problem_mark or error.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    problem = error.problem or error.context or "invalid YAML"
+def _unreadable(error: Exception, text: str) -> Refusal:
+    line, col, problem = 1, 1, str(error).splitlines()[0] if str(error) else "invalid YAML"
+    if isinstance(error, MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        if mark is not None:
+            line, col = mark.line + 1, mark.column + 1
+        problem = error.problem or error.context or problem
+    elif isinstance(getattr(error, "position", None), int):
+        position: int = getattr(error, "position", 0)
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
     hint = "Fix the file so that both readers accept it."
     if "'\\t'" in problem:
         hint = "Replace the tab with spaces; YAML readers differ on tabs outside quotes."
@@ -231,6 +250,24 @@ def _without_document_start(text: str) -> str:
             del lines[index]
         return "\n".join(lines)
     return text
+
+
+def _tabs_as_spaces(text: str) -> str:
+    """Tabs between tokens become spaces: YAML allows them there, Soda's engine's reader
+    does not. Tabs inside scalars and comments are content, and stay."""
+    if "\t" not in text:
+        return text
+    try:
+        scalars = _scalar_tokens(text)
+    except yaml.YAMLError:
+        return text  # not YAML to the reconciler's reader either: left to the round trip
+    kept = [_span(text, token) for token in scalars]
+    kept += [(c.index, c.index + len(c.text)) for c in _comments(text, scalars)]
+    characters = list(text)
+    for position, character in enumerate(characters):
+        if character == "\t" and not any(start <= position < end for start, end in kept):
+            characters[position] = " "
+    return "".join(characters)
 
 
 def _keep_anchors(node: Any) -> None:
@@ -369,7 +406,7 @@ def _comments(text: str, scalars: list[yaml.ScalarToken]) -> list[Comment]:
         end = len(text) if end < 0 else end
         line = text.count("\n", 0, mark) + 1
         col = mark - (text.rfind("\n", 0, mark) + 1) + 1
-        found.append(Comment(line, col, text[mark:end].rstrip()))
+        found.append(Comment(line, col, text[mark:end].rstrip(), mark))
         position = end
 
 
@@ -401,9 +438,26 @@ def _hidden(ch: str) -> bool:
     return ch not in _SHOWN and (ch.isspace() or unicodedata.category(ch) in _HIDDEN_CATEGORIES)
 
 
+def _engine_reads_otherwise(text: str, formatted: str) -> bool:
+    """Whether Soda's engine reads another document from ``formatted`` than from ``text``;
+    False when it cannot read ``text`` at all (a tab between tokens), which the layout
+    mends: the reconciler's own reading is then the one to keep, and it was compared."""
+    try:
+        before = _as_engine_reads(text)
+    except _READ_ERRORS:
+        return False
+    try:
+        return _as_engine_reads(formatted) != before
+    except _READ_ERRORS:
+        return True
+
+
 def _as_engine_reads(text: str) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        document = _engine_reader().load(text)
     return json.dumps(
-        _plain(_engine_reader().load(text)),
+        _plain(document),
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -426,7 +480,9 @@ def _plain(value: Any) -> Any:
         return float(value)
     if isinstance(value, str):
         return str(value)
-    return value
+    if value is None:
+        return None
+    return {f"!{type(value).__name__}": str(value)}  # a tagged value: refused by validate
 
 
 def _short(text: str, limit: int = 60) -> str:
