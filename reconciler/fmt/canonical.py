@@ -1,4 +1,4 @@
-"""The canonical layout of a contract file, and the proof that a new layout means the same.
+"""The canonical layout of a contract file, and the checks that a new layout means the same.
 
 :func:`canonical_text` lays a contract out in the one canonical form (README, "reconciler
 fmt"); :func:`format_contract` does so only when nothing but layout changes, and otherwise
@@ -6,7 +6,8 @@ says why not (a :class:`Refusal`). Pure: text in, text or refusal out.
 
 The layout is ruamel.yaml's round trip (the reader Soda's engine uses), set to keep every
 value as it is spelled: each plain scalar is read as text, so ``yes``, ``017``, ``1_000``,
-``2024-01-01`` and ``~`` are written back letter for letter, and quotes stay as written.
+``2024-01-01`` and ``~`` are written back letter for letter, and quotes stay as written
+(but around a tab or a control character, written as an escape in double quotes).
 What the round trip cannot do (comments before ``---``, the indentation of full-line
 comments, runs of blank lines) is done on the lines around it, never inside a scalar.
 
@@ -110,7 +111,7 @@ def canonical_text(text: str) -> str:
     """``text`` in the canonical layout; raises :class:`FormatRefused` when Soda's engine's
     YAML reader cannot read it. No check that the meaning is kept: see
     :func:`format_contract`."""
-    text = _without_document_start(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text, dropped = _without_document_start(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _tabs_as_spaces(text)
     layout = _layout()
     try:
@@ -119,7 +120,7 @@ def canonical_text(text: str) -> str:
             warnings.simplefilter("ignore")
             document = layout.load(text)
     except _READ_ERRORS as error:
-        raise FormatRefused(_unreadable(error, text)) from None
+        raise FormatRefused(_unreadable(error, text, dropped)) from None
     _keep_anchors(document)
     out = io.StringIO()
     layout.dump(document, out)
@@ -209,7 +210,9 @@ def _problem(
 _BY_HAND = "The file is left as it is: lay it out by hand (README: reconciler fmt)."
 
 
-def _unreadable(error: Exception, text: str) -> Refusal:
+def _unreadable(error: Exception, text: str, dropped: int | None) -> Refusal:
+    """``error`` of the round trip's reader on ``text``, placed in the file (whose line
+    ``dropped``, a ``---``, ``text`` lacks)."""
     line, col, problem = 1, 1, str(error).splitlines()[0] if str(error) else "invalid YAML"
     if isinstance(error, MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
@@ -220,6 +223,8 @@ def _unreadable(error: Exception, text: str) -> Refusal:
         position: int = getattr(error, "position", 0)
         line = text.count("\n", 0, position) + 1
         col = position - (text.rfind("\n", 0, position) + 1) + 1
+    if dropped is not None and line >= dropped:
+        line += 1
     hint = "Fix the file so that both readers accept it."
     if "'\\t'" in problem:
         hint = "Replace the tab with spaces; YAML readers differ on tabs outside quotes."
@@ -232,9 +237,10 @@ def _unreadable(error: Exception, text: str) -> Refusal:
     )
 
 
-def _without_document_start(text: str) -> str:
+def _without_document_start(text: str) -> tuple[str, int | None]:
     """Drop a leading ``---`` (a contract is one document): the round trip would lose the
-    comments above it. Left alone after a ``%`` directive, which needs it."""
+    comments above it. Left alone after a ``%`` directive, which needs it. Also says which
+    line (1-based) was dropped, if one was."""
     lines = text.split("\n")
     for index, line in enumerate(lines):
         content = line.strip()
@@ -242,14 +248,14 @@ def _without_document_start(text: str) -> str:
             continue
         start = _DOCUMENT_START.fullmatch(line.rstrip())
         if start is None:
-            return text
+            return text, None
         comment = start.group("comment")
         if comment:
             lines[index] = comment
-        else:
-            del lines[index]
-        return "\n".join(lines)
-    return text
+            return "\n".join(lines), None
+        del lines[index]
+        return "\n".join(lines), index + 1
+    return text, None
 
 
 def _tabs_as_spaces(text: str) -> str:

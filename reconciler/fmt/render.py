@@ -106,8 +106,9 @@ def failure(report: FmtReport, *, check: bool) -> tuple[str, str] | None:
         )
     if not parts:
         return None
+    them = "it" if unformatted == 1 else "them"
     if unformatted and not left:
-        hint = f"Run `reconciler fmt {root}` to lay them out (layout only: the meaning is kept)."
+        hint = f"Run `reconciler fmt {root}` to lay {them} out (layout only: the meaning is kept)."
     elif unformatted:
         hint = (
             f"Fix the errors above, then run `reconciler fmt {root}` to lay the files out "

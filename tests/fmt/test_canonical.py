@@ -332,10 +332,10 @@ def test_tabs_between_tokens_become_spaces_while_tabs_in_values_and_comments_sta
 
 def test_a_file_soda_engine_cannot_read_is_refused_at_its_place() -> None:
     # The reconciler's reader takes a comment right after a block indicator; Soda's does not.
-    source = "dataset: warehouse/public/orders\ncolumns: []\ndescription: |#why\n  text\n"
+    source = "---\ndataset: warehouse/public/orders\ncolumns: []\ndescription: |#why\n  text\n"
     assert parse_contract_text(source, "c.yml").ok
     found = refusal(source)
-    assert (found.line, found.col, found.rule) == (3, 15, "fmt-engine-unreadable")
+    assert (found.line, found.col, found.rule) == (4, 15, "fmt-engine-unreadable")
     assert "ruamel.yaml" in found.message
 
 
