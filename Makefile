@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit plan-examples bench clean
+.PHONY: demo test lint typecheck unit plan-examples bench dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
+	@# The distribution was called `reconciler` before: a .venv made then still holds it.
+	@$(BIN)/python -m pip uninstall --quiet --yes reconciler 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
@@ -41,5 +43,9 @@ test: lint typecheck unit
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.run
 
+# The sdist and the wheel in dist/, as the release workflow builds them (docs/releasing.md).
+dist: $(VENV)/.installed-test
+	$(BIN)/python -m build --outdir dist
+
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -14,6 +14,8 @@ diff:
   ``00000000-0000-4000-8000-00000000000N``, numbered per file in order of appearance; ids
   the local Soda Cloud derives from names (datasets, contracts, checks) are kept;
 - the local Soda Cloud's port becomes 8555 (the default of ``reconciler emulator serve``);
+- the reconciler's version becomes ``0.1.0``: it is the git tag's, or a development version
+  naming the commit, so it changes with every commit;
 - a saved plan's digest is made again for its stable content, so that the example is a plan
   file exactly as the reconciler writes it.
 
@@ -59,6 +61,7 @@ _RANDOM_ID = re.compile(
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b", re.IGNORECASE
 )
 _LOCAL_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+\b")
+_RECONCILER_VERSION = re.compile(r'(?P<lead>"reconciler_version": )"[^"]*"')
 _PLAN_DIGEST = re.compile(r'^  "digest": "sha256:[0-9a-f]{64}"', re.MULTILINE)
 _TIME_SCALE = re.compile(r"^(?P<lead>[ \t]+time_scale:[ \t]*)\S+", re.MULTILINE)
 
@@ -75,6 +78,7 @@ def normalise(text: str) -> str:
         return f"00000000-0000-4000-8000-{number:012d}"
 
     text = _RANDOM_ID.sub(stable_id, text)
+    text = _RECONCILER_VERSION.sub(lambda m: f'{m.group("lead")}"0.1.0"', text)
     return _with_own_digest(_LOCAL_PORT.sub(lambda m: f"{m.group(1)}:8555", text))
 
 

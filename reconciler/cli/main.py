@@ -14,6 +14,7 @@ from reconciler import __version__
 from reconciler.cli.apply import apply
 from reconciler.cli.audit import audit
 from reconciler.cli.emulator import emulator as emulator_group
+from reconciler.cli.fmt import fmt
 from reconciler.cli.importer import import_command
 from reconciler.cli.plan import plan
 from reconciler.cli.state import state_group
@@ -110,5 +111,5 @@ def main(ctx: click.Context, verbose: bool, debug: bool, config_path: Path | Non
     ctx.obj["debug"] = debug
 
 
-for command in (validate, plan, apply, audit, import_command, state_group, emulator_group):
+for command in (validate, fmt, plan, apply, audit, import_command, state_group, emulator_group):
     main.add_command(command)
