@@ -6,6 +6,10 @@ Emulator fixtures (a real local Soda Cloud on a loopback port, uvicorn in a thre
   takes 10 clock seconds = about 17 ms; a 60 s rate-limit window passes in 0.1 s).
 - ``start_emulator(seed=None, *, clock=None, time_scale=None, data_file=None)``: a factory
   for more (own seed, a ``ManualClock``, a data file); it stops everything it started.
+
+Real data (``tests/postgres.py``):
+- ``postgres_server``: a throwaway PostgreSQL cluster on a loopback port for the session (per
+  xdist worker), or a skip saying why there is none.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 from reconciler.clock import Clock
 from reconciler.emulator import EmulatorConfig, EmulatorFactory, RunningEmulator
 from reconciler.emulator.samples import sample_config
+from tests import postgres
 
 EMULATOR_TIME_SCALE = 600.0
 
@@ -52,3 +57,8 @@ def start_emulator() -> Iterator[EmulatorFactory]:
 @pytest.fixture
 def emulator(start_emulator: EmulatorFactory) -> RunningEmulator:
     return start_emulator()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.PostgresServer]:
+    yield from postgres.server_or_skip()
