@@ -10,6 +10,10 @@ Emulator fixtures (a real local Soda Cloud on a loopback port, uvicorn in a thre
 Real data (``tests/postgres.py``):
 - ``postgres_server``: a throwaway PostgreSQL cluster on a loopback port for the session (per
   xdist worker), or a skip saying why there is none.
+
+Remote state (``tests/s3.py``):
+- ``s3_server``: moto's S3 served on a loopback port by a subprocess, for the session (per
+  xdist worker), or a skip saying why there is none.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import pytest
 from reconciler.clock import Clock
 from reconciler.emulator import EmulatorConfig, EmulatorFactory, RunningEmulator
 from reconciler.emulator.samples import sample_config
-from tests import postgres
+from tests import postgres, s3
 
 EMULATOR_TIME_SCALE = 600.0
 
@@ -62,3 +66,8 @@ def emulator(start_emulator: EmulatorFactory) -> RunningEmulator:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[postgres.PostgresServer]:
     yield from postgres.server_or_skip()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[s3.S3Server]:
+    yield from s3.server_or_skip()
