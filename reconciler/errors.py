@@ -24,9 +24,12 @@ exit codes in one place (``reconciler.cli.main``), using ``exit_code``.
     │   ├── OperationFailed           an asynchronous operation ended failed or canceled
     │   └── DeadlineExceeded          a wait (poll) ran past its deadline
     │       └── RetriesExhausted      the retry budget is spent; says what was tried
-    ├── StateError                    the state file
+    ├── StateError                    the state file (or the backend holding the state)
     │   ├── StateLocked               another run holds the lock
-    │   └── StateCorrupt              the state file cannot be read
+    │   ├── StateCorrupt              the state file cannot be read
+    │   ├── StateForeign              the state belongs to another project (or was swapped)
+    │   ├── StateConflict             another run wrote the state since it was read
+    │   └── StateUnreachable          the state's server did not answer (host, port, cause)
     ├── PlanError                     a saved plan
     │   └── StalePlan                 what the saved plan was based on has moved
     └── Interrupted                   Ctrl-C or SIGTERM; exit 130
@@ -263,6 +266,20 @@ class StateCorrupt(StateError):
 
 class StateForeign(StateError):
     """The state file belongs to another project, or is not the file its backup continues."""
+
+
+class StateConflict(StateError):
+    """A conditional write lost: the state changed since this run read it, and was kept.
+
+    Two runs never both win; the loser writes nothing. Running again reads the new state."""
+
+    cured_by_rerun = True
+
+
+class StateUnreachable(StateError):
+    """The server holding the state (PostgreSQL, S3) could not be reached."""
+
+    cured_by_rerun = True
 
 
 class PlanError(ReconcilerError):

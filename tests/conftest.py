@@ -14,6 +14,10 @@ Real data (``tests/postgres.py``, ``tests/shop.py``):
   and as a PostgreSQL database of that server, for the session.
 - ``shop_data``: the shop as a Soda data source configuration, once on DuckDB and once on
   PostgreSQL (parametrized; the password given as ``${env.SHOP_PG_PASSWORD}``).
+
+Remote state (``tests/s3.py``):
+- ``s3_server``: moto's S3 served on a loopback port by a subprocess, for the session (per
+  xdist worker), or a skip saying why there is none.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import pytest
 from reconciler.clock import Clock
 from reconciler.emulator import EmulatorConfig, EmulatorFactory, RunningEmulator
 from reconciler.emulator.samples import sample_config
-from tests import postgres, shop
+from tests import postgres, s3, shop
 
 EMULATOR_TIME_SCALE = 600.0
 
@@ -92,3 +96,8 @@ def shop_data(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(shop.PASSWORD_ENV, server.password)
     mapping = server.data_source("shop", database, password_env=shop.PASSWORD_ENV)
     return shop.ShopData(mapping, (database, "public"))
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[s3.S3Server]:
+    yield from s3.server_or_skip()
