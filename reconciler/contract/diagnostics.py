@@ -63,6 +63,9 @@ RULES: dict[str, str] = {
     "variable-without-value": "a declared variable with no default and no value",
     "variable-timestamp": "a `NOW` variable whose value is not an ISO 8601 timestamp",
     "unused-variable": "a declared variable that nothing uses",
+    # Silencing rules.
+    "ignore-comment": "a `# reconciler: ignore` comment naming a rule that does not exist or "
+    "cannot be silenced (a warning)",
     # The folder.
     "duplicate-dataset": "two files describe the same dataset",
     "path-mismatch": "the file path does not mirror the dataset name",
