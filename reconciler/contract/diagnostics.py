@@ -63,6 +63,9 @@ RULES: dict[str, str] = {
     "variable-without-value": "a declared variable with no default and no value",
     "variable-timestamp": "a `NOW` variable whose value is not an ISO 8601 timestamp",
     "unused-variable": "a declared variable that nothing uses",
+    # Soda's engine, when it judges the file too (the referee).
+    "engine": "Soda's engine refuses the contract (its dry run); cannot be silenced",
+    "engine-warning": "Soda's engine warns about the contract (its dry run)",
     # Silencing rules.
     "ignore-comment": "a `# reconciler: ignore` comment naming a rule that does not exist or "
     "cannot be silenced (a warning)",
