@@ -16,6 +16,8 @@ cloud:                          # Soda Cloud connection; values may be ${env.NAM
   data: .reconciler/local-cloud.json
   seed: cloud-seed.yml
   time_scale: 60                # or `simulated`: waits take no time, every run the same
+rules:                          # a rule's severity for the whole project (docs/validate.md)
+  size-key-type: warning        # error | warning | off; errors of Soda's engine cannot be set
 ```
 
 Relative paths are relative to the directory holding ``reconciler.yml``. Precedence for each
@@ -31,13 +33,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from reconciler.errors import ConfigError
 
 CONFIG_FILE_NAME = "reconciler.yml"
 DEFAULT_CONTRACTS_DIR = "contracts"
 DEFAULT_STATE_PATH = ".reconciler/state.json"
+
+# A rule's severity (reconciler.contract.silence.RuleSetting; not imported: reading the
+# configuration must not load the contract language).
+RuleSetting = Literal["error", "warning", "off"]
 
 _ENV_REF = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -72,6 +79,29 @@ class ProjectConfig(BaseModel):
     generate: Literal["skeleton", "ai"] = "skeleton"
     verify: Literal["none", "changed", "all"] = "changed"
     cloud: CloudSection = CloudSection()
+    # Rule id -> error | warning | off, applied to every diagnostic of that rule.
+    rules: dict[str, RuleSetting] = Field(default_factory=dict)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _off_as_written(cls, rules: Any) -> Any:
+        # YAML 1.1 reads a bare `off` as false: it means the rule is off.
+        if isinstance(rules, dict):
+            return {rule: "off" if value is False else value for rule, value in rules.items()}
+        return rules
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, rules: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
+        if not rules:
+            return rules
+        from reconciler.contract.silence import rule_problem
+
+        for rule in rules:
+            problem = rule_problem(rule)
+            if problem is not None:
+                raise PydanticCustomError("unknown_rule", problem)
+        return rules
 
     @property
     def contracts_dir(self) -> Path:

@@ -52,14 +52,23 @@ RULES: dict[str, str] = {
     "threshold-metric": "a threshold metric the check type does not support",
     "threshold-unit": "a threshold unit on a check type that has no time unit",
     "threshold-additional": "an `additional` threshold that does not fit its outer threshold",
-    "threshold-not-allowed": "a threshold on a check type that takes none",
+    "threshold-not-allowed": "a threshold on a check type that ignores it (a warning)",
     "invalid-without-config": "an `invalid` check with no valid/invalid setting to test",
     "failed-rows-form": "a `failed_rows` check without exactly one of expression/query/keys_query",
     "metric-form": "a `metric` check without exactly one of expression/query",
     "size-key-type": "a size key (length, precision, scale) that does not fit the data type",
+    "size-key-native-type": "a size key that looks wrong for a data type only the data source "
+    "knows (a warning)",
     "undeclared-variable": "`${var.X}` used but X is not declared under `variables`",
     "variable-without-value": "a declared variable with no default and no value",
+    "variable-timestamp": "a `NOW` variable whose value is not an ISO 8601 timestamp",
     "unused-variable": "a declared variable that nothing uses",
+    # Soda's engine, when it judges the file too (the referee).
+    "engine": "Soda's engine refuses the contract (its dry run); cannot be silenced",
+    "engine-warning": "Soda's engine warns about the contract (its dry run)",
+    # Silencing rules.
+    "ignore-comment": "a `# reconciler: ignore` comment naming a rule that does not exist or "
+    "cannot be silenced (a warning)",
     # The folder.
     "duplicate-dataset": "two files describe the same dataset",
     "path-mismatch": "the file path does not mirror the dataset name",

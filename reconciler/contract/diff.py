@@ -45,7 +45,7 @@ Classes, most severe first
 | filter, column_expression, expression, query, keys_query, rows_tested_query, key_column_mapping, function, freshness column or now_variable, duplicate columns, scope, scopes, reconciliation | tightened (code: any change can newly fail) |
 | a variable's default, schedule variables | tightened |
 | variable declared / dropped, its type, required or description | cosmetic |
-| descriptions, check names, attributes, check_attributes, store_failed_rows, schedule cron and timezone, failed_rows and diagnostics sections | cosmetic |
+| descriptions, check names, attributes, check_attributes, store_failed_rows, schedule cron and timezone, failed_rows and diagnostics sections, `kind` | cosmetic |
 | anything else (unknown keys, odd shapes) | tightened |
 
 ``format-only`` is never produced here: the planner gives it when the raw text differs and
@@ -801,6 +801,8 @@ _TOP_LEVEL: dict[str, ChangeClass] = {
     "check_attributes": COSMETIC,
     "failed_rows": COSMETIC,
     "diagnostics": COSMETIC,
+    # `contract` is its only value: writing it or not means the same.
+    "kind": COSMETIC,
 }
 
 

@@ -9,8 +9,17 @@ one run reports every mistake.
 A check is a one-key mapping ``- TYPE: BODY`` (the body may be empty). Column checks and
 dataset checks are separate unions, so a check placed at the wrong level is reported as such.
 
-Sections whose inner layout the engine leaves open (``scopes``, ``reconciliation``,
-``failed_rows``, ``diagnostics``, ``attributes``, ``check_attributes``) are free mappings.
+Sections whose inner layout the engine leaves open (``scopes``, ``attributes``,
+``check_attributes``) are free mappings; ``reconciliation``, ``failed_rows`` and
+``diagnostics`` belong to Soda Cloud's extensions, which the engine passes by unread, so
+they may hold any value.
+
+A key is known where the engine gives it an effect (soda-core 4.28,
+``soda_core.contracts.impl.contract_yaml`` and ``check_types/*_yaml.py``): the missing and
+validity settings on the checks that use them (``invalid``, ``duplicate`` on a column,
+``aggregate``), the check keys common to all, each type's own keys. Values are validated as
+the engine reads them, with ``${var.X}`` substituted (:func:`reconciler.contract.variables.resolved`);
+a reference still unresolved is left to the variable rules.
 """
 
 from __future__ import annotations
@@ -24,28 +33,76 @@ from pydantic import (
     Discriminator,
     Field,
     PlainValidator,
-    StrictBool,
     StrictStr,
     Tag,
 )
 from pydantic_core import PydanticCustomError
 
+from reconciler.contract.variables import VAR_REF, Substituted
+
 COLUMN_CHECK_TYPES = ("missing", "invalid", "duplicate", "aggregate", "metric", "failed_rows")
 DATASET_CHECK_TYPES = ("duplicate", "metric", "failed_rows", "row_count", "schema", "freshness")
 CHECK_TYPES = tuple(dict.fromkeys(COLUMN_CHECK_TYPES + DATASET_CHECK_TYPES))
+# The functions every dialect of the engine runs (soda-core 4.28,
+# ``SqlDialect.supports_function``), after lower-casing the name; the first seven are the
+# documented spellings.
 AGGREGATE_FUNCTIONS = ("avg", "sum", "min", "max", "min_length", "max_length", "avg_length")
+AGGREGATE_FUNCTION_ALIASES = ("avglength", "maxlength", "minlength")
 
 
-def _number(value: Any) -> int | float:
+def _unresolved(value: Any) -> bool:
+    """A whole ``${var.X}`` without a value: the variable rules report it, not the kind."""
+    return (
+        isinstance(value, str)
+        and not isinstance(value, Substituted)
+        and bool(VAR_REF.fullmatch(value))
+    )
+
+
+def _wrong_kind(kind: str, value: Any, *, found: bool = False) -> PydanticCustomError:
+    if isinstance(value, Substituted):
+        return PydanticCustomError(
+            "wrong-type",
+            "must be {kind}, but {reference} gives the text '{value}' (a value given with "
+            "--var or by the schedule is always text; a `default:` keeps the kind it is "
+            "written in)",
+            {"kind": kind, "reference": value.reference, "value": str(value)},
+        )
+    if found:
+        return PydanticCustomError(
+            "wrong-type", "must be {kind}, not {found}", {"kind": kind, "found": _found(value)}
+        )
+    return PydanticCustomError("wrong-type", "must be {kind}", {"kind": kind})
+
+
+def _found(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _number(value: Any) -> int | float | str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    raise PydanticCustomError("wrong-type", "must be a number")
+    if _unresolved(value):
+        return str(value)
+    raise _wrong_kind("a number", value)
+
+
+def _flag(value: Any) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    if _unresolved(value):
+        return str(value)
+    raise _wrong_kind("true or false", value, found=True)
 
 
 def _threshold_value(value: Any) -> int | float | str:
-    if isinstance(value, str):
-        if value.startswith("${") and value.endswith("}"):
-            return value
+    if isinstance(value, str) and not _unresolved(value) and not isinstance(value, Substituted):
         raise PydanticCustomError("wrong-type", "must be a number or a ${var.NAME} reference")
     return _number(value)
 
@@ -65,12 +122,14 @@ def _scalar(value: Any) -> str | int | float | bool | None:
     raise PydanticCustomError("wrong-type", "must be a single value, not a list or mapping")
 
 
-def _count(value: Any) -> int:
+def _count(value: Any) -> int | str:
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
             raise PydanticCustomError("invalid-value", "must be zero or more")
         return value
-    raise PydanticCustomError("wrong-type", "must be a whole number")
+    if _unresolved(value):
+        return str(value)
+    raise _wrong_kind("a whole number", value)
 
 
 def _mapping_or_list(value: Any) -> dict[str, Any] | list[Any]:
@@ -83,7 +142,7 @@ def _aggregate_function(value: Any) -> str:
     # The engine lower-cases the function name, so AVG and avg are the same function.
     if not isinstance(value, str):
         raise PydanticCustomError("wrong-type", "must be text")
-    if value.lower() not in AGGREGATE_FUNCTIONS:
+    if value.lower() not in AGGREGATE_FUNCTIONS + AGGREGATE_FUNCTION_ALIASES:
         raise PydanticCustomError(
             "invalid-value",
             "'{value}' is not an aggregate function; use one of {choices}",
@@ -97,13 +156,13 @@ def _empty_body(value: Any) -> Any:
     return {} if value is None else value
 
 
-Number = Annotated[float, PlainValidator(_number)]
+Number = Annotated[float | str, PlainValidator(_number)]
 ThresholdValue = Annotated[float | str, PlainValidator(_threshold_value)]
 Qualifier = Annotated[str | float, PlainValidator(_qualifier)]
 Scalar = Annotated[Any, PlainValidator(_scalar)]
-Count = Annotated[int, PlainValidator(_count)]
+Count = Annotated[int | str, PlainValidator(_count)]
 Text = StrictStr
-Flag = StrictBool
+Flag = Annotated[bool | str, PlainValidator(_flag)]
 FreeMapping = dict[StrictStr, Any]
 
 
@@ -219,19 +278,21 @@ class MissingCheck(CheckBase, MissingSettings):
     pass
 
 
-class InvalidCheck(CheckBase, ValiditySettings):
-    pass
+class InvalidCheck(CheckBase, MissingSettings, ValiditySettings):
+    """Missing values are not counted as invalid, so the missing settings have an effect."""
 
 
-class ColumnDuplicateCheck(CheckBase):
-    pass
+class ColumnDuplicateCheck(CheckBase, MissingSettings, ValiditySettings):
+    """Missing and invalid values are left out of the duplicates."""
 
 
 class DatasetDuplicateCheck(CheckBase):
     columns: list[Text] = Field(min_length=1)
 
 
-class AggregateCheck(CheckBase):
+class AggregateCheck(CheckBase, MissingSettings, ValiditySettings):
+    """Missing and invalid values are left out of the aggregate."""
+
     function: Annotated[str, PlainValidator(_aggregate_function)]
 
 
@@ -381,9 +442,11 @@ class Contract(_Strict):
     soda_runner: Runner | None = None
     soda_agent: Runner | None = None
     scopes: Annotated[Any, PlainValidator(_mapping_or_list)] = None
-    reconciliation: FreeMapping | None = None
-    failed_rows: FreeMapping | None = None
-    diagnostics: FreeMapping | None = None
+    reconciliation: Any = None
+    failed_rows: Any = None
+    diagnostics: Any = None
+    # The engine reads it to choose the file's kind; contracts are its only kind.
+    kind: Literal["contract"] | None = None
 
 
 def known_keys(path_kind: str) -> tuple[str, ...]:

@@ -123,7 +123,7 @@ def parse_contract_bytes(
             )
         )
     elif not (stub and allow_stub):
-        model, problems = _validate(document, source)
+        model, problems = _validate(document, source, supplied)
         diagnostics.extend(problems)
     diagnostics.extend(
         check_rules(document, source, supplied, uses_variables=contract_variables.MARKER in text)
@@ -162,9 +162,19 @@ def _bom(source: str) -> Diagnostic:
     )
 
 
-def _validate(document: Document, source: str) -> tuple[Contract | None, list[Diagnostic]]:
+def validated_model(document: Any, supplied: Mapping[str, str] | None = None) -> Contract:
+    """The :class:`Contract` of a plain document, its values read as the engine reads them
+    (``${var.X}`` substituted); raises :class:`pydantic.ValidationError` for a document
+    that has errors."""
+    known = contract_variables.typed_values(document, supplied or {})
+    return Contract.model_validate(contract_variables.resolved(document, known))
+
+
+def _validate(
+    document: Document, source: str, supplied: Mapping[str, str]
+) -> tuple[Contract | None, list[Diagnostic]]:
     try:
-        return Contract.model_validate(document.value), []
+        return validated_model(document.value, supplied), []
     except ValidationError as error:
         return None, translate(error, document, source)
 

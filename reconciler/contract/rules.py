@@ -13,7 +13,7 @@ inverted threshold in another. Each rule says what is wrong, where, and what to 
 | duplicate-column | two columns with one name |
 | duplicate-check-identity | same type on the same column (or both at dataset level) and same qualifier |
 | missing-threshold | aggregate, metric and freshness checks have no default threshold |
-| threshold-not-allowed | a schema check takes no threshold |
+| threshold-not-allowed (warning) | a threshold on a schema check, which ignores it |
 | threshold-comparisons | comparisons that cannot be combined; a between without both bounds |
 | threshold-range | between bounds with lower >= upper; not-between with greater <= less; lower and upper comparisons that no value satisfies |
 | threshold-metric | ``metric`` on a check type without count/percent; percent on a query failed_rows without rows_tested_query |
@@ -21,9 +21,11 @@ inverted threshold in another. Each rule says what is wrong, where, and what to 
 | threshold-additional | ``additional`` when the outer threshold has not exactly one comparison, or the same level |
 | invalid-without-config | an ``invalid`` check with no valid/invalid setting, on it or on its column |
 | failed-rows-form / metric-form | not exactly one of expression / query (/ keys_query) |
-| size-key-type | a character length on a non-character type, precision/scale on a non-numeric one... |
+| size-key-type | a size key on a Soda data type that does not take it (as the engine judges it) |
+| size-key-native-type (warning) | a size key that looks wrong for a type only the data source knows |
 | undeclared-variable | ``${var.X}`` without ``variables: {X: ...}`` |
 | variable-without-value | a declared variable with no default, no schedule value and no ``--var`` |
+| variable-timestamp | a ``NOW`` variable whose value is not an ISO 8601 timestamp |
 | unused-variable (warning) | a declared variable nothing uses |
 """
 
@@ -53,15 +55,33 @@ _ALONE = frozenset({"must_be", "must_not_be", "must_be_between", "must_be_not_be
 _OUTER_LOWER = ("must_be_greater_than", "must_be_greater_than_or_equal")
 _OUTER_UPPER = ("must_be_less_than", "must_be_less_than_or_equal")
 
-# Which data types each size key fits (matched as words inside the lower-cased type).
-_SIZE_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "character_maximum_length": (
-        "character types",
-        ("char", "text", "string", "clob", "varchar"),
+# The data types the engine judges size keys on without a data source: soda-core 4.28's
+# ``SodaDataTypeName`` values (``soda_core.common.metadata_types``), read from the type as
+# written up to any "(" (``contract_yaml._resolve_to_soda_type``). Any other name is the data
+# source's own, judged only when a verification binds its dialect.
+SODA_DATA_TYPES = frozenset(
+    {
+        "char", "varchar", "text", "smallint", "integer", "bigint", "decimal", "numeric",
+        "float", "double", "timestamp", "timestamp_tz", "date", "time", "boolean",
+    }
+)  # fmt: skip
+# Which of those take each size key: the engine's default dialect
+# (``contract_yaml._DefaultSqlDialect`` over ``SqlDialect.data_type_has_parameter_*``).
+_SIZE_KEYS: dict[str, tuple[str, frozenset[str]]] = {
+    "character_maximum_length": ("char, text, varchar", frozenset({"char", "varchar", "text"})),
+    "numeric_precision": ("decimal, numeric", frozenset({"decimal", "numeric"})),
+    "numeric_scale": ("decimal, numeric", frozenset({"decimal", "numeric"})),
+    "datetime_precision": (
+        "time, timestamp, timestamp_tz",
+        frozenset({"time", "timestamp", "timestamp_tz"}),
     ),
+}
+# For a data source's own type names: the words that make a size key plausible.
+_NATIVE_FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "character_maximum_length": ("character types", ("char", "text", "string", "clob")),
     "numeric_precision": ("numeric types", ("numeric", "decimal", "number", "dec")),
     "numeric_scale": ("numeric types", ("numeric", "decimal", "number", "dec")),
-    "datetime_precision": ("date/time types", ("timestamp", "time", "datetime", "interval")),
+    "datetime_precision": ("date/time types", ("timestamp", "time", "interval")),
 }
 
 
@@ -110,7 +130,11 @@ def checks_of(document: Any) -> Iterator[CheckAt]:
 class _Rules:
     def __init__(self, document: Document, source: str, supplied: Mapping[str, str]) -> None:
         self.document = document
-        self.doc: Any = document.value
+        # Variables are judged on the text as written; values (bounds, sizes) as the engine
+        # reads them, with ${var.X} substituted.
+        self.raw: Any = document.value
+        self.known = contract_variables.typed_values(self.raw, supplied)
+        self.doc: Any = contract_variables.resolved(self.raw, self.known)
         self.source = source
         self.supplied = supplied
         self.out: list[Diagnostic] = []
@@ -133,7 +157,7 @@ class _Rules:
         doc = self.doc
         if not isinstance(doc, dict):
             return self.out
-        self.dataset_name(doc.get("dataset"))
+        self.dataset_name(self.raw.get("dataset"))
         if doc.get("checks") == []:
             self.emit(
                 "empty-checks",
@@ -155,9 +179,7 @@ class _Rules:
         """The one name rule (:mod:`reconciler.contract.names`), on the name as resolved."""
         if not isinstance(dataset, str):
             return
-        resolved = contract_variables.substitute(
-            dataset, contract_variables.values(self.doc, self.supplied)
-        )
+        resolved = contract_variables.substitute(dataset, self.known)
         for problem in name_problems(resolved):
             self.emit(
                 problem.rule,
@@ -190,16 +212,33 @@ class _Rules:
         data_type = column.get("data_type")
         if not isinstance(data_type, str) or column.keys().isdisjoint(_SIZE_KEYS):
             return
-        lowered = data_type.lower()
-        for key, (family, words) in _SIZE_KEYS.items():
-            if key in column and not any(word in lowered for word in words):
+        base = data_type.split("(", 1)[0].strip().lower()
+        where = describe(self.doc, ("columns", index))
+        for key, (fits, types) in _SIZE_KEYS.items():
+            if key not in column:
+                continue
+            if base in SODA_DATA_TYPES:
+                if base not in types:
+                    self.emit(
+                        "size-key-type",
+                        ("columns", index, key),
+                        f"'{key}' does not fit the data type '{data_type}' of {where}; it "
+                        f"applies to {fits}",
+                        f"Remove '{key}' or correct `data_type`.",
+                        key=True,
+                    )
+                continue
+            family, words = _NATIVE_FAMILIES[key]
+            if not any(word in base for word in words):
                 self.emit(
-                    "size-key-type",
+                    "size-key-native-type",
                     ("columns", index, key),
-                    f"'{key}' does not fit the data type '{data_type}' of "
-                    f"{describe(self.doc, ('columns', index))}; it applies to {family}",
-                    f"Remove '{key}' or correct `data_type`.",
+                    f"'{key}' looks wrong for the data type '{data_type}' of {where}; it "
+                    f"applies to {family}",
+                    "Soda's engine judges it against the data source's types when it "
+                    f"verifies; remove '{key}' or correct `data_type` if it does not fit.",
                     key=True,
+                    severity="warning",
                 )
         scale: Any = column.get("numeric_scale")
         precision: Any = column.get("numeric_precision")
@@ -248,12 +287,16 @@ class _Rules:
         where = _Where(self.doc, check.entry)
         threshold = body.get("threshold")
         if kind == "schema" and "threshold" in body:
+            # The engine reads no threshold on a schema check: it fails on any mismatch,
+            # whatever a `level:` says (soda-core 4.28, SchemaCheckImpl._build_threshold).
             self.emit(
                 "threshold-not-allowed",
                 (*body_path, "threshold"),
-                f"{where} takes no threshold",
-                "Remove `threshold:`; a schema check passes when the columns match.",
+                f"{where} ignores its threshold: it fails when the columns do not match, "
+                "whatever the threshold says",
+                "Remove `threshold:`; a schema check cannot warn instead of failing.",
                 key=True,
+                severity="warning",
             )
         if kind in NEEDS_THRESHOLD and not _has_comparison(threshold):
             self.emit(
@@ -298,7 +341,7 @@ class _Rules:
         rule: str,
         where: _Where,
     ) -> None:
-        present = [form for form in forms if body.get(form) is not None]
+        present = [form for form in forms if _given(body.get(form))]
         if len(present) == 1:
             return
         choices = " or ".join(f"'{form}'" for form in forms)
@@ -334,8 +377,8 @@ class _Rules:
         elif (
             metric == "percent"
             and kind == "failed_rows"
-            and (body.get("query") is not None or body.get("keys_query") is not None)
-            and body.get("rows_tested_query") is None
+            and (_given(body.get("query")) or _given(body.get("keys_query")))
+            and not _given(body.get("rows_tested_query"))
         ):
             self.emit(
                 "threshold-metric",
@@ -467,16 +510,16 @@ class _Rules:
     # --- variables --------------------------------------------------------------------------
 
     def variables(self, uses_variables: bool) -> None:
-        declared = contract_variables.declared(self.doc)
+        declared = contract_variables.declared(self.raw)
         used: set[str] = set()
         if uses_variables:
-            for name, path in contract_variables.uses(self.doc):
+            for name, path in contract_variables.uses(self.raw):
                 used.add(name)
                 if name not in declared:
                     self.emit(
                         "undeclared-variable",
                         path,
-                        f"variable '{name}' is used in {describe(self.doc, path)} but not declared",
+                        f"variable '{name}' is used in {describe(self.raw, path)} but not declared",
                         f"Declare it: `variables: {{{name}: {{default: ...}}}}`.",
                     )
         used.update(
@@ -484,12 +527,14 @@ class _Rules:
             for check in self.checks_found
             if check.check_type == "freshness" and isinstance(check.body.get("now_variable"), str)
         )
-        schedule = contract_variables.schedule_values(self.doc)
+        schedule = contract_variables.schedule_values(self.raw)
+        known = self.known
         for name, body in declared.items():
             path = ("variables", name)
             has_default = isinstance(body, dict) and body.get("default") is not None
-            optional = isinstance(body, dict) and body.get("required") is False
-            if not (has_default or optional or name in schedule or name in self.supplied):
+            # `required: false` does not exempt one: the engine refuses every declared
+            # variable without a value (soda-core 4.28, ContractYaml._resolve_variable_values).
+            if not (has_default or name in schedule or name in self.supplied):
                 self.emit(
                     "variable-without-value",
                     path,
@@ -498,6 +543,8 @@ class _Rules:
                     f"or pass --var {name}=VALUE.",
                     key=True,
                 )
+            if name == contract_variables.NOW and name in known:
+                self.now_value(known[name], path)
             if name not in used:
                 self.emit(
                     "unused-variable",
@@ -507,6 +554,20 @@ class _Rules:
                     key=True,
                     severity="warning",
                 )
+
+    def now_value(self, value: Any, path: PathKey) -> None:
+        # The engine reads NOW as the run's time and refuses a value that is not a
+        # timestamp (soda-core 4.28, ContractYaml.__init__ and convert_str_to_datetime).
+        if contract_variables.is_iso_timestamp(value):
+            return
+        self.emit(
+            "variable-timestamp",
+            path,
+            f"variable 'NOW' has the value '{value}', which is not an ISO 8601 timestamp",
+            "Give it a timestamp such as '2024-05-01T00:00:00Z' (quoted), or rename the "
+            "variable: NOW is the run's time.",
+            key=True,
+        )
 
 
 class _Where:
@@ -518,6 +579,13 @@ class _Where:
 
     def __str__(self) -> str:
         return describe(self.document, self.path)
+
+
+def _given(value: Any) -> bool:
+    """Whether a query or expression is there: the engine takes blank text for none."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None
 
 
 def _has_comparison(threshold: Any) -> bool:

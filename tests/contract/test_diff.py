@@ -379,6 +379,12 @@ def test_cosmetic_changes() -> None:
     assert diff_contracts(doc(BASE), new).change_class is C
 
 
+def test_writing_the_kind_of_a_contract_is_cosmetic() -> None:
+    new = doc(BASE)
+    new["kind"] = "contract"
+    assert changes(new) == [("cosmetic", "dataset kind set to contract")]
+
+
 def test_attribute_changes_name_the_entries() -> None:
     old = doc(BASE)
     old["check_attributes"] = {"team": "crm", "tags": ["a"]}

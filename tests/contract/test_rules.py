@@ -143,12 +143,15 @@ def test_not_between_greater_bound_must_be_above_less_bound(bounds: str, ok: boo
     assert (where(parsed, "threshold-range") == []) is ok
 
 
-def test_variable_bounds_are_not_compared() -> None:
-    parsed = parse(
+def test_variable_bounds_are_compared_with_their_values() -> None:
+    # The engine compares the bounds after substituting them (soda-core 4.28,
+    # contract_yaml.RangeYaml reads the threshold's resolved values).
+    text = (
         "dataset: a/b\ncolumns: []\nvariables:\n  low: {default: 9}\nchecks:\n  - row_count:\n"
         "      threshold:\n        must_be_between: {greater_than: '${var.low}', less_than: 1}\n"
     )
-    assert parsed.ok
+    assert where(parse(text), "threshold-range") == [(8, 9)]
+    assert parse(text.replace("default: 9", "default: 0")).ok
 
 
 def test_metric_only_on_checks_that_count_rows() -> None:
@@ -267,7 +270,9 @@ def test_variable_without_a_value_is_an_error_unless_something_gives_one() -> No
     assert (diagnostic.line, diagnostic.col) == (4, 3)
     assert parse(text, variables={"V": "x"}).ok
     assert parse(text.replace("  V:\n", "  V: {default: d}\n")).ok
-    assert parse(text.replace("  V:\n", "  V: {required: false}\n")).ok
+    # `required: false` is no value: the engine refuses the variable all the same
+    # (soda-core 4.28, ContractYaml._resolve_variable_values).
+    assert not parse(text.replace("  V:\n", "  V: {required: false}\n")).ok
     scheduled = text + "soda_runner:\n  checks_schedule:\n    variables: {V: s}\n"
     assert parse(scheduled).ok
     legacy = text + "soda_agent:\n  checks_schedule:\n    variables: {V: s}\n"
