@@ -212,7 +212,83 @@ def load_document(data: bytes, source: str) -> Document:
     if b"&" in data and b"*" in data:
         _check_expansion(root, source)
     document.value = _Builder(document, source).build(root, 0)
+    if b"\t" in data or _GLUED_HEADER_BYTES.search(data):
+        document.diagnostics.extend(_strict_syntax(root, data.decode("utf-8"), source))
     return document
+
+
+# A block scalar's header (``|``, ``>-``, ``|2+``...) with a comment glued to it.
+_GLUED_HEADER = re.compile(r"[|>][0-9+-]*#")
+_GLUED_HEADER_BYTES = re.compile(rb"[|>][0-9+-]*#")
+
+
+def _strict_syntax(root: Node, text: str, source: str) -> list[Diagnostic]:
+    """What libyaml reads but Soda's engine's YAML reader (ruamel.yaml) refuses: a tab between
+    tokens outside quotes, block scalars, brackets and comments, and a comment glued to a
+    block scalar's header (``description: |#why``)."""
+    lines = text.splitlines()
+    block_lines: set[int] = set()  # 0-based lines holding a block scalar's text
+    # Spans (0-based line, column) where a tab is text or spacing: quotes and brackets.
+    quoted: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    found: list[Diagnostic] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ScalarNode):
+            start, end = node.start_mark, node.end_mark
+            if node.style in ("|", ">"):
+                # Its end mark is where the next token starts: a line of its own only if
+                # the text reaches into it.
+                last = end.line if end.column else end.line - 1
+                block_lines.update(range(start.line + 1, last + 1))
+                header = lines[start.line][start.column :] if start.line < len(lines) else ""
+                if _GLUED_HEADER.match(header):
+                    found.append(
+                        Diagnostic(
+                            source,
+                            start.line + 1,
+                            start.column + 1,
+                            "error",
+                            "yaml-block-header",
+                            "a comment glued to a block scalar's header: Soda's engine's YAML "
+                            "reader refuses it",
+                            "Put a space before the `#` (`|  # why`).",
+                        )
+                    )
+            elif node.style in ('"', "'"):
+                quoted.append(((start.line, start.column), (end.line, end.column)))
+            continue
+        if getattr(node, "flow_style", False):  # in brackets its reader takes tabs as spaces
+            start, end = node.start_mark, node.end_mark
+            quoted.append(((start.line, start.column), (end.line, end.column)))
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+    if "\t" not in text:
+        return found
+    for number, line in enumerate(lines):
+        if "\t" not in line or number in block_lines:
+            continue
+        for column, char in enumerate(line):
+            inside = any(a <= (number, column) < b for a, b in quoted)
+            if char == "#" and not inside and (column == 0 or line[column - 1] in " \t"):
+                break  # the rest of the line is a comment
+            if char == "\t" and not inside:
+                found.append(
+                    Diagnostic(
+                        source,
+                        number + 1,
+                        column + 1,
+                        "error",
+                        "yaml-tab",
+                        "a tab between YAML tokens: Soda's engine's YAML reader refuses it",
+                        "Use spaces instead (`reconciler fmt` replaces such tabs).",
+                    )
+                )
+                break  # one per line is enough
+    return found
 
 
 def _yaml_error(error: yaml.MarkedYAMLError, source: str) -> ContractLoadError:

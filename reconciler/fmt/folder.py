@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.contract.diagnostics import Diagnostic
 from reconciler.desired import load_desired
-from reconciler.fmt.canonical import Refusal, format_contract
+from reconciler.fmt.canonical import MENDED_RULES, Refusal, format_contract
 from reconciler.importer import WriteRefused, sync_folders, write_contract
 
 # Below this many files one process is faster than starting others.
@@ -78,7 +78,7 @@ class _Candidate:
 def format_folder(root: Path, *, variables: Mapping[str, str], write: bool) -> FmtReport:
     """Lay out every valid contract below ``root``; write them back when ``write``."""
     desired = load_desired(root, variables=variables)
-    errors = [d for d in desired.diagnostics if d.is_error]
+    errors = [d for d in desired.diagnostics if d.is_error and d.rule not in MENDED_RULES]
     failing = {d.file for d in errors}
     results = [FileResult(display, Outcome.INVALID) for display in sorted(failing)]
     candidates: list[_Candidate] = []

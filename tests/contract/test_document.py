@@ -165,3 +165,40 @@ def test_a_non_scalar_key_is_reported_and_skipped() -> None:
     document = load_document(b"? [a, b]\n: 1\nc: 2\n", "f.yml")
     assert document.value == {"c": 2}
     assert [(d.rule, d.line, d.col) for d in document.diagnostics] == [("invalid-key", 1, 3)]
+
+
+def test_a_tab_between_tokens_is_refused_where_soda_engine_refuses_it() -> None:
+    from reconciler.contract.parse import parse_contract_text
+
+    source = "dataset: warehouse/public/orders\ncolumns:\n  - name: id\t# the key\n"
+    (error,) = parse_contract_text(source, "c.yml").errors
+    assert (error.line, error.col, error.rule) == (3, 13, "yaml-tab")
+
+
+def test_tabs_inside_values_and_comments_are_left_alone() -> None:
+    from reconciler.contract.parse import parse_contract_text
+
+    source = (
+        "dataset: warehouse/public/orders  # a\tcomment\n"
+        "description: |\n  a\tblock\n"
+        "columns:\n  - name: 'a\tb'\n    valid_values: [1,\t2]\n"
+    )
+    assert parse_contract_text(source, "c.yml").ok
+
+
+def test_a_comment_glued_to_a_block_header_is_refused_at_the_indicator() -> None:
+    from reconciler.contract.parse import parse_contract_text
+
+    source = "dataset: warehouse/public/orders\ncolumns: []\ndescription: >-#why\n  text\n"
+    (error,) = parse_contract_text(source, "c.yml").errors
+    assert (error.line, error.col, error.rule) == (3, 14, "yaml-block-header")
+    spaced = source.replace(">-#why", ">-  # why")
+    assert parse_contract_text(spaced, "c.yml").ok
+
+
+def test_a_tab_right_after_a_block_scalar_is_still_seen() -> None:
+    from reconciler.contract.parse import parse_contract_text
+
+    source = "dataset: a/b/c\ndescription: |\n  text\ncolumns:\t[]\n"
+    (error,) = parse_contract_text(source, "c.yml").errors
+    assert (error.line, error.rule) == (4, "yaml-tab")

@@ -16,7 +16,7 @@ from reconciler.contract import parse_contract_text
 from reconciler.contract.document import load_document
 from reconciler.contract.fingerprint import semantic_fingerprint
 from reconciler.fmt import Refusal, canonical_text, format_contract
-from reconciler.fmt.canonical import comments
+from reconciler.fmt.canonical import MENDED_RULES, comments
 
 
 def text(block: str) -> str:
@@ -25,11 +25,14 @@ def text(block: str) -> str:
 
 
 def laid_out(source: str) -> str:
-    """The canonical layout of a valid contract, checked to be accepted and stable."""
-    assert parse_contract_text(source, "c.yml", allow_stub=True).ok
+    """The canonical layout of a valid contract (but for what the layout mends), checked to be
+    accepted and stable."""
+    parsed = parse_contract_text(source, "c.yml", allow_stub=True)
+    assert all(d.rule in MENDED_RULES for d in parsed.errors)
     result = format_contract(source, "c.yml", {})
     assert not isinstance(result, Refusal), result
     assert format_contract(result, "c.yml", {}) == result
+    assert parse_contract_text(result, "c.yml", allow_stub=True).ok
     return result
 
 
@@ -321,8 +324,9 @@ def test_an_escaped_invisible_character_is_not_written_as_itself() -> None:
 
 def test_tabs_between_tokens_become_spaces_while_tabs_in_values_and_comments_stay() -> None:
     source = "dataset:\twarehouse/public/orders\ncolumns:\n  - name: 'a\tb'\t#\tc\n    valid_values: [x,\ty]\n"
-    # Soda's engine cannot read this file as it is: the tab after `dataset:` stops it.
-    assert parse_contract_text(source, "c.yml").ok
+    # Soda's engine cannot read this file as it is: the tab after `dataset:` stops it, and
+    # validate says so; the layout mends it.
+    assert {d.rule for d in parse_contract_text(source, "c.yml").errors} == {"yaml-tab"}
     assert laid_out(source) == (
         # A quoted tab is written as an escape: the emitter writes no tab inside quotes.
         'dataset: warehouse/public/orders\ncolumns:\n  - name: "a\\tb"  #\tc\n'
@@ -331,9 +335,9 @@ def test_tabs_between_tokens_become_spaces_while_tabs_in_values_and_comments_sta
 
 
 def test_a_file_soda_engine_cannot_read_is_refused_at_its_place() -> None:
-    # The reconciler's reader takes a comment right after a block indicator; Soda's does not.
+    # Soda's reader refuses a comment right after a block indicator (and validate says so).
     source = "---\ndataset: warehouse/public/orders\ncolumns: []\ndescription: |#why\n  text\n"
-    assert parse_contract_text(source, "c.yml").ok
+    assert [d.rule for d in parse_contract_text(source, "c.yml").errors] == ["yaml-block-header"]
     found = refusal(source)
     assert (found.line, found.col, found.rule) == (4, 15, "fmt-engine-unreadable")
     assert "ruamel.yaml" in found.message
