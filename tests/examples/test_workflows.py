@@ -16,8 +16,8 @@ import click
 import pytest
 import yaml
 
+from demo.tour import UI_EDIT, edit_in_cloud_ui
 from reconciler.cli import main
-from reconciler.demo import UI_EDIT, edit_in_cloud_ui
 from tests.examples.support import REPOSITORY, reconciler
 
 WORKFLOWS = REPOSITORY / "plan-examples" / "github-actions"
