@@ -36,17 +36,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset, Incident
-from reconciler.contract.diff import ChangeClass
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import ObservedState, moved_since_record
+from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import ChangeItem, NewerVersion, StateBasis
 from reconciler.plan.planner import (
-    DatasetFilter,
     publish_changes,
     reading_warnings,
     state_basis,
     unified_diff,
 )
+from reconciler.plan.vocabulary import ChangeClass
 from reconciler.state import DatasetRecord, StateFile
 
 AUDIT_FORMAT_VERSION = 1

@@ -18,7 +18,8 @@ from reconciler.cloud.dto import Contract
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import ContractsInvalid
 from reconciler.observed import dataset_listing, observe
-from reconciler.plan import DatasetFilter, Plan, PlanContext, PlanSettings, make_plan
+from reconciler.plan import DatasetFilter, Plan, PlanSettings
+from reconciler.plan.planner import PlanContext, make_plan
 from reconciler.state import DatasetRecord, StateFile
 
 

@@ -9,6 +9,8 @@ one under ``if TYPE_CHECKING:`` never runs; neither counts. Importing ``a.b.c`` 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,3 +131,21 @@ def test_the_cycle_finder_finds_a_cycle_through_a_package() -> None:
 
 def test_no_module_of_the_reconciler_imports_itself_through_others() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_reading_the_plan_model_does_not_load_the_semantic_diff() -> None:
+    """``import reconciler.plan`` (the value, its vocabulary and file) leaves deepdiff out:
+    reading or rendering a saved plan needs no diff."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, reconciler.plan; print('deepdiff' in sys.modules, "
+            "'reconciler.plan.model' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PACKAGE.parent,
+    )
+    assert loaded.stdout.split() == ["False", "True"]

@@ -42,7 +42,8 @@ from reconciler.errors import (
     ReconcilerError,
     StalePlan,
 )
-from reconciler.plan.model import Action, DatasetPlan, Plan
+from reconciler.plan.model import DatasetPlan, Plan
+from reconciler.plan.vocabulary import Action
 from reconciler.state import (
     DatasetRecord,
     PendingVerification,

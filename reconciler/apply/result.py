@@ -7,7 +7,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.plan.model import Action
+from reconciler.plan.vocabulary import Action
 
 APPLY_REPORT_VERSION = 1
 

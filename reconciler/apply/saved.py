@@ -31,8 +31,9 @@ from reconciler.desired import DesiredState
 from reconciler.errors import PlanError, StalePlan
 from reconciler.observed import ObservedState
 from reconciler.plan.file import DIGEST_FIELD, plan_digest
+from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import PLAN_FORMAT_VERSION, DatasetPlan, Plan
-from reconciler.plan.planner import DatasetFilter, PlanContext, make_plan, state_basis
+from reconciler.plan.planner import PlanContext, make_plan, state_basis
 from reconciler.state import StateFile
 
 SHOWN = 20

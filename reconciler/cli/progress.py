@@ -10,7 +10,7 @@ from typing import TextIO
 
 from reconciler.apply.result import DatasetOutcome, Status
 from reconciler.cloud.http import Wait
-from reconciler.plan.model import Action, Plan
+from reconciler.plan import Action, Plan
 from reconciler.render.escape import printable
 
 

@@ -15,10 +15,10 @@ Matching
 * A column removed and another added at the same position is reported as a rename (still
   breaking); the checks of the renamed column are compared with the old column's checks.
 
-Thresholds are compared as the sets of values that pass (unions of intervals; must_not_be
-and must_be_not_between are complements; freshness bounds in minutes): a new set inside the
-old one is *tightened*, one that contains the old one is *relaxed*, anything else (partly
-overlapping, or a bound that is a ``${var.X}``) is *tightened*: it can newly fail.
+Thresholds are compared as the sets of values that pass (:mod:`reconciler.contract.thresholds`):
+a new set inside the old one is *tightened*, one that contains the old one is *relaxed*,
+anything else (partly overlapping, or a bound that is a ``${var.X}``) is *tightened*: it can
+newly fail.
 
 Classes, most severe first
 ---------------------------
@@ -57,36 +57,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from reconciler.contract.fingerprint import canonical_json
 from reconciler.contract.model import CHECK_TYPES
-
-
-class ChangeClass(str, Enum):
-    """How a change can affect verification results; most severe first."""
-
-    BREAKING = "breaking"
-    TIGHTENED = "tightened"
-    RELAXED = "relaxed"
-    COSMETIC = "cosmetic"
-    FORMAT_ONLY = "format-only"
-
-    @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
-
-
-_SEVERITY = {
-    ChangeClass.BREAKING: 4,
-    ChangeClass.TIGHTENED: 3,
-    ChangeClass.RELAXED: 2,
-    ChangeClass.COSMETIC: 1,
-    ChangeClass.FORMAT_ONLY: 0,
-}
+from reconciler.contract.thresholds import (
+    COMPARISONS,
+    UNIT_MINUTES,
+    Passing,
+    compare_passing,
+    comparisons,
+)
+from reconciler.plan.vocabulary import ChangeClass
 
 BREAKING = ChangeClass.BREAKING
 TIGHTENED = ChangeClass.TIGHTENED
@@ -173,126 +157,7 @@ class _Changes:
         self.add(subject, f"{subject} {text}", change_class)
 
 
-# --- thresholds as sets of passing values -----------------------------------------------------
-
-# (low, low_closed, high, high_closed)
-Interval = tuple[float, bool, float, bool]
-INF = math.inf
-ALL: list[Interval] = [(-INF, False, INF, False)]
-
-_COUNTING = frozenset({"missing", "invalid", "duplicate", "failed_rows"})
-_UNIT_MINUTES = {"minute": 1.0, "hour": 60.0, "day": 1440.0}
-_COMPARISONS = (
-    "must_be",
-    "must_not_be",
-    "must_be_greater_than",
-    "must_be_greater_than_or_equal",
-    "must_be_less_than",
-    "must_be_less_than_or_equal",
-    "must_be_between",
-    "must_be_not_between",
-)
-
-
-def _default_comparison(check_type: str) -> dict[str, Any]:
-    if check_type in _COUNTING:
-        return {"must_be": 0}
-    if check_type == "row_count":
-        return {"must_be_greater_than": 0}
-    return {}
-
-
-def _comparisons(threshold: Mapping[str, Any], check_type: str) -> dict[str, Any]:
-    found = {k: threshold[k] for k in _COMPARISONS if k in threshold}
-    return found or _default_comparison(check_type)
-
-
-def _empty(interval: Interval) -> bool:
-    low, low_closed, high, high_closed = interval
-    return low > high or (low == high and not (low_closed and high_closed))
-
-
-def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for a_low, a_lc, a_high, a_hc in a:
-        for b_low, b_lc, b_high, b_hc in b:
-            if a_low > b_low or (a_low == b_low and not a_lc):
-                low, low_closed = a_low, a_lc
-            else:
-                low, low_closed = b_low, b_lc
-            if a_high < b_high or (a_high == b_high and not a_hc):
-                high, high_closed = a_high, a_hc
-            else:
-                high, high_closed = b_high, b_hc
-            candidate = (low, low_closed, high, high_closed)
-            if not _empty(candidate):
-                out.append(candidate)
-    return out
-
-
-def _contains(outer: Interval, inner: Interval) -> bool:
-    o_low, o_lc, o_high, o_hc = outer
-    i_low, i_lc, i_high, i_hc = inner
-    low_ok = o_low < i_low or (o_low == i_low and (o_lc or not i_lc))
-    high_ok = o_high > i_high or (o_high == i_high and (o_hc or not i_hc))
-    return low_ok and high_ok
-
-
-def _subset(a: list[Interval], b: list[Interval]) -> bool:
-    # The sets built here are unions of intervals separated by gaps, so a connected piece of
-    # ``a`` lies in ``b`` exactly when it lies in one of ``b``'s intervals.
-    return all(any(_contains(outer, inner) for outer in b) for inner in a)
-
-
-def _bounds(bounds: Any, scale: float) -> tuple[Interval, Interval] | None:
-    """A between's lower and upper half-lines, or None when not numeric."""
-    bounds = _mapping(bounds)
-    lower_keys = [k for k in ("greater_than", "greater_than_or_equal") if k in bounds]
-    upper_keys = [k for k in ("less_than", "less_than_or_equal") if k in bounds]
-    if len(lower_keys) != 1 or len(upper_keys) != 1:
-        return None
-    low, high = _number(bounds[lower_keys[0]]), _number(bounds[upper_keys[0]])
-    if low is None or high is None:
-        return None
-    low_closed = lower_keys[0].endswith("_or_equal")
-    high_closed = upper_keys[0].endswith("_or_equal")
-    return (low * scale, low_closed, INF, False), (-INF, False, high * scale, high_closed)
-
-
-def pass_set(comparisons: Mapping[str, Any], scale: float = 1.0) -> list[Interval] | None:
-    """The values that pass, or None when a bound is not a number (a variable...)."""
-    result = ALL
-    for key, raw in comparisons.items():
-        if key in ("must_be_between", "must_be_not_between"):
-            halves = _bounds(raw, scale)
-            if halves is None:
-                return None
-            lower, upper = halves
-            if key == "must_be_between":
-                result = _intersect(result, _intersect([lower], [upper]))
-            else:
-                # passes below the less_than bound or above the greater_than bound
-                result = _intersect(result, [upper, lower])
-            continue
-        value = _number(raw)
-        if value is None:
-            return None
-        value *= scale
-        piece: list[Interval]
-        if key == "must_be":
-            piece = [(value, True, value, True)]
-        elif key == "must_not_be":
-            piece = [(-INF, False, value, False), (value, False, INF, False)]
-        elif key == "must_be_greater_than":
-            piece = [(value, False, INF, False)]
-        elif key == "must_be_greater_than_or_equal":
-            piece = [(value, True, INF, False)]
-        elif key == "must_be_less_than":
-            piece = [(-INF, False, value, False)]
-        else:
-            piece = [(-INF, False, value, True)]
-        result = _intersect(result, piece)
-    return result
+# --- thresholds -------------------------------------------------------------------------------
 
 
 def _show_comparisons(comparisons: Mapping[str, Any]) -> str:
@@ -318,15 +183,16 @@ def _show_comparisons(comparisons: Mapping[str, Any]) -> str:
 def _compare_sets(
     old: Mapping[str, Any], new: Mapping[str, Any], old_scale: float, new_scale: float
 ) -> ChangeClass | None:
-    old_set, new_set = pass_set(old, old_scale), pass_set(new, new_scale)
-    if old_set is None or new_set is None:
-        return None if _same(old, new) and old_scale == new_scale else TIGHTENED
-    narrower, wider = _subset(new_set, old_set), _subset(old_set, new_set)
-    if narrower and wider:
-        return None
-    if narrower:
-        return TIGHTENED
-    return RELAXED if wider else TIGHTENED
+    """A threshold's new passing values against its old ones, as a change class."""
+    return _THRESHOLD_CLASS[compare_passing(old, new, old_scale, new_scale)]
+
+
+_THRESHOLD_CLASS = {
+    Passing.SAME: None,
+    Passing.NARROWER: TIGHTENED,
+    Passing.WIDER: RELAXED,
+    Passing.OTHER: TIGHTENED,  # partly overlapping, or not comparable: it can newly fail
+}
 
 
 def _diff_threshold(
@@ -341,9 +207,9 @@ def _diff_threshold(
     old_unit, new_unit = old.get("unit", "hour"), new.get("unit", "hour")
     if check_type != "freshness":
         old_unit = new_unit = "hour"
-    old_scale = _UNIT_MINUTES.get(str(old_unit), 1.0) if check_type == "freshness" else 1.0
-    new_scale = _UNIT_MINUTES.get(str(new_unit), 1.0) if check_type == "freshness" else 1.0
-    old_cmp, new_cmp = _comparisons(old, check_type), _comparisons(new, check_type)
+    old_scale = UNIT_MINUTES.get(str(old_unit), 1.0) if check_type == "freshness" else 1.0
+    new_scale = UNIT_MINUTES.get(str(new_unit), 1.0) if check_type == "freshness" else 1.0
+    old_cmp, new_cmp = comparisons(old, check_type), comparisons(new, check_type)
     if old_metric != new_metric:
         changes.value(subject, "metric", old_metric, new_metric, TIGHTENED)
     elif old_unit != new_unit or not _same(old_cmp, new_cmp):
@@ -366,7 +232,7 @@ def _diff_threshold(
         old_scale,
         new_scale,
     )
-    handled = {"metric", "unit", "level", "additional", *_COMPARISONS}
+    handled = {"metric", "unit", "level", "additional", *COMPARISONS}
     for key in sorted((set(old) | set(new)) - handled):
         if not _same(old.get(key), new.get(key)):
             changes.value(subject, f"threshold {key}", old.get(key), new.get(key), TIGHTENED)
@@ -395,8 +261,8 @@ def _diff_additional(
         changes.value(subject, "additional threshold", old_raw, new_raw, verdict)
         return
     old, new = _mapping(old_raw), _mapping(new_raw)
-    old_cmp = {k: old[k] for k in _COMPARISONS if k in old}
-    new_cmp = {k: new[k] for k in _COMPARISONS if k in new}
+    old_cmp = {k: old[k] for k in COMPARISONS if k in old}
+    new_cmp = {k: new[k] for k in COMPARISONS if k in new}
     if not _same(old_cmp, new_cmp) or old_scale != new_scale:
         found = _compare_sets(old_cmp, new_cmp, old_scale, new_scale)
         if found is not None:
@@ -874,6 +740,5 @@ __all__ = [
     "check_subject",
     "describe",
     "diff_contracts",
-    "pass_set",
     "show",
 ]

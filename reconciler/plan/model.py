@@ -8,23 +8,14 @@ anything it was based on has moved.
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.contract.diff import ChangeClass
+from reconciler.plan.vocabulary import Action, ChangeClass
 
 # 2: the file carries a digest of its own content (reconciler.plan.file).
 PLAN_FORMAT_VERSION = 2
-
-
-class Action(str, enum.Enum):
-    CREATE = "create"
-    GENERATE_SKELETON = "generate-skeleton"
-    PUBLISH = "publish"
-    ADOPT = "adopt"
-    NOOP = "no-op"
 
 
 class Frozen(BaseModel):

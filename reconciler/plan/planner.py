@@ -24,12 +24,11 @@ from dataclasses import dataclass
 
 from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.contract import parse_contract_text
-from reconciler.contract.diff import ChangeClass, ContractDiff, diff_contracts
+from reconciler.contract.diff import ContractDiff, diff_contracts
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
-from reconciler.plan.globs import glob_matches
+from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import (
-    Action,
     ChangeItem,
     DatasetPlan,
     Drift,
@@ -42,6 +41,7 @@ from reconciler.plan.model import (
     StateBasis,
     UnmanagedContract,
 )
+from reconciler.plan.vocabulary import Action, ChangeClass
 from reconciler.state import DatasetRecord, PendingVerification, StateFile
 
 
@@ -54,22 +54,6 @@ class PlanContext:
     contracts_dir: str
     cloud_host: str
     state_path: str
-
-
-@dataclass(frozen=True)
-class DatasetFilter:
-    """``--target GLOB`` (any matches; none given: all) and ``--exclude GLOB`` (none matches).
-
-    Globs read names as paths (:mod:`reconciler.plan.globs`): ``*`` stays within one part,
-    ``**`` crosses them."""
-
-    targets: tuple[str, ...] = ()
-    excludes: tuple[str, ...] = ()
-
-    def __call__(self, dataset: str) -> bool:
-        if self.targets and not any(glob_matches(g, dataset) for g in self.targets):
-            return False
-        return not any(glob_matches(g, dataset) for g in self.excludes)
 
 
 def make_plan(

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from reconciler.contract.diff import ChangeClass
 from reconciler.plan.file import plan_file_text
-from reconciler.plan.model import Action, DatasetPlan, Drift, Plan, Summary
+from reconciler.plan.model import DatasetPlan, Drift, Plan, Summary
+from reconciler.plan.vocabulary import Action, ChangeClass
 from reconciler.render.escape import (
     bounded,
     code,

@@ -21,9 +21,9 @@ from reconciler.audit import (
 )
 from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset, Incident
 from reconciler.contract import raw_sha256
-from reconciler.contract.diff import ChangeClass
 from reconciler.desired import DesiredState, load_desired
 from reconciler.observed import ObservedState
+from reconciler.plan import ChangeClass
 from reconciler.render.audit import render_json, render_markdown, render_text
 from reconciler.state import DatasetRecord, StateFile
 from tests.audit.support import CUSTOMERS, EVENTS, ORDERS, SESSIONS, contract

@@ -10,13 +10,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.contract.diff import (
-    Change,
-    ChangeClass,
-    ContractDiff,
-    diff_contracts,
-    pass_set,
-)
+from reconciler.contract.diff import Change, ContractDiff, diff_contracts
+from reconciler.contract.thresholds import pass_set
+from reconciler.plan import ChangeClass
 
 B, T, R, C = (
     ChangeClass.BREAKING,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from reconciler.contract.diff import ChangeClass
-from reconciler.plan import Action, Plan, PlanSettings
+from reconciler.plan import Action, ChangeClass, Plan, PlanSettings
 from reconciler.state import PendingVerification
 from tests.plan.support import (
     CUSTOMERS,
