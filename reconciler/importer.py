@@ -5,9 +5,10 @@ Two halves:
 * pure: :func:`name_problem` and :func:`relative_path` turn a dataset name into the path
   ``<datasource>/<prefixes...>/<table>.yml``, or say why the name cannot be a safe path;
   :func:`plan_import` decides per contract: write, replace (``--force``), skip or refuse.
-* effects: :func:`write_contract` writes one file atomically (temporary file, then rename)
-  without following any symbolic link, and :func:`record_imported` adds the state records
-  that make the next plan a no-op for what was imported.
+* effects: :func:`execute_import` writes each file with the one atomic writer
+  (:func:`reconciler.files.write_file`: temporary file, then rename or link, never following
+  a symbolic link), and :func:`record_imported` adds the state records that make the next
+  plan a no-op for what was imported.
 
 A dataset name comes from Soda Cloud, so it is treated as untrusted input: nothing it says
 may leave the folder, name a device, or make a path some common file system cannot hold.
@@ -15,13 +16,8 @@ may leave the folder, name a device, or make a path some common file system cann
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
-import errno
-import os
-import stat
-import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +26,8 @@ from pathlib import Path, PurePosixPath
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
 from reconciler.contract.names import name_error, name_problems
+from reconciler.errors import WriteRefused
+from reconciler.files import sync_folders, write_file
 from reconciler.plan.globs import glob_matches
 from reconciler.render.escape import printable as printable  # shown names, escaped as rendered
 from reconciler.state import DatasetRecord, StateFile
@@ -228,150 +226,6 @@ def _decide(
 # -- effects -----------------------------------------------------------------------------
 
 
-class WriteRefused(Exception):
-    """The file system would not let the file be written safely; the message says why."""
-
-
-@dataclass(frozen=True)
-class Written:
-    path: PurePosixPath
-    replaced: bool
-
-
-def dir_fd_supported() -> bool:
-    # os.replace shares os.rename's implementation (renameat) and its dir_fd support.
-    needed = (os.open, os.mkdir, os.link, os.rename, os.unlink, os.stat)
-    return all(f in os.supports_dir_fd for f in needed) and hasattr(os, "O_NOFOLLOW")
-
-
-def write_contract(
-    root: Path,
-    relative: PurePosixPath,
-    data: bytes,
-    *,
-    overwrite: bool,
-    sync_folder: bool = True,
-) -> Written | None:
-    """Write ``data`` at ``root/relative`` atomically; None when the file exists and
-    ``overwrite`` is false (nothing written).
-
-    Every folder on the way is opened relative to the one before with ``O_NOFOLLOW``, so a
-    symbolic link anywhere below ``root`` (planted before or during the run) is refused
-    rather than followed. The file is written to a temporary name in its folder and then
-    renamed (``overwrite``) or hard-linked into place (which fails if the name is taken).
-    Without ``sync_folder`` the caller makes the new name durable (:func:`sync_folders`).
-    """
-    if relative.is_absolute() or any(p in ("", ".", "..") for p in relative.parts):
-        raise WriteRefused(f"{relative} is not a path inside the folder")
-    with _folder(root, relative.parent, create=True) as folder:
-        written = _place(folder, relative, data, overwrite=overwrite)
-        if written is not None and sync_folder:
-            with contextlib.suppress(OSError):
-                os.fsync(folder)
-        return written
-
-
-def sync_folders(root: Path, folders: Iterable[PurePosixPath]) -> None:
-    """Flush the entries of these folders (new and renamed files) to disk; best effort."""
-    for relative in sorted(set(folders)):
-        with (
-            contextlib.suppress(WriteRefused, OSError),
-            _folder(root, relative, create=False) as folder,
-        ):
-            os.fsync(folder)
-
-
-@contextlib.contextmanager
-def _folder(root: Path, relative: PurePosixPath, *, create: bool) -> Iterator[int]:
-    """A descriptor of ``root/relative``, reached without following any link below root."""
-    if not dir_fd_supported():
-        raise WriteRefused(
-            "this platform cannot open folders without following links (no dir_fd support); "
-            "import refuses to write rather than risk leaving the folder"
-        )
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    fds: list[int] = []
-    try:
-        try:
-            fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
-        except OSError as error:
-            raise WriteRefused(f"cannot open the folder {root}: {_reason(error)}") from None
-        walked = PurePosixPath()
-        for part in relative.parts:
-            walked /= part
-            if create:
-                try:
-                    os.mkdir(part, 0o777, dir_fd=fds[-1])
-                except FileExistsError:
-                    pass  # opened below, without following a link
-                except OSError as error:
-                    raise WriteRefused(f"cannot create {walked}/: {_reason(error)}") from None
-            try:
-                fds.append(os.open(part, flags, dir_fd=fds[-1]))
-            except OSError as error:
-                if error.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise WriteRefused(
-                        f"{walked} is a symbolic link or a file, not a folder; import does not "
-                        "follow links"
-                    ) from None
-                raise WriteRefused(f"cannot open {walked}/: {_reason(error)}") from None
-        yield fds[-1]
-    finally:
-        for fd in reversed(fds):
-            os.close(fd)
-
-
-def _place(folder: int, relative: PurePosixPath, data: bytes, *, overwrite: bool) -> Written | None:
-    name = relative.name
-    current: os.stat_result | None
-    try:
-        current = os.stat(name, dir_fd=folder, follow_symlinks=False)
-    except FileNotFoundError:
-        current = None
-    except OSError as error:
-        raise WriteRefused(f"cannot look at {relative}: {_reason(error)}") from None
-    if current is not None:
-        if stat.S_ISLNK(current.st_mode):
-            raise WriteRefused(f"{relative} is a symbolic link; import does not replace links")
-        if not stat.S_ISREG(current.st_mode):
-            raise WriteRefused(f"{relative} exists and is not a regular file")
-        if not overwrite:
-            return None
-    temporary = f".{name[:200]}.{uuid.uuid4().hex[:12]}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(temporary, flags, 0o666, dir_fd=folder)
-    except OSError as error:
-        raise WriteRefused(f"cannot write in the folder of {relative}: {_reason(error)}") from None
-    try:
-        try:
-            if current is not None:
-                os.fchmod(fd, stat.S_IMODE(current.st_mode))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if overwrite:
-            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-        else:
-            try:
-                os.link(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-            except FileExistsError:
-                return None  # appeared since it was looked at: never overwritten
-    except OSError as error:
-        raise WriteRefused(f"cannot write {relative}: {_reason(error)}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary, dir_fd=folder)
-    return Written(relative, replaced=current is not None)
-
-
-def _reason(error: OSError) -> str:
-    return error.strerror or type(error).__name__
-
-
 def imported_record(contract: Contract, parsed: ParsedContract, now: datetime) -> DatasetRecord:
     """The state record of a file written from ``contract``: what the next plan compares.
 
@@ -431,7 +285,7 @@ def _execute(
         assert item.contract.contents is not None
         data = item.contract.contents.encode("utf-8")
         try:
-            written = write_contract(
+            written = write_file(
                 root,
                 item.path,
                 data,

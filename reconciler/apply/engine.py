@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, Protocol
 
 from reconciler.apply.result import (
@@ -42,6 +39,7 @@ from reconciler.errors import (
     ReconcilerError,
     StalePlan,
 )
+from reconciler.files import write_file
 from reconciler.plan.model import DatasetPlan, Plan
 from reconciler.plan.vocabulary import Action
 from reconciler.state import (
@@ -338,7 +336,9 @@ class _Executor:
                 hint="The file was left as it is. Run `reconciler plan` again: it shows what "
                 "is left to do (publishing the file over the generated contract).",
             )
-        write_file_atomically(file.path, contract.contents)
+        # Never through a link: the write-back stays the file the folder holds.
+        relative = file.path.relative_to(self.desired.root).as_posix()
+        write_file(self.desired.root, relative, contract.contents.encode("utf-8"))
         await self._record(file.dataset, contract, contract.contents)
         run.done.append(what.format(path=file.display_path))
         return contract.id
@@ -589,19 +589,3 @@ class _Executor:
 
     def _now(self) -> str:
         return self.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def write_file_atomically(path: Path, text: str) -> None:
-    """Replace a file's contents in one step (temp file in the same folder, then rename)."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -17,6 +17,7 @@ from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_s
 from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState
 from reconciler.duration import parse_duration
+from reconciler.files import write_text
 from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.workflow import read_folder, require_valid
 
@@ -244,8 +245,6 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def write_output(path: Path, text: str) -> None:
-    """Write a report or plan file atomically (a reader never sees half of it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    """Write a report or plan file atomically (a reader never sees half of it), never
+    through a symbolic link."""
+    write_text(path, text)
