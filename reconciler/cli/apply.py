@@ -13,7 +13,7 @@ import click
 
 from reconciler.apply.engine import ApplyOptions, Journal, apply_plan
 from reconciler.apply.result import ApplyResult
-from reconciler.apply.saved import SavedPlan, check_saved_plan, load_saved_plan
+from reconciler.apply.saved import check_saved_plan
 from reconciler.cli.context import project_config, project_store, state_lock
 from reconciler.cli.options import (
     cloud_options,
@@ -43,6 +43,7 @@ from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError, Interrupted
 from reconciler.observed import observe
 from reconciler.plan import DatasetFilter, PlanSettings
+from reconciler.plan.file import SavedPlan, load_saved_plan
 from reconciler.render.apply import render_json, render_markdown, render_text
 from reconciler.render.plan import render_text as render_plan
 from reconciler.state import StateStore

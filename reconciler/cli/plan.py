@@ -23,13 +23,13 @@ from reconciler.cli.options import (
     valid_folder,
     var_option,
     verify_option,
-    write_output,
 )
 from reconciler.cli.options import (
     state_path as resolve_state_path,
 )
 from reconciler.cloud.session import open_client
 from reconciler.plan import Plan, PlanSettings
+from reconciler.plan.file import write_plan_file
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.workflow import plan_against_cloud
 
@@ -113,7 +113,7 @@ def plan(
 
     result = run(make())
     if out_path is not None:
-        write_output(out_path, render_json(result))
+        write_plan_file(out_path, result)
     if output_format == "json":
         click.echo(render_json(result), nl=False)
     elif output_format == "markdown":

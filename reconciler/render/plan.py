@@ -15,7 +15,6 @@ from reconciler.render.escape import (
     code,
     code_block,
     html_code,
-    json_text,
     markdown,
     printable,
 )
@@ -196,8 +195,8 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
 
 def render_json(plan: Plan) -> str:
     """The saved plan's format, with its digest (``docs/plan-format.md``), hidden characters
-    escaped."""
-    return json_text(plan_file_text(plan))
+    escaped: the file ``plan --out`` writes."""
+    return plan_file_text(plan)
 
 
 def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.saved import load_saved_plan
 from reconciler.errors import PlanError
-from reconciler.plan.file import plan_digest
+from reconciler.plan.file import load_saved_plan, plan_digest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "plan-examples" / "plan.json"
 
