@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.apply.engine import ApplyOptions, Journal, SilentProgress, apply_plan
+from reconciler.apply.engine import ApplyOptions, SilentProgress, apply_plan
 from reconciler.apply.result import ApplyResult
 from reconciler.cloud.session import open_client
 from reconciler.cloud.settings import CloudSettings
@@ -22,6 +22,7 @@ from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState
 from reconciler.plan import Plan, PlanSettings
 from reconciler.state import StateFile, StateStore
+from reconciler.state.journal import Journal
 from reconciler.workflow import plan_against_cloud, read_folder, require_valid
 
 

@@ -232,13 +232,13 @@ def imported_record(contract: Contract, parsed: ParsedContract, now: datetime) -
     ``parsed`` is the written bytes read as the folder's reader reads them, so the
     fingerprints match what the next plan computes; the contract id and ``lastUpdated`` are
     the server's. File, Soda Cloud and state then agree: the plan is a no-op."""
-    return DatasetRecord(
-        applied_at=now,
+    return DatasetRecord.applied(
+        at=now,
         contract_id=contract.id,
-        dataset_id=contract.dataset_id or "",
+        dataset_id=contract.dataset_id,
         last_updated=contract.last_updated,
         raw_sha256=parsed.raw_sha256,
-        semantic_fingerprint=parsed.semantic_fingerprint or "",
+        semantic_fingerprint=parsed.semantic_fingerprint,
     )
 
 

@@ -74,10 +74,10 @@ def rebuilt_state(
         remote = contracts.get(name)
         if remote is None or file.is_stub or remote.contents != file.raw_text:
             continue
-        records[name] = DatasetRecord(
-            applied_at=now,
+        records[name] = DatasetRecord.applied(
+            at=now,
             contract_id=remote.id,
-            dataset_id=remote.dataset_id or "",
+            dataset_id=remote.dataset_id,
             last_updated=remote.last_updated,
             raw_sha256=file.raw_sha256,
             semantic_fingerprint=file.semantic_fingerprint,

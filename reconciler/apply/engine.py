@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -42,13 +42,7 @@ from reconciler.errors import (
 from reconciler.files import write_file
 from reconciler.plan.model import DatasetPlan, Plan
 from reconciler.plan.vocabulary import Action
-from reconciler.state import (
-    DatasetRecord,
-    PendingVerification,
-    StateFile,
-    StateStore,
-    Verification,
-)
+from reconciler.state import DatasetRecord, Journal, PendingVerification, Verification
 
 log = logging.getLogger("reconciler.apply")
 
@@ -76,59 +70,6 @@ class ApplyOptions:
     generate: Literal["skeleton", "ai"] = "skeleton"
     fail_fast: bool = False
     scan_deadline: float = 3600.0  # clock seconds a verification may take
-
-
-class Journal:
-    """The state, saved after every change.
-
-    Each update is applied to the in-memory state at once (one at a time on the event loop,
-    so concurrent tasks never lose each other's records), then made durable before the
-    caller goes on. Writes happen off the event loop, one at a time; updates that arrive
-    while one is being written are saved together by the next write (a group commit), so a
-    large state never slows the lanes down.
-    """
-
-    def __init__(self, store: StateStore, state: StateFile) -> None:
-        self._store = store
-        self.state = state
-        self._made = 0
-        self._saved = 0
-        self._writing = asyncio.Lock()
-
-    async def update(self, change: Callable[[StateFile], StateFile]) -> None:
-        self.state = change(self.state)
-        self._made += 1
-        await self._durable(self._made)
-
-    async def _durable(self, wanted: int) -> None:
-        async with self._writing:
-            if self._saved >= wanted:
-                return  # a write that started after this update already saved it
-            snapshot, upto = self.state, self._made
-            await asyncio.to_thread(self._store.save, snapshot)
-            self._saved = upto
-
-    async def flush(self) -> None:
-        await self._durable(self._made)
-
-    async def record(self, dataset: str, record: DatasetRecord) -> None:
-        await self.update(lambda state: state.with_record(dataset, record))
-
-    async def records(self, records: Mapping[str, DatasetRecord]) -> None:
-        await self.update(lambda state: state.with_datasets({**state.datasets, **records}))
-
-    async def pending(self, dataset: str, pending: PendingVerification | None) -> None:
-        await self.update(lambda state: state.with_pending(dataset, pending))
-
-    async def verified(self, dataset: str, verification: Verification) -> None:
-        def change(state: StateFile) -> StateFile:
-            state = state.with_pending(dataset, None)
-            current = state.datasets.get(dataset)
-            if current is None:
-                return state
-            return state.with_record(dataset, current.with_verification(verification))
-
-        await self.update(change)
 
 
 @dataclass
@@ -490,33 +431,31 @@ class _Executor:
 
     async def _record(self, dataset: str, contract: Contract, text: str) -> None:
         parsed = parse_contract_text(text, dataset, allow_stub=True)
-        previous = self.journal.state.datasets.get(dataset)
         await self.journal.record(
             dataset,
-            DatasetRecord(
-                applied_at=self.clock.now(),
+            DatasetRecord.applied(
+                at=self.clock.now(),
                 contract_id=contract.id,
-                dataset_id=contract.dataset_id or (previous.dataset_id if previous else ""),
+                dataset_id=contract.dataset_id,
                 last_updated=contract.last_updated,
                 raw_sha256=parsed.raw_sha256,
-                semantic_fingerprint=parsed.semantic_fingerprint or "",
-                last_verification=previous.last_verification if previous else None,
+                semantic_fingerprint=parsed.semantic_fingerprint,
+                previous=self.journal.state.datasets.get(dataset),
             ),
         )
 
     def _adopted(self, entry: DatasetPlan, file: DesiredContract) -> DatasetRecord:
         assert entry.remote is not None
-        previous = self.journal.state.datasets.get(entry.dataset)
-        return DatasetRecord(
-            applied_at=self.clock.now(),
+        return DatasetRecord.applied(
+            at=self.clock.now(),
             contract_id=entry.remote.contract_id,
-            dataset_id=entry.remote.dataset_id or (previous.dataset_id if previous else ""),
+            dataset_id=entry.remote.dataset_id,
             last_updated=entry.remote.last_updated,
             checksum=entry.remote.checksum,
             version_id=entry.remote.version_id,
             raw_sha256=file.raw_sha256,
             semantic_fingerprint=file.semantic_fingerprint,
-            last_verification=previous.last_verification if previous else None,
+            previous=self.journal.state.datasets.get(entry.dataset),
         )
 
     def _finish(self, entry: DatasetPlan, run: _Run) -> None:

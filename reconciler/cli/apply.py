@@ -11,7 +11,7 @@ from typing import Literal, cast
 
 import click
 
-from reconciler.apply.engine import ApplyOptions, Journal, apply_plan
+from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.result import ApplyResult
 from reconciler.apply.saved import check_saved_plan
 from reconciler.cli.context import project_config, project_store, state_lock
@@ -47,6 +47,7 @@ from reconciler.plan.file import SavedPlan, load_saved_plan
 from reconciler.render.apply import render_json, render_markdown, render_text
 from reconciler.render.plan import render_text as render_plan
 from reconciler.state import StateStore
+from reconciler.state.journal import Journal
 from reconciler.workflow import plan_against_cloud
 
 

@@ -7,6 +7,8 @@ safe. Its format is documented for users in ``docs/state-format.md``.
     codec   encode / decode: the canonical bytes, and what is wrong with bad ones
     lock    StateLock, LockInfo: one writer at a time; dead holders' locks taken over
     store   StateStore: load, save (atomic, with a backup), lock, unlock; one project's
+    backend StateBackend: what every place a state can live offers (StateStore: a file)
+    journal Journal: an apply's changes saved one by one, without holding it up
 
 Typical use, in a command that writes::
 
@@ -17,7 +19,9 @@ Typical use, in a command that writes::
         state = store.save(state.with_record(dataset, record))
 """
 
+from reconciler.state.backend import StateBackend
 from reconciler.state.codec import decode, encode
+from reconciler.state.journal import Journal
 from reconciler.state.lock import (
     HolderStatus,
     Liveness,
@@ -43,9 +47,11 @@ __all__ = [
     "FORMAT_VERSION",
     "DatasetRecord",
     "HolderStatus",
+    "Journal",
     "Liveness",
     "LockInfo",
     "PendingVerification",
+    "StateBackend",
     "StateFile",
     "StateLock",
     "StateProject",

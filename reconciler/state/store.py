@@ -69,6 +69,10 @@ class StateStore:
         self._saving = threading.Lock()
 
     @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
     def backup_path(self) -> Path:
         return self.path.with_name(self.path.name + ".backup")
 

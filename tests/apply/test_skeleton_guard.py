@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import Journal, apply_plan
+from reconciler.apply.engine import apply_plan
 from reconciler.apply.result import Status
 from reconciler.desired import load_desired
 from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import SESSIONS
 from reconciler.plan import Action, PlanSettings
 from reconciler.state import StateStore
+from reconciler.state.journal import Journal
 from reconciler.workflow import plan_against_cloud
 from tests.cloud.support import client_for
 from tests.plan.support import contract, stub
