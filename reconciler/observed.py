@@ -9,22 +9,27 @@ costs ceil(N/1000) calls.
 When a plan would create a contract (or ask for a skeleton) for a dataset that has none, the
 Reporting API's dataset list tells whether Soda Cloud knows that dataset at all: one read
 (a call per 1000 datasets), made only then, and never fatal: when the Reporting API cannot
-answer, the plan just cannot tell.
+answer, the plan just cannot tell. An audit reads the Reporting API's coverage and incidents
+(:func:`reporting_data`); what cannot be read is reported as not compared, never as zero.
+
+Every read of Soda Cloud a command makes is here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from reconciler.cloud.client import SodaCloudClient
-from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset
+from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset, Incident
 from reconciler.errors import CloudError
 from reconciler.state import DatasetRecord, StateFile
 
 log = logging.getLogger("reconciler.observed")
+T = TypeVar("T")
 
 NEWER_VERSIONS_PAGE = 10
 # Clock seconds a plan gives the Reporting API: it only adds a mark, so it must not hold the
@@ -57,6 +62,29 @@ class DatasetListing:
 
 
 @dataclass(frozen=True)
+class ReportingData:
+    """What the Reporting API answered, per resource.
+
+    Rows when it answered with data; ``None`` rows and no reason when it answered 202 ("no
+    data"); ``None`` rows and a reason when it was not read (not configured, refused,
+    unreachable)."""
+
+    coverage_datasets: Sequence[CoverageDataset] | None = None
+    coverage_reason: str | None = None
+    incidents: Sequence[Incident] | None = None
+    incidents_reason: str | None = None
+
+    @classmethod
+    def not_read(cls, reason: str) -> ReportingData:
+        return cls(coverage_reason=reason, incidents_reason=reason)
+
+
+NO_DATA_YET = (
+    "the Reporting API has no data yet (it answered 202; its data is refreshed in daily batches)"
+)
+
+
+@dataclass(frozen=True)
 class ObservedState:
     contracts: Mapping[str, Contract]
     # Only for contracts whose lastUpdated moved since the state's record: the versions made
@@ -69,11 +97,7 @@ class ObservedState:
 
 
 def moved_since_record(record: DatasetRecord | None, contract: Contract) -> bool:
-    return (
-        record is not None
-        and record.contract_id == contract.id
-        and record.last_updated != contract.last_updated
-    )
+    return record is not None and record.moved_in_cloud(contract.id, contract.last_updated)
 
 
 async def observe(
@@ -115,6 +139,31 @@ async def dataset_listing(client: SodaCloudClient) -> DatasetListing | None:
         log.info("the Reporting API could not list datasets (%s); creates are not checked", error)
         return None
     return None if rows is None else DatasetListing.of(rows)
+
+
+async def reporting_data(client: SodaCloudClient) -> ReportingData:
+    """What the Reporting API says about coverage and unresolved incidents, both read at
+    once. Never fatal: a resource that cannot be read is reported with the reason."""
+    if not client.settings.reporting_url:
+        return ReportingData.not_read("the Reporting API is not configured")
+    coverage, incidents = await asyncio.gather(
+        _attempt(client.coverage_datasets()),
+        _attempt(client.incidents(status="unresolved")),
+    )
+    return ReportingData(
+        coverage_datasets=coverage[0],
+        coverage_reason=coverage[1],
+        incidents=incidents[0],
+        incidents_reason=incidents[1],
+    )
+
+
+async def _attempt(call: Awaitable[T | None]) -> tuple[T | None, str | None]:
+    """The Reporting API's answer, or why it could not be read."""
+    try:
+        return await call, None
+    except CloudError as error:
+        return None, f"the Reporting API could not be read: {error}"
 
 
 async def newer_versions(

@@ -28,8 +28,8 @@ from reconciler.errors import PlanError, StalePlan
 from reconciler.observed import ObservedState
 from reconciler.plan.file import EDITED, REPLAN_HINT, SavedPlan
 from reconciler.plan.globs import DatasetFilter
-from reconciler.plan.model import DatasetPlan, Plan
-from reconciler.plan.planner import PlanContext, make_plan, state_basis
+from reconciler.plan.model import DatasetPlan, Plan, StateBasis
+from reconciler.plan.planner import PlanContext, make_plan
 from reconciler.state import StateFile
 
 SHOWN = 20
@@ -190,7 +190,7 @@ def moved_since(
 ) -> list[str]:
     """Everything the plan was based on that is different now; empty when it still holds."""
     moved: list[str] = []
-    current = state_basis(state, plan.state.path)
+    current = StateBasis.of(state, plan.state.path)
     if current.lineage != plan.state.lineage:
         moved.append(
             f"the state file is another one (lineage {current.lineage or 'none: no state file'}; "

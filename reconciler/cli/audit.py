@@ -6,7 +6,6 @@ Read-only: it never takes the state lock and writes nothing but ``--out``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,7 +17,6 @@ from reconciler.audit import (
     AuditReport,
     AuditSettings,
     CallCount,
-    ReportingData,
     make_audit,
 )
 from reconciler.cli.context import project_config, project_store
@@ -44,8 +42,7 @@ from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.http import CallStats
 from reconciler.cloud.session import open_client
 from reconciler.desired import DesiredState
-from reconciler.errors import CloudError
-from reconciler.observed import observe
+from reconciler.observed import ReportingData, observe, reporting_data
 from reconciler.plan import DatasetFilter
 from reconciler.render.audit import render_json, render_markdown, render_text
 from reconciler.state import StateFile
@@ -157,20 +154,9 @@ async def audit_against_cloud(
     if not read_reporting:
         observed = await observe(client, state, wanted=wanted)
         reporting = ReportingData.not_read("not read (--no-reporting)")
-    elif not client.settings.reporting_url:
-        observed = await observe(client, state, wanted=wanted)
-        reporting = ReportingData.not_read("the Reporting API is not configured")
     else:
-        observed, coverage, incidents = await asyncio.gather(
-            observe(client, state, wanted=wanted),
-            _attempt(client.coverage_datasets()),
-            _attempt(client.incidents(status="unresolved")),
-        )
-        reporting = ReportingData(
-            coverage_datasets=coverage[0],
-            coverage_reason=coverage[1],
-            incidents=incidents[0],
-            incidents_reason=incidents[1],
+        observed, reporting = await asyncio.gather(
+            observe(client, state, wanted=wanted), reporting_data(client)
         )
     context = AuditContext(
         created=client.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -183,14 +169,6 @@ async def audit_against_cloud(
         settings=settings,
     )
     return make_audit(desired, observed, state, reporting, context=context)
-
-
-async def _attempt(call: Awaitable[T | None]) -> tuple[T | None, str | None]:
-    """The Reporting API's answer, or why it could not be read (never fatal to the audit)."""
-    try:
-        return await call, None
-    except CloudError as error:
-        return None, f"the Reporting API could not be read: {error}"
 
 
 def call_count(stats: CallStats) -> CallCount:

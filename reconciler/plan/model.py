@@ -9,10 +9,14 @@ anything it was based on has moved.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.plan.vocabulary import Action, ChangeClass
+
+if TYPE_CHECKING:
+    from reconciler.state.model import StateFile
 
 # 2: the file carries a digest of its own content (reconciler.plan.file).
 PLAN_FORMAT_VERSION = 2
@@ -103,6 +107,11 @@ class StateBasis(Frozen):
     path: str
     lineage: str | None
     serial: int
+
+    @classmethod
+    def of(cls, state: StateFile, path: str) -> StateBasis:
+        """A state never saved (serial 0) has a throwaway lineage: it is recorded as none."""
+        return cls(path=path, lineage=state.lineage if state.serial else None, serial=state.serial)
 
 
 class PlanSettings(Frozen):

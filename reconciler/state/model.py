@@ -96,6 +96,11 @@ class DatasetRecord(BaseModel):
             version_id=version_id,
         )
 
+    def moved_in_cloud(self, contract_id: str, last_updated: str | None) -> bool:
+        """Whether Soda Cloud's contract ``contract_id``, last updated at ``last_updated``, is
+        this record's contract changed since it was applied (outside the reconciler)."""
+        return self.contract_id == contract_id and self.last_updated != last_updated
+
     def with_verification(self, verification: Verification | None) -> DatasetRecord:
         """This record with its last verification replaced."""
         return self.model_copy(update={"last_verification": verification})

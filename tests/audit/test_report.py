@@ -15,14 +15,13 @@ from reconciler.audit import (
     AuditSettings,
     Category,
     Counts,
-    ReportingData,
     audit_status,
     make_audit,
 )
 from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset, Incident
 from reconciler.contract import raw_sha256
 from reconciler.desired import DesiredState, load_desired
-from reconciler.observed import ObservedState
+from reconciler.observed import ObservedState, ReportingData
 from reconciler.plan import ChangeClass
 from reconciler.render.audit import render_json, render_markdown, render_text
 from reconciler.state import DatasetRecord, StateFile
