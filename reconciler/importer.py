@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
 from reconciler.contract.names import name_error, name_problems
+from reconciler.desired import DesiredState
 from reconciler.errors import WriteRefused
 from reconciler.files import sync_folders, write_file
 from reconciler.plan.globs import glob_matches
@@ -150,6 +151,19 @@ def plan_import(
         for name in chosen
     )
     return ImportPlan(items=items, unmatched_globs=unmatched)
+
+
+def existing_files(desired: DesiredState) -> dict[str, str | None]:
+    """The folder's contract files (paths relative to it, posix) and the dataset each
+    describes (None: it names none readable), as :func:`plan_import` takes them."""
+    root_shown = desired.root.as_posix().rstrip("/") or "/"
+    prefix = "" if root_shown == "." else root_shown.rstrip("/") + "/"
+    files: dict[str, str | None] = {}
+    for shown, parsed in desired.parsed.items():
+        if prefix and not shown.startswith(prefix):
+            continue
+        files[shown[len(prefix) :]] = parsed.dataset
+    return files
 
 
 def _warned(item: ImportItem) -> ImportItem:
@@ -331,3 +345,27 @@ def record_imported(state: StateFile, results: Iterable[ImportResult]) -> StateF
         if result.record is not None:
             state = state.with_record(result.dataset, result.record)
     return state
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, per dataset, in order."""
+
+    folder: Path
+    results: tuple[ImportResult, ...]
+    unmatched_globs: tuple[str, ...]
+    # No glob was given and every contract in Soda Cloud has a file or a record.
+    nothing_chosen: bool
+    state_location: str
+
+    @property
+    def recorded(self) -> int:
+        return sum(1 for r in self.results if r.record is not None)
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for r in self.results if r.outcome is Outcome.REFUSED)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refused or self.unmatched_globs else 0

@@ -106,13 +106,7 @@ async def observe(
     *,
     wanted: Callable[[str], bool] = lambda dataset: True,
 ) -> ObservedState:
-    contracts: dict[str, Contract] = {}
-    nameless: list[str] = []
-    for contract in await client.list_contracts():
-        if contract.dataset_qualified_name:
-            contracts[contract.dataset_qualified_name] = contract
-        else:
-            nameless.append(contract.id)
+    contracts, nameless = await listed_contracts(client)
     moved = sorted(
         dataset
         for dataset, contract in contracts.items()
@@ -126,6 +120,24 @@ async def observe(
         newer_versions=dict(zip(moved, histories, strict=True)),
         nameless=tuple(nameless),
     )
+
+
+async def listed_contracts(client: SodaCloudClient) -> tuple[dict[str, Contract], list[str]]:
+    """Every contract in Soda Cloud by dataset name, and the ids of those listed without one
+    (never expected; reported, not used). ceil(N/1000) calls."""
+    contracts: dict[str, Contract] = {}
+    nameless: list[str] = []
+    for contract in await client.list_contracts():
+        if contract.dataset_qualified_name:
+            contracts[contract.dataset_qualified_name] = contract
+        else:
+            nameless.append(contract.id)
+    return contracts, nameless
+
+
+async def contracts_by_dataset(client: SodaCloudClient) -> dict[str, Contract]:
+    """Every contract in Soda Cloud that names its dataset, by that name."""
+    return (await listed_contracts(client))[0]
 
 
 async def dataset_listing(client: SodaCloudClient) -> DatasetListing | None:

@@ -149,3 +149,55 @@ def test_reading_the_plan_model_does_not_load_the_semantic_diff() -> None:
         cwd=PACKAGE.parent,
     )
     assert loaded.stdout.split() == ["False", "True"]
+
+
+def _is_command(function: ast.FunctionDef) -> bool:
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute) and target.attr in ("command", "group"):
+            return True
+    return False
+
+
+def command_lengths() -> dict[str, int]:
+    """Every click command of the command line and the lines of its body, docstring aside."""
+    lengths = {}
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and _is_command(node):
+                body = node.body
+                if (
+                    body
+                    and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                ):
+                    body = body[1:]
+                start = body[0].lineno if body else node.lineno
+                end = node.end_lineno or start
+                lengths[f"{path.stem}.{node.name}"] = end - start + 1
+    return lengths
+
+
+def test_every_command_is_flags_then_one_workflow_call_then_rendering() -> None:
+    lengths = command_lengths()
+    assert {"plan.plan", "apply.apply", "audit.audit", "importer.import_command"} <= set(lengths)
+    assert {name: n for name, n in lengths.items() if n > 30} == {}
+
+
+def test_the_command_line_reaches_soda_cloud_only_through_the_workflow() -> None:
+    """No command opens a client, reads Soda Cloud or applies by itself: the workflow does."""
+    graph = import_graph()
+    direct = {
+        "reconciler.cloud.client",
+        "reconciler.cloud.session",
+        "reconciler.observed",
+        "reconciler.apply.engine",
+        "reconciler.apply.saved",
+    }
+    reaching = {
+        module: sorted(graph[module] & direct)
+        for module in graph
+        if module.startswith("reconciler.cli") and graph[module] & direct
+    }
+    # Apply's options are a value the command line fills in from flags.
+    assert reaching == {"reconciler.cli.apply": ["reconciler.apply.engine"]}

@@ -146,5 +146,14 @@ def render_markdown(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render(result: ApplyResult, output_format: str) -> str:
+    """The report in ``text``, ``markdown`` or ``json``."""
+    if output_format == "json":
+        return render_json(result)
+    if output_format == "markdown":
+        return render_markdown(result)
+    return render_text(result)
+
+
 def render_json(result: ApplyResult) -> str:
     return json_text(result.model_dump_json(indent=2)) + "\n"

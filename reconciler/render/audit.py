@@ -183,6 +183,17 @@ def _text_reporting(report: AuditReport) -> list[str]:
     return out
 
 
+def render(
+    report: AuditReport, output_format: str, *, color: bool = False, show_diff: bool = False
+) -> str:
+    """The report in ``text``, ``markdown`` or ``json``."""
+    if output_format == "json":
+        return render_json(report)
+    if output_format == "markdown":
+        return render_markdown(report)
+    return render_text(report, color=color, show_diff=show_diff)
+
+
 # -- json --------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute wha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from reconciler.plan.file import plan_file_text
 from reconciler.plan.model import DatasetPlan, Drift, Plan, Summary
@@ -191,6 +192,25 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
     if not summary.has_changes:
         lines.append("No changes: Soda Cloud matches the contracts folder.")
     return "\n".join(lines) + "\n"
+
+
+def render(plan: Plan, output_format: str, *, color: bool = False, show_diff: bool = False) -> str:
+    """The plan in ``text``, ``markdown`` or ``json``."""
+    if output_format == "json":
+        return render_json(plan)
+    if output_format == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=color, show_diff=show_diff)
+
+
+def saved_line(path: Path) -> str:
+    """After a text plan saved with ``--out``: where it went and how to apply it."""
+    return printable(f"Saved the plan to {path}: apply it with `reconciler apply {path}`.")
+
+
+def failing_line(classes: Iterable[str]) -> str:
+    """Why ``plan --fail-on`` fails the check."""
+    return f"Failing: the plan holds {', '.join(sorted(classes))} changes (--fail-on)."
 
 
 def render_json(plan: Plan) -> str:

@@ -15,7 +15,7 @@ from reconciler.emulator.samples import SESSIONS
 from reconciler.plan import Action, PlanSettings
 from reconciler.state import StateStore
 from reconciler.state.journal import Journal
-from reconciler.workflow import plan_against_cloud
+from reconciler.workflow.plan import plan_against_cloud
 from tests.cloud.support import client_for
 from tests.plan.support import contract, stub
 

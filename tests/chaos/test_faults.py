@@ -29,7 +29,7 @@ from reconciler.plan import Action, PlanSettings
 from reconciler.render.apply import render_text
 from reconciler.state import StateStore
 from reconciler.state.journal import Journal
-from reconciler.workflow import plan_against_cloud
+from reconciler.workflow.plan import plan_against_cloud
 from tests.cloud.support import bulk_seed, contract_text, dataset_name, settings_for
 
 SCHEDULES = range(101, 121)

@@ -19,7 +19,7 @@ from reconciler.emulator import Durations, EmulatorConfig, EmulatorFactory
 from reconciler.plan import PlanSettings
 from reconciler.state import PendingVerification, StateFile, StateStore, read_lock
 from reconciler.state.journal import Journal
-from reconciler.workflow import plan_against_cloud
+from reconciler.workflow.plan import plan_against_cloud
 from tests.chaos.runs import ApplyProcess
 from tests.cloud.support import bulk_seed, client_for, contract_text, dataset_name
 
