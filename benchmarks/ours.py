@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.apply.engine import ApplyOptions
+from reconciler.apply.options import ApplyOptions
 from reconciler.apply.result import ApplyResult
 from reconciler.cloud.settings import CloudSettings
 from reconciler.config import ProjectConfig

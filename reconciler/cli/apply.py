@@ -10,7 +10,7 @@ from typing import Literal, cast
 
 import click
 
-from reconciler.apply.engine import ApplyOptions
+from reconciler.apply.options import ApplyOptions
 from reconciler.cli.context import Terminal, session_of
 from reconciler.cli.options import (
     cloud_options,

@@ -10,7 +10,8 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from reconciler.apply.engine import ApplyOptions, Progress, SilentProgress, apply_plan
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.options import ApplyOptions, Progress, SilentProgress
 from reconciler.apply.result import ApplyResult
 from reconciler.apply.saved import check_saved_plan
 from reconciler.cloud.client import SodaCloudClient

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.audit import AuditContext, AuditReport, AuditSettings, CallCount, make_audit
+from reconciler.clock import timestamp
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.http import CallStats
 from reconciler.desired import DesiredState
 from reconciler.observed import ReportingData, observe, reporting_data
 from reconciler.plan import DatasetFilter
 from reconciler.state import StateFile
-from reconciler.workflow.plan import timestamp
 from reconciler.workflow.session import Session, shown
 
 

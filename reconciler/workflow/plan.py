@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.clock import Clock
+from reconciler.clock import Clock, timestamp
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.desired import DesiredState
 from reconciler.observed import dataset_listing, observe
@@ -61,8 +61,3 @@ async def plan_against_cloud(
         state_path=shown(state_path),
     )
     return make_plan(desired, observed, state, settings=settings, context=context)
-
-
-def timestamp(clock: Clock) -> str:
-    """Now, as plans and reports record it: UTC to the second, with a ``Z``."""
-    return clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")

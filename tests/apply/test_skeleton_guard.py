@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import Status
 from reconciler.desired import load_desired
 from reconciler.emulator import RunningEmulator

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import ApplyResult, Recovery
 from reconciler.clock import ManualClock
 from reconciler.cloud.client import SodaCloudClient
