@@ -31,11 +31,11 @@ from dataclasses import dataclass
 
 from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.contract import parse_contract_text
-from reconciler.contract.diff import ContractDiff, diff_contracts
+from reconciler.contract.diff import diff_contracts
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import ObservedState
-from reconciler.plan.model import ChangeItem
-from reconciler.plan.vocabulary import ChangeClass
+from reconciler.plan.model import ReadingWarning, WarningCode
+from reconciler.plan.vocabulary import Change, ChangeClass, ChangeKind, Part, Subject
 from reconciler.state import DatasetRecord
 
 
@@ -70,7 +70,7 @@ class Comparison:
     # The versions made in Soda Cloud since the record, newest first (only when it moved).
     newer: tuple[ContractVersion, ...] = ()
     change_class: ChangeClass | None = None
-    changes: tuple[ChangeItem, ...] = ()
+    changes: tuple[Change, ...] = ()
     diff: str | None = None
 
 
@@ -91,7 +91,7 @@ def compare(
         return dataclasses.replace(
             comparison,
             change_class=created.change_class or ChangeClass.COSMETIC,
-            changes=_items(created),
+            changes=created.changes,
             diff=unified_diff("", file.raw_text, dataset, file.display_path),
         )
     if side is Side.DIFFERENT:
@@ -125,49 +125,28 @@ def _since(remote: Contract | None, record: DatasetRecord | None) -> Since:
 
 def publish_changes(
     remote_contents: str, file: DesiredContract
-) -> tuple[ChangeClass, tuple[ChangeItem, ...]]:
+) -> tuple[ChangeClass, tuple[Change, ...]]:
     """What publishing the file over Soda Cloud's (different) text changes, classed."""
     remote_parsed = parse_contract_text(remote_contents, f"Soda Cloud: {file.dataset}")
     if (
         remote_parsed.semantic_fingerprint is not None
         and remote_parsed.semantic_fingerprint == file.semantic_fingerprint
     ):
-        return ChangeClass.FORMAT_ONLY, (
-            ChangeItem(
-                subject="contract",
-                description="formatting only (comments, whitespace or key order)",
-                change_class=ChangeClass.FORMAT_ONLY,
-            ),
-        )
+        return ChangeClass.FORMAT_ONLY, (whole(ChangeKind.FORMAT_ONLY, ChangeClass.FORMAT_ONLY),)
     old = remote_parsed.document if isinstance(remote_parsed.document, dict) else None
     diff = diff_contracts(old, file.document)
-    changes = _items(diff)
+    changes = diff.changes
     change_class = diff.change_class or ChangeClass.FORMAT_ONLY
     if old is None:
-        changes = (
-            ChangeItem(
-                subject="contract",
-                description="Soda Cloud's version is not a readable contract; git's replaces it",
-                change_class=change_class,
-            ),
-            *changes,
-        )
+        changes = (whole(ChangeKind.UNREADABLE_REMOTE, change_class), *changes)
     elif not changes:
-        changes = (
-            ChangeItem(
-                subject="contract",
-                description="order of columns or checks only",
-                change_class=change_class,
-            ),
-        )
+        changes = (whole(ChangeKind.ORDER_ONLY, change_class),)
     return change_class, changes
 
 
-def _items(diff: ContractDiff) -> tuple[ChangeItem, ...]:
-    return tuple(
-        ChangeItem(subject=c.subject, description=c.description, change_class=c.change_class)
-        for c in diff.changes
-    )
+def whole(kind: ChangeKind, change_class: ChangeClass) -> Change:
+    """A change of the contract as a whole."""
+    return Change(subject=Subject(part=Part.CONTRACT), kind=kind, change_class=change_class)
 
 
 def unified_diff(before: str, after: str, dataset: str, path: str) -> str:
@@ -183,12 +162,21 @@ def unified_diff(before: str, after: str, dataset: str, path: str) -> str:
     )
 
 
-def reading_warnings(desired: DesiredState, observed: ObservedState) -> tuple[str, ...]:
+def reading_warnings(desired: DesiredState, observed: ObservedState) -> tuple[ReadingWarning, ...]:
     """What reading the folder and Soda Cloud noticed without stopping: path mismatches,
     unused variables, contracts listed without a dataset name."""
     return tuple(
-        f"{d.file}:{d.line}:{d.col}: {d.message}" for d in desired.diagnostics if not d.is_error
+        ReadingWarning(
+            code=WarningCode.FILE,
+            file=d.file,
+            line=d.line,
+            col=d.col,
+            rule=d.rule,
+            message=d.message,
+        )
+        for d in desired.diagnostics
+        if not d.is_error
     ) + tuple(
-        f"Soda Cloud listed contract {contract_id} without a dataset name; it was ignored"
+        ReadingWarning(code=WarningCode.NAMELESS_CONTRACT, contract_id=contract_id)
         for contract_id in observed.nameless
     )

@@ -107,13 +107,40 @@ class Decision(str, enum.Enum):
     REFUSE = "refuse"
 
 
+class NoteCode(str, enum.Enum):
+    """What an import says about one dataset, beside what it did."""
+
+    NAME_REFUSED = "name-refused"  # detail: why the name cannot be a path in the folder
+    NO_CONTENTS = "no-contents"  # Soda Cloud returned none
+    NOT_UTF8 = "not-utf8"  # Soda Cloud's contents cannot be written as UTF-8
+    SEVERAL_FILES = "several-files"  # paths: the files that describe the dataset already
+    AT_ITS_FILE = "at-its-file"  # written into the dataset's own file, at another path
+    EXISTS_ELSEWHERE = "exists-elsewhere"  # path: its file, kept (--force writes into it)
+    OCCUPIED = "occupied"  # path: holds another dataset (``other``)
+    EXISTS = "exists"  # its file exists, kept (--force overwrites it)
+    LOOKALIKE = "lookalike"  # detail: the name rule's warning about look-alike letters
+    WRITE_REFUSED = "write-refused"  # detail: why the file could not be written safely
+    INVALID = "invalid"  # written, but it does not validate: count, and the first error
+
+
+@dataclass(frozen=True)
+class ImportNote:
+    code: NoteCode
+    path: str | None = None
+    paths: tuple[str, ...] = ()
+    other: str | None = None  # OCCUPIED: the dataset the file describes
+    detail: str | None = None
+    count: int = 0  # INVALID: errors
+    line: int = 0  # INVALID: the first error's line
+
+
 @dataclass(frozen=True)
 class ImportItem:
     dataset: str
     decision: Decision
     contract: Contract
     path: PurePosixPath | None = None  # relative to the folder
-    reason: str = ""
+    notes: tuple[ImportNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,10 +198,8 @@ def _warned(item: ImportItem) -> ImportItem:
     warnings = name_warnings(item.dataset) if item.decision is not Decision.REFUSE else ()
     if not warnings:
         return item
-    notes = [item.reason] if item.reason else []
-    return dataclasses.replace(
-        item, reason="; ".join([*notes, *(f"warning: {w}" for w in warnings)])
-    )
+    lookalike = tuple(ImportNote(NoteCode.LOOKALIKE, detail=w) for w in warnings)
+    return dataclasses.replace(item, notes=(*item.notes, *lookalike))
 
 
 def _decide(
@@ -184,56 +209,37 @@ def _decide(
     existing: Mapping[str, str | None],
     force: bool,
 ) -> ImportItem:
-    def refuse(reason: str, path: PurePosixPath | None = None) -> ImportItem:
-        return ImportItem(dataset, Decision.REFUSE, contract, path, reason)
+    def refuse(note: ImportNote, path: PurePosixPath | None = None) -> ImportItem:
+        return ImportItem(dataset, Decision.REFUSE, contract, path, (note,))
 
     problem = name_problem(dataset)
     if problem is not None:
-        return refuse(problem)
+        return refuse(ImportNote(NoteCode.NAME_REFUSED, detail=problem))
     if contract.contents is None:
-        return refuse("Soda Cloud returned no contents for this contract")
+        return refuse(ImportNote(NoteCode.NO_CONTENTS))
     try:
         contract.contents.encode("utf-8")
     except UnicodeEncodeError:
-        return refuse("Soda Cloud's contents cannot be written as UTF-8")
+        return refuse(ImportNote(NoteCode.NOT_UTF8))
     canonical = relative_path(dataset)
     if len(own_files) > 1:
-        return refuse(
-            f"{len(own_files)} files already describe it ({', '.join(own_files)}); keep one, "
-            "then import again"
-        )
+        return refuse(ImportNote(NoteCode.SEVERAL_FILES, paths=tuple(own_files)))
     if own_files and own_files[0] != canonical.as_posix():
         other = PurePosixPath(own_files[0])
         if force:
-            return ImportItem(
-                dataset, Decision.REPLACE, contract, other, "the dataset's file is at this path"
-            )
-        return ImportItem(
-            dataset,
-            Decision.SKIP,
-            contract,
-            other,
-            f"a file for it exists at {other}; `reconciler import --force {dataset}` writes "
-            "Soda Cloud's contract into that file",
-        )
+            note = ImportNote(NoteCode.AT_ITS_FILE)
+            return ImportItem(dataset, Decision.REPLACE, contract, other, (note,))
+        note = ImportNote(NoteCode.EXISTS_ELSEWHERE, path=other.as_posix())
+        return ImportItem(dataset, Decision.SKIP, contract, other, (note,))
     key = canonical.as_posix()
     if key in existing or own_files:
         occupant = existing.get(key)
         if occupant is not None and occupant != dataset:
-            return refuse(
-                f"{key} already describes dataset {printable(occupant)}; move that file first",
-                canonical,
-            )
+            return refuse(ImportNote(NoteCode.OCCUPIED, path=key, other=occupant), canonical)
         if force:
             return ImportItem(dataset, Decision.REPLACE, contract, canonical)
-        return ImportItem(
-            dataset,
-            Decision.SKIP,
-            contract,
-            canonical,
-            f"the file exists; `reconciler import --force {dataset}` overwrites it with Soda "
-            "Cloud's contract",
-        )
+        note = ImportNote(NoteCode.EXISTS)
+        return ImportItem(dataset, Decision.SKIP, contract, canonical, (note,))
     return ImportItem(dataset, Decision.WRITE, contract, canonical)
 
 
@@ -268,7 +274,7 @@ class ImportResult:
     dataset: str
     outcome: Outcome
     path: PurePosixPath | None = None
-    note: str = ""
+    notes: tuple[ImportNote, ...] = ()
     record: DatasetRecord | None = None
 
 
@@ -290,10 +296,10 @@ def _execute(
 ) -> Iterator[ImportResult]:
     for item in plan.items:
         if item.decision is Decision.REFUSE:
-            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, item.reason)
+            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, item.notes)
             continue
         if item.decision is Decision.SKIP:
-            yield ImportResult(item.dataset, Outcome.SKIPPED, item.path, item.reason)
+            yield ImportResult(item.dataset, Outcome.SKIPPED, item.path, item.notes)
             continue
         assert item.path is not None
         assert item.contract.contents is not None
@@ -307,34 +313,28 @@ def _execute(
                 sync_folder=False,
             )
         except WriteRefused as error:
-            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, str(error))
+            refused = ImportNote(NoteCode.WRITE_REFUSED, detail=str(error))
+            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, (refused,))
             continue
         if written is None:
-            yield ImportResult(
-                item.dataset,
-                Outcome.SKIPPED,
-                item.path,
-                f"the file exists; `reconciler import --force {item.dataset}` overwrites it "
-                "with Soda Cloud's contract",
-            )
+            exists = ImportNote(NoteCode.EXISTS)  # appeared since it was looked at
+            yield ImportResult(item.dataset, Outcome.SKIPPED, item.path, (exists,))
             continue
         folders.add(item.path.parent)
         parsed = parse_contract_bytes(data, (root / item.path).as_posix(), allow_stub=True)
         record = imported_record(item.contract, parsed, now)
-        note = item.reason
+        notes = item.notes
         if not parsed.ok:
             first = parsed.errors[0]
-            invalid = (
-                f"written as Soda Cloud has it, but it does not validate here "
-                f"({len(parsed.errors)} error{'s' if len(parsed.errors) != 1 else ''}; first: "
-                f"line {first.line}: {first.message}); `reconciler validate` shows them all"
+            invalid = ImportNote(
+                NoteCode.INVALID, count=len(parsed.errors), line=first.line, detail=first.message
             )
-            note = "; ".join(n for n in (invalid, note) if n)
+            notes = (invalid, *notes)
         yield ImportResult(
             item.dataset,
             Outcome.REPLACED if written.replaced else Outcome.WRITTEN,
             written.path,
-            note,
+            notes,
             record,
         )
 

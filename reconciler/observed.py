@@ -18,6 +18,7 @@ Every read of Soda Cloud a command makes is here.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,27 +62,33 @@ class DatasetListing:
         return dataset in self.names or (parts[0], parts[-1]) in self.source_and_table
 
 
+class NotRead(str, enum.Enum):
+    """Why a Reporting API resource has no answer to compare with."""
+
+    NOT_REQUESTED = "not-requested"  # --no-reporting
+    NOT_CONFIGURED = "not-configured"  # no Reporting API for this Soda Cloud
+    FAILED = "failed"  # refused or unreachable; the error says what it met
+    NO_DATA_YET = "no-data-yet"  # it answered 202: no data processed yet
+
+
 @dataclass(frozen=True)
 class ReportingData:
     """What the Reporting API answered, per resource.
 
-    Rows when it answered with data; ``None`` rows and no reason when it answered 202 ("no
-    data"); ``None`` rows and a reason when it was not read (not configured, refused,
+    Rows when it answered with data; ``None`` rows and no gap when it answered 202 ("no
+    data"); ``None`` rows and a gap when it was not read (not configured, refused,
     unreachable)."""
 
     coverage_datasets: Sequence[CoverageDataset] | None = None
-    coverage_reason: str | None = None
+    coverage_gap: NotRead | None = None
+    coverage_error: str | None = None
     incidents: Sequence[Incident] | None = None
-    incidents_reason: str | None = None
+    incidents_gap: NotRead | None = None
+    incidents_error: str | None = None
 
     @classmethod
-    def not_read(cls, reason: str) -> ReportingData:
-        return cls(coverage_reason=reason, incidents_reason=reason)
-
-
-NO_DATA_YET = (
-    "the Reporting API has no data yet (it answered 202; its data is refreshed in daily batches)"
-)
+    def not_read(cls, gap: NotRead) -> ReportingData:
+        return cls(coverage_gap=gap, incidents_gap=gap)
 
 
 @dataclass(frozen=True)
@@ -157,25 +164,27 @@ async def reporting_data(client: SodaCloudClient) -> ReportingData:
     """What the Reporting API says about coverage and unresolved incidents, both read at
     once. Never fatal: a resource that cannot be read is reported with the reason."""
     if not client.settings.reporting_url:
-        return ReportingData.not_read("the Reporting API is not configured")
+        return ReportingData.not_read(NotRead.NOT_CONFIGURED)
     coverage, incidents = await asyncio.gather(
         _attempt(client.coverage_datasets()),
         _attempt(client.incidents(status="unresolved")),
     )
     return ReportingData(
         coverage_datasets=coverage[0],
-        coverage_reason=coverage[1],
+        coverage_gap=NotRead.FAILED if coverage[1] is not None else None,
+        coverage_error=coverage[1],
         incidents=incidents[0],
-        incidents_reason=incidents[1],
+        incidents_gap=NotRead.FAILED if incidents[1] is not None else None,
+        incidents_error=incidents[1],
     )
 
 
 async def _attempt(call: Awaitable[T | None]) -> tuple[T | None, str | None]:
-    """The Reporting API's answer, or why it could not be read."""
+    """The Reporting API's answer, or the error that kept it from answering."""
     try:
         return await call, None
     except CloudError as error:
-        return None, f"the Reporting API could not be read: {error}"
+        return None, str(error)
 
 
 async def newer_versions(

@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import Sequence
 
 from reconciler.apply.options import ApplyOptions, Progress, SilentProgress
-from reconciler.apply.result import ApplyResult, DatasetOutcome, Recovery, Status
+from reconciler.apply.result import ApplyResult, DatasetOutcome, Recovery, Status, Stop
 from reconciler.apply.steps import DatasetRun, Lane, Steps, lane
 from reconciler.clock import timestamp
 from reconciler.cloud.client import SodaCloudClient
@@ -216,17 +216,13 @@ class Executor:
         if entry.dataset in self.outcomes:
             return self.outcomes[entry.dataset]
         run = self.runs[entry.dataset]
-        why = (
-            "stopped by --fail-fast"
-            if self.options.fail_fast and not interrupted
-            else "interrupted"
-        )
+        why = Stop.FAIL_FAST if self.options.fail_fast and not interrupted else Stop.INTERRUPTED
         return DatasetOutcome(
             dataset=entry.dataset,
             action=entry.action,
             status=Status.FAILED if run.started else Status.NOT_STARTED,
             done=tuple(run.done),
             verification=run.verification,
-            error=why if run.started else None,
+            stopped=why if run.started else None,
             recoveries=tuple(run.recoveries),
         )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -19,17 +20,28 @@ class ApplyOptions:
     scan_deadline: float = 3600.0  # clock seconds a verification may take
 
 
+class Activity(str, enum.Enum):
+    """What apply starts doing for a dataset."""
+
+    CREATING = "creating"
+    PUBLISHING = "publishing"
+    GENERATING_SKELETON = "generating-skeleton"
+    FOLLOWING_GENERATION_SCAN = "following-generation-scan"
+    FOLLOWING_EARLIER_SCAN = "following-earlier-scan"  # a scan an interrupted apply started
+    VERIFYING = "verifying"
+
+
 class Progress(Protocol):
     """Where apply says what it is doing (a live line on a terminal, log lines otherwise)."""
 
-    def step(self, dataset: str, what: str) -> None: ...
+    def step(self, dataset: str, activity: Activity, scan_id: str | None = None) -> None: ...
 
     def finished(self, outcome: DatasetOutcome) -> None: ...
 
 
 class SilentProgress:
-    def step(self, dataset: str, what: str) -> None:
-        log.info("%s: %s", dataset, what)
+    def step(self, dataset: str, activity: Activity, scan_id: str | None = None) -> None:
+        log.info("%s: %s%s", dataset, activity.value, f" {scan_id}" if scan_id else "")
 
     def finished(self, outcome: DatasetOutcome) -> None:
         log.info("%s: %s", outcome.dataset, outcome.status.value)

@@ -26,8 +26,8 @@ import enum
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.apply.options import ApplyOptions, Progress
-from reconciler.apply.result import Recovery, VerificationOutcome
+from reconciler.apply.options import Activity, ApplyOptions, Progress
+from reconciler.apply.result import Done, DoneStep, Recovery, VerificationOutcome
 from reconciler.clock import timestamp
 from reconciler.cloud.client import GenerationStarted, SodaCloudClient
 from reconciler.cloud.dto import Contract, DatasetGeneration, ScanStatus
@@ -64,7 +64,7 @@ class DatasetRun:
     """One dataset's progress, turned into its outcome at the end."""
 
     entry: DatasetPlan
-    done: list[str] = field(default_factory=list)
+    done: list[Done] = field(default_factory=list)
     verification: VerificationOutcome | None = None
     started: bool = False
     recoveries: list[Recovery] = field(default_factory=list)
@@ -102,24 +102,22 @@ class Steps:
 
     async def create(self, run: DatasetRun) -> str:
         file = self.file(run.entry)
-        self.progress.step(file.dataset, "creating")
+        self.progress.step(file.dataset, Activity.CREATING)
         created = await self.client.create_contract(file.dataset, file.raw_text)
         contract = created.contract
-        run.done.append(
-            "found its contract already in Soda Cloud" if created.existed else "created"
-        )
+        run.done.append(Done(step=DoneStep.FOUND if created.existed else DoneStep.CREATED))
         if contract.contents != file.raw_text:
             # Soda Cloud stored a template, or someone else's contract: publish git's.
             contract = await self._publish(run, contract.id)
-            run.done.append("published")
+            run.done.append(Done(step=DoneStep.PUBLISHED))
         await self.record(file.dataset, contract, file.raw_text)
         return contract.id
 
     async def skeleton(self, run: DatasetRun) -> str:
         file = self.file(run.entry)
         if run.entry.remote is not None:  # generated already: only the write-back is left
-            return await self.write_generated(run, "wrote Soda Cloud's contract into {path}")
-        self.progress.step(file.dataset, "generating a skeleton")
+            return await self.write_generated(run, DoneStep.CONTRACT_WRITTEN)
+        self.progress.step(file.dataset, Activity.GENERATING_SKELETON)
         started = await self.client.create_skeleton(file.dataset)
         made = started.contract
         if made is not None:
@@ -136,22 +134,20 @@ class Steps:
                         hint="Check in Soda Cloud that the dataset is connected to an agent "
                         "and has no contract.",
                     )
-        return await self.write_generated(
-            run, "generated a skeleton and wrote it into {path}", made
-        )
+        return await self.write_generated(run, DoneStep.SKELETON_WRITTEN, made)
 
     async def publish(self, run: DatasetRun) -> str:
         file = self.file(run.entry)
         assert run.entry.remote is not None
         contract = await self._publish(run, run.entry.remote.contract_id)
         await self.record(file.dataset, contract, file.raw_text)
-        run.done.append("published")
+        run.done.append(Done(step=DoneStep.PUBLISHED))
         return contract.id
 
     async def adopt(self, run: DatasetRun) -> str:
         assert run.entry.remote is not None
         await self.journal.record(run.entry.dataset, self.adopted(run.entry))
-        run.done.append("adopted (recorded in the state)")
+        run.done.append(Done(step=DoneStep.ADOPTED))
         return run.entry.remote.contract_id
 
     async def nothing(self, run: DatasetRun) -> str | None:
@@ -162,18 +158,18 @@ class Steps:
         runs = list(runs)
         await self.journal.records({r.entry.dataset: self.adopted(r.entry) for r in runs})
         for run in runs:
-            run.done.append("adopted (recorded in the state)")
+            run.done.append(Done(step=DoneStep.ADOPTED))
 
     async def _publish(self, run: DatasetRun, contract_id: str) -> Contract:
         file = self.file(run.entry)
-        self.progress.step(file.dataset, "publishing")
+        self.progress.step(file.dataset, Activity.PUBLISHING)
         published = await self.client.publish_contract(contract_id, file.raw_text)
         if published.recovered:
             run.recoveries.append(Recovery.PUBLISH_LANDED)
         return published.contract
 
     async def write_generated(
-        self, run: DatasetRun, what: str, found: Contract | None = None
+        self, run: DatasetRun, what: DoneStep, found: Contract | None = None
     ) -> str:
         """Soda Cloud's generated contract written into the stub file, and recorded."""
         file = self.file(run.entry)
@@ -196,7 +192,7 @@ class Steps:
         relative = file.path.relative_to(self.desired.root).as_posix()
         write_file(self.desired.root, relative, contract.contents.encode("utf-8"))
         await self.record(file.dataset, contract, contract.contents)
-        run.done.append(what.format(path=file.display_path))
+        run.done.append(Done(step=what, path=file.display_path))
         return contract.id
 
     # ---- AI generation: every stub in one request -------------------------------------
@@ -218,10 +214,10 @@ class Steps:
         """A dataset of a generation request: its scan followed, its contract written."""
         scan_id = generation.scan_id if generation is not None else None
         if scan_id:
-            self.progress.step(run.entry.dataset, "following its generation scan")
+            self.progress.step(run.entry.dataset, Activity.FOLLOWING_GENERATION_SCAN)
             scan = await self.client.wait_scan(scan_id, deadline=self.options.scan_deadline)
-            run.done.append(f"generation scan {scan.state}")
-        return await self.write_generated(run, "generated a contract and wrote it into {path}")
+            run.done.append(Done(step=DoneStep.GENERATION_SCAN, state=scan.state))
+        return await self.write_generated(run, DoneStep.GENERATED_WRITTEN)
 
     # ---- verification -----------------------------------------------------------------
 
@@ -243,7 +239,7 @@ class Steps:
                 time=timestamp(self.clock),
             ),
         )
-        run.done.append(f"verified: {status.state}")
+        run.done.append(Done(step=DoneStep.VERIFIED, state=status.state))
 
     async def _earlier_scan(self, entry: DatasetPlan) -> str | None:
         """The scan an interrupted apply started, if it still runs or ran."""
@@ -256,14 +252,12 @@ class Steps:
             return None
         if earlier.state == "canceled":
             return None  # the interrupted apply canceled it: verify afresh
-        self.progress.step(
-            entry.dataset, f"following verification scan {scan_id}, started by an earlier apply"
-        )
+        self.progress.step(entry.dataset, Activity.FOLLOWING_EARLIER_SCAN, scan_id)
         return scan_id
 
     async def _start_scan(self, run: DatasetRun, file: DesiredContract, contract_id: str) -> str:
         await self.owe_verification(file)
-        self.progress.step(file.dataset, "verifying")
+        self.progress.step(file.dataset, Activity.VERIFYING)
         started = await self.client.verify(contract_id)
         if started.repeated:
             run.recoveries.append(Recovery.VERIFY_REPEATED)
@@ -287,12 +281,13 @@ class Steps:
         )
         warning = tuple(c.id or "?" for c in status.checks if c.evaluation_status == "warn")
         error_lines: tuple[str, ...] = ()
+        logs_error = None
         if not status.passed:
             try:
                 logs = await self.client.scan_logs(status.id)
                 error_lines = tuple(line.message for line in logs if line.level == "error")
             except CloudError as error:
-                error_lines = (f"(the scan logs could not be read: {error})",)
+                logs_error = str(error)
         counts = {
             name: value
             for name, value in (
@@ -310,6 +305,7 @@ class Steps:
             failing_checks=failing,
             warning_checks=warning,
             error_lines=error_lines,
+            logs_error=logs_error,
             counts=counts,
         )
 

@@ -14,6 +14,7 @@ from reconciler.audit.model import (
     Counts,
     DatasetAudit,
     NotCompared,
+    Reason,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Counts",
     "DatasetAudit",
     "NotCompared",
+    "Reason",
     "audit_dataset",
     "audit_status",
     "make_audit",

@@ -46,6 +46,7 @@ from reconciler.audit.model import (
     Category,
     Counts,
     DatasetAudit,
+    Reason,
     Status,
 )
 from reconciler.audit.reporting import coverage_of, incidents_of
@@ -172,42 +173,64 @@ def audited(compared: Comparison) -> DatasetAudit:
     file, remote, record = compared.file, compared.remote, compared.record
     assert file is not None
     assert remote is not None
-    seen = {
-        "dataset": compared.dataset,
-        "file": file.display_path,
-        "contract_id": remote.id,
-        "last_updated": remote.last_updated,
-    }
-    recorded = record.last_updated if record is not None else None
+    seen = DatasetAudit(
+        dataset=compared.dataset,
+        category=Category.PENDING,
+        reason=Reason.STUB_WITH_CONTRACT,
+        file=file.display_path,
+        contract_id=remote.id,
+        last_updated=remote.last_updated,
+    )
     if compared.side is Side.STUB_WITH_CONTRACT:
-        return DatasetAudit(
-            **seen,
-            category=Category.PENDING,
-            detail="a stub file, but Soda Cloud already has a contract for this dataset",
-            remedy=f"`reconciler apply` writes Soda Cloud's contract into {file.display_path}",
-        )
+        return seen
+    recorded = record.last_updated if record is not None else None
     if compared.side is Side.SAME_TEXT:
-        return DatasetAudit(
-            **seen,
-            category=Category.IN_SYNC,
-            detail="Soda Cloud has what git has",
-            remedy="nothing to do",
-            recorded_last_updated=recorded,
+        return seen.model_copy(
+            update={
+                "category": Category.IN_SYNC,
+                "reason": Reason.SAME_TEXT,
+                "recorded_last_updated": recorded,
+            }
         )
-    return _differing(compared, seen, recorded)
+    category, reason = _differing(compared)
+    versions = tuple(
+        NewerVersion(version_id=v.id, created=v.created, creator_id=v.creator_id)
+        for v in compared.newer
+    )
+    return seen.model_copy(
+        update={
+            "category": category,
+            "reason": reason,
+            "recorded_contract_id": (
+                record.contract_id if record is not None and reason is Reason.REPLACED else None
+            ),
+            "recorded_last_updated": recorded,
+            "newer_versions": versions if reason is Reason.CHANGED_IN_CLOUD else (),
+            "change_class": compared.change_class,
+            "changes": compared.changes,
+            "diff": compared.diff,
+        }
+    )
+
+
+def _differing(compared: Comparison) -> tuple[Category, Reason]:
+    """Git and Soda Cloud hold different texts: drifted when Soda Cloud moved, else pending."""
+    if compared.since is Since.REPLACED:
+        return Category.DRIFTED, Reason.REPLACED
+    if compared.since is Since.MOVED:
+        return Category.DRIFTED, Reason.CHANGED_IN_CLOUD
+    if compared.since is Since.NO_RECORD:
+        return Category.PENDING, Reason.NO_BASELINE
+    return Category.PENDING, Reason.GIT_AHEAD
 
 
 def _not_in_git(compared: Comparison) -> DatasetAudit:
     dataset, remote, record = compared.dataset, compared.remote, compared.record
     if record is not None:
-        in_cloud = remote is not None
         return DatasetAudit(
             dataset=dataset,
             category=Category.ORPHANED,
-            detail="the state records it but its file was deleted"
-            + ("" if in_cloud else "; it is no longer in Soda Cloud either"),
-            remedy=f"`reconciler state forget {dataset}` stops tracking it "
-            "(contracts are never deleted in Soda Cloud)",
+            reason=Reason.FILE_DELETED if remote is not None else Reason.FILE_AND_CONTRACT_GONE,
             contract_id=remote.id if remote is not None else record.contract_id,
             last_updated=remote.last_updated if remote is not None else None,
             recorded_last_updated=record.last_updated,
@@ -216,8 +239,7 @@ def _not_in_git(compared: Comparison) -> DatasetAudit:
     return DatasetAudit(
         dataset=dataset,
         category=Category.UNMANAGED,
-        detail="a contract in Soda Cloud with no file in git",
-        remedy=f"`reconciler import {dataset}` writes it into the contracts folder",
+        reason=Reason.NO_FILE,
         contract_id=remote.id,
         last_updated=remote.last_updated,
     )
@@ -226,109 +248,18 @@ def _not_in_git(compared: Comparison) -> DatasetAudit:
 def _not_in_cloud(compared: Comparison) -> DatasetAudit:
     file, record = compared.file, compared.record
     assert file is not None
-    path = file.display_path
     if record is not None:
         return DatasetAudit(
             dataset=compared.dataset,
             category=Category.MISSING,
-            detail=f"the contract recorded in the state ({record.contract_id}) is no "
-            "longer in Soda Cloud",
-            remedy="`reconciler apply` creates it again from git",
-            file=path,
+            reason=Reason.CONTRACT_GONE,
+            file=file.display_path,
             contract_id=record.contract_id,
             recorded_last_updated=record.last_updated,
-        )
-    if file.is_stub:
-        return DatasetAudit(
-            dataset=compared.dataset,
-            category=Category.PENDING,
-            detail="a stub file: Soda Cloud has no contract yet",
-            remedy="`reconciler apply` generates a skeleton and writes it into the file",
-            file=path,
         )
     return DatasetAudit(
         dataset=compared.dataset,
         category=Category.PENDING,
-        detail="a new contract in git, not in Soda Cloud yet",
-        remedy="`reconciler apply` creates it",
-        file=path,
+        reason=Reason.STUB_TO_GENERATE if file.is_stub else Reason.NEW_IN_GIT,
+        file=file.display_path,
     )
-
-
-def _differing(
-    compared: Comparison, seen: dict[str, str | None], recorded: str | None
-) -> DatasetAudit:
-    """Git and Soda Cloud hold different texts: drifted when Soda Cloud moved, else pending."""
-    record, remote = compared.record, compared.remote
-    assert remote is not None
-
-    def differing(
-        category: Category,
-        detail: str,
-        remedy: str,
-        versions: tuple[NewerVersion, ...] = (),
-    ) -> DatasetAudit:
-        return DatasetAudit.model_validate(
-            {
-                **seen,
-                "category": category,
-                "detail": detail,
-                "remedy": remedy,
-                "recorded_last_updated": recorded,
-                "newer_versions": versions,
-                "change_class": compared.change_class,
-                "changes": compared.changes,
-                "diff": compared.diff,
-            }
-        )
-
-    if compared.since is Since.REPLACED:
-        assert record is not None
-        return differing(
-            Category.DRIFTED,
-            f"the contract was replaced in Soda Cloud outside git (contract "
-            f"{record.contract_id} was applied; Soda Cloud now has {remote.id})",
-            _DRIFT_REMEDY,
-        )
-    if compared.since is Since.MOVED:
-        versions = tuple(
-            NewerVersion(version_id=v.id, created=v.created, creator_id=v.creator_id)
-            for v in compared.newer
-        )
-        return differing(
-            Category.DRIFTED,
-            describe_change(versions, remote.last_updated),
-            _DRIFT_REMEDY,
-            versions,
-        )
-    if record is None:
-        return differing(
-            Category.PENDING,
-            "git differs from Soda Cloud and the state has no record, so it is not known "
-            "which side moved; read as git being ahead",
-            "`reconciler apply` publishes git's version (check the diff: it replaces Soda Cloud's)",
-        )
-    return differing(
-        Category.PENDING,
-        "changed in git since the last apply; Soda Cloud has not moved",
-        "`reconciler apply` publishes git's version",
-    )
-
-
-_DRIFT_REMEDY = (
-    "keep the change: copy it into git (the diff below shows what apply would undo); "
-    "discard it: `reconciler apply` publishes git's version over it"
-)
-
-
-def describe_change(versions: Sequence[NewerVersion], last_updated: str | None) -> str:
-    """ "changed in Soda Cloud outside git: 2 versions by alice, bob; latest at ..."."""
-    if not versions:
-        when = f" (lastUpdated {last_updated})" if last_updated else ""
-        return f"changed in Soda Cloud outside git since the last apply{when}"
-    who = sorted({v.creator_id for v in versions if v.creator_id})
-    count = f"{len(versions)} version{'s' if len(versions) != 1 else ''}"
-    by = f" by {', '.join(who)}" if who else ""
-    latest = versions[0].created or last_updated
-    at = f", latest at {latest}" if latest else ""
-    return f"changed in Soda Cloud outside git since the last apply: {count}{by}{at}"

@@ -12,10 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.plan.model import ChangeItem, NewerVersion, StateBasis
-from reconciler.plan.vocabulary import ChangeClass
+from reconciler.observed import NotRead
+from reconciler.plan.model import NewerVersion, ReadingWarning, StateBasis
+from reconciler.plan.vocabulary import Change, ChangeClass
 
-AUDIT_FORMAT_VERSION = 1
+# 2: reasons, causes and warnings are codes and data (docs/audit.md), not sentences.
+AUDIT_FORMAT_VERSION = 2
 
 EXIT_IN_SYNC = 0
 EXIT_PENDING = 2
@@ -40,15 +42,34 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Reason(str, enum.Enum):
+    """What differs, within a category; the renderers word it and what to do about it."""
+
+    FILE_DELETED = "file-deleted"  # orphaned: Soda Cloud still has the contract
+    FILE_AND_CONTRACT_GONE = "file-and-contract-gone"  # orphaned, and gone from Soda Cloud
+    NO_FILE = "no-file"  # unmanaged
+    CONTRACT_GONE = "contract-gone"  # missing: the recorded contract is no longer there
+    NEW_IN_GIT = "new-in-git"  # pending: apply creates it
+    STUB_TO_GENERATE = "stub-to-generate"  # pending: apply asks for a skeleton
+    STUB_WITH_CONTRACT = "stub-with-contract"  # pending: apply writes the contract into the stub
+    SAME_TEXT = "same-text"  # in sync
+    REPLACED = "replaced"  # drifted: another contract id than the recorded one
+    CHANGED_IN_CLOUD = "changed-in-cloud"  # drifted: changed since the last apply
+    NO_BASELINE = "no-baseline"  # pending: texts differ, no record tells who moved
+    GIT_AHEAD = "git-ahead"  # pending: changed in git, Soda Cloud has not moved
+
+
 class DatasetAudit(Frozen):
     """One dataset that differs between git and Soda Cloud (in-sync ones are only counted)."""
 
     dataset: str
     category: Category
-    detail: str = Field(description="what differs, in one sentence")
-    remedy: str = Field(description="what a person can do about it")
+    reason: Reason
     file: str | None = None
     contract_id: str | None = None
+    recorded_contract_id: str | None = Field(
+        default=None, description="the contract the state recorded, when Soda Cloud's is another"
+    )
     last_updated: str | None = Field(default=None, description="Soda Cloud's lastUpdated")
     recorded_last_updated: str | None = Field(
         default=None, description="lastUpdated when the reconciler last applied it"
@@ -59,7 +80,7 @@ class DatasetAudit(Frozen):
     change_class: ChangeClass | None = Field(
         default=None, description="what applying git's version would be, Cloud -> git"
     )
-    changes: tuple[ChangeItem, ...] = ()
+    changes: tuple[Change, ...] = ()
     diff: str | None = Field(default=None, description="unified YAML diff, Soda Cloud -> git")
 
     @property
@@ -70,7 +91,8 @@ class DatasetAudit(Frozen):
 class NotCompared(Frozen):
     """Why a comparison was not made (it is never reported as zero differences)."""
 
-    reason: str
+    cause: NotRead
+    error: str | None = None  # FAILED: what the Reporting API answered, or why not
 
 
 class DatasetWithoutContract(Frozen):
@@ -84,7 +106,7 @@ class DatasetWithoutContract(Frozen):
 class OpenIncident(Frozen):
     incident_id: str
     dataset: str
-    title: str
+    title: str | None = None
     severity: str | None = None
     status: str | None = None
     created_at: str | None = None
@@ -150,7 +172,7 @@ class AuditReport(Frozen):
     datasets: tuple[DatasetAudit, ...] = ()
     coverage: Coverage
     incidents: Incidents
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[ReadingWarning, ...] = ()
     calls: CallCount | None = None
 
     def in_category(self, category: Category) -> tuple[DatasetAudit, ...]:

@@ -15,7 +15,7 @@ from reconciler.audit.model import (
 )
 from reconciler.cloud.dto import Contract, CoverageDataset
 from reconciler.desired import DesiredState
-from reconciler.observed import NO_DATA_YET, ObservedState, ReportingData
+from reconciler.observed import NotRead, ObservedState, ReportingData
 from reconciler.plan.globs import DatasetFilter
 from reconciler.state import StateFile
 
@@ -27,7 +27,11 @@ def coverage_of(
     wanted: DatasetFilter,
 ) -> Coverage:
     if reporting.coverage_datasets is None:
-        return Coverage(not_compared=NotCompared(reason=reporting.coverage_reason or NO_DATA_YET))
+        return Coverage(
+            not_compared=NotCompared(
+                cause=reporting.coverage_gap or NotRead.NO_DATA_YET, error=reporting.coverage_error
+            )
+        )
     covered = {c.dataset_id for c in observed.contracts.values() if c.dataset_id}
     in_git = set(desired.contracts)
     seen: dict[str, DatasetWithoutContract] = {}
@@ -67,11 +71,16 @@ def incidents_of(
     cloud_url: str,
 ) -> Incidents:
     if reporting.incidents is None:
-        if reporting.incidents_reason is None and reporting.coverage_datasets:
+        if reporting.incidents_gap is None and reporting.coverage_datasets:
             # The Reporting API answers 202 both for "not processed yet" and for "nothing
             # matches". Once its dataset batch is there, an empty incidents answer means none.
             return Incidents()
-        return Incidents(not_compared=NotCompared(reason=reporting.incidents_reason or NO_DATA_YET))
+        return Incidents(
+            not_compared=NotCompared(
+                cause=reporting.incidents_gap or NotRead.NO_DATA_YET,
+                error=reporting.incidents_error,
+            )
+        )
     names = _names_by_dataset_id(observed.contracts, state)
     latest: dict[str, tuple[str, OpenIncident]] = {}
     for incident in reporting.incidents:
@@ -90,7 +99,7 @@ def incidents_of(
             OpenIncident(
                 incident_id=incident.incident_id,
                 dataset=name,
-                title=incident.title or "(untitled incident)",
+                title=incident.title or None,
                 severity=incident.severity,
                 status=incident.status,
                 created_at=incident.created_at,
@@ -102,7 +111,7 @@ def incidents_of(
         unresolved=tuple(
             sorted(
                 (entry for _, entry in latest.values()),
-                key=lambda i: (_severity_rank(i.severity), i.dataset, i.title, i.incident_id),
+                key=lambda i: (_severity_rank(i.severity), i.dataset, i.title or "", i.incident_id),
             )
         )
     )

@@ -70,19 +70,13 @@ from reconciler.contract.thresholds import (
     compare_passing,
     comparisons,
 )
-from reconciler.plan.vocabulary import ChangeClass
+from reconciler.contract.values import as_data, show
+from reconciler.plan.vocabulary import Change, ChangeClass, ChangeKind, Part, Subject
 
 BREAKING = ChangeClass.BREAKING
 TIGHTENED = ChangeClass.TIGHTENED
 RELAXED = ChangeClass.RELAXED
 COSMETIC = ChangeClass.COSMETIC
-
-
-@dataclass(frozen=True)
-class Change:
-    subject: str
-    description: str
-    change_class: ChangeClass
 
 
 @dataclass(frozen=True)
@@ -115,69 +109,25 @@ def _same(a: Any, b: Any) -> bool:
     return canonical_json(a) == canonical_json(b)
 
 
-def show(value: Any) -> str:
-    """A short rendering of a value for descriptions."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return f"{value:g}" if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "[" + ", ".join(show(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def _is_long(value: Any) -> bool:
-    text = show(value)
-    return "\n" in text or len(text) > 60
-
-
 class _Changes:
     def __init__(self) -> None:
         self.items: list[Change] = []
 
-    def add(self, subject: str, description: str, change_class: ChangeClass) -> None:
-        self.items.append(Change(subject, description, change_class))
+    def add(
+        self, subject: Subject, kind: ChangeKind, change_class: ChangeClass, **data: Any
+    ) -> None:
+        self.items.append(Change(subject=subject, kind=kind, change_class=change_class, **data))
 
-    def value(self, subject: str, key: str, old: Any, new: Any, change_class: ChangeClass) -> None:
-        """``subject key old -> new`` (or set/removed/changed when that reads better)."""
-        if old is None:
-            text = f"{key} set" if _is_long(new) else f"{key} set to {show(new)}"
-        elif new is None:
-            text = f"{key} removed" if _is_long(old) else f"{key} removed (was {show(old)})"
-        elif _is_long(old) or _is_long(new):
-            text = f"{key} changed"
-        else:
-            text = f"{key} {show(old)} -> {show(new)}"
-        self.add(subject, f"{subject} {text}", change_class)
+    def value(
+        self, subject: Subject, key: str, old: Any, new: Any, change_class: ChangeClass
+    ) -> None:
+        """A setting of ``subject`` set, removed or changed from ``old`` to ``new``."""
+        self.add(
+            subject, ChangeKind.SETTING, change_class, key=key, old=as_data(old), new=as_data(new)
+        )
 
 
 # --- thresholds -------------------------------------------------------------------------------
-
-
-def _show_comparisons(comparisons: Mapping[str, Any]) -> str:
-    if not comparisons:
-        return "none"
-    parts = []
-    for key, raw in comparisons.items():
-        if key in ("must_be_between", "must_be_not_between") and isinstance(raw, dict):
-            low_key = "greater_than_or_equal" if "greater_than_or_equal" in raw else "greater_than"
-            high_key = "less_than_or_equal" if "less_than_or_equal" in raw else "less_than"
-            if key == "must_be_between":
-                left = "[" if low_key.endswith("_or_equal") else "("
-                right = "]" if high_key.endswith("_or_equal") else ")"
-                text = f"{left}{show(raw.get(low_key))}, {show(raw.get(high_key))}{right}"
-            else:
-                text = f"{high_key} {show(raw.get(high_key))} or {low_key} {show(raw.get(low_key))}"
-            parts.append(f"{key} {text}")
-        else:
-            parts.append(f"{key} {show(raw)}")
-    return ", ".join(parts)
 
 
 def _compare_sets(
@@ -196,7 +146,7 @@ _THRESHOLD_CLASS = {
 
 
 def _diff_threshold(
-    changes: _Changes, subject: str, check_type: str, old_raw: Any, new_raw: Any
+    changes: _Changes, subject: Subject, check_type: str, old_raw: Any, new_raw: Any
 ) -> None:
     if not (isinstance(old_raw, (dict, type(None))) and isinstance(new_raw, (dict, type(None)))):
         if not _same(old_raw, new_raw):
@@ -215,11 +165,16 @@ def _diff_threshold(
     elif old_unit != new_unit or not _same(old_cmp, new_cmp):
         verdict = _compare_sets(old_cmp, new_cmp, old_scale, new_scale)
         if verdict is not None:
-            old_text = _show_comparisons(old_cmp)
-            new_text = _show_comparisons(new_cmp)
-            if old_unit != new_unit:
-                old_text, new_text = f"{old_text} {old_unit}", f"{new_text} {new_unit}"
-            changes.add(subject, f"{subject} threshold {old_text} -> {new_text}", verdict)
+            units = (str(old_unit), str(new_unit)) if old_unit != new_unit else None
+            changes.add(
+                subject,
+                ChangeKind.THRESHOLD,
+                verdict,
+                key="threshold",
+                old=as_data(old_cmp),
+                new=as_data(new_cmp),
+                units=units,
+            )
         elif old_unit != new_unit:
             changes.value(subject, "threshold unit", old_unit, new_unit, COSMETIC)
     _diff_level(changes, subject, "level", old.get("level", "fail"), new.get("level", "fail"))
@@ -238,7 +193,7 @@ def _diff_threshold(
             changes.value(subject, f"threshold {key}", old.get(key), new.get(key), TIGHTENED)
 
 
-def _diff_level(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_level(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     if old == new:
         return
     verdict = TIGHTENED if new == "fail" else RELAXED if old == "fail" else TIGHTENED
@@ -247,7 +202,7 @@ def _diff_level(changes: _Changes, subject: str, key: str, old: Any, new: Any) -
 
 def _diff_additional(
     changes: _Changes,
-    subject: str,
+    subject: Subject,
     check_type: str,
     old_raw: Any,
     new_raw: Any,
@@ -268,9 +223,11 @@ def _diff_additional(
         if found is not None:
             changes.add(
                 subject,
-                f"{subject} additional threshold {_show_comparisons(old_cmp)} -> "
-                f"{_show_comparisons(new_cmp)}",
+                ChangeKind.THRESHOLD,
                 found,
+                key="additional threshold",
+                old=as_data(old_cmp),
+                new=as_data(new_cmp),
             )
     _diff_level(
         changes, subject, "additional level", old.get("level", "fail"), new.get("level", "fail")
@@ -286,7 +243,7 @@ def _as_set(value: Any) -> set[str] | None:
     return {canonical_json(item) for item in value}
 
 
-def _diff_values(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_values(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """valid_values (more is looser) and invalid/missing_values (more is stricter)."""
     more_is_stricter = key != "valid_values"
     if old is None or new is None:
@@ -308,7 +265,7 @@ def _diff_values(changes: _Changes, subject: str, key: str, old: Any, new: Any) 
     changes.value(subject, key, old, new, verdict)
 
 
-def _diff_bound(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_bound(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """valid_min / valid_min_length (higher is stricter), valid_max... (lower is stricter)."""
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
@@ -324,7 +281,7 @@ def _diff_bound(changes: _Changes, subject: str, key: str, old: Any, new: Any) -
     changes.value(subject, key, old, new, verdict)
 
 
-def _diff_rule(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_rule(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """A format or reference: added or changed tightens, removed relaxes."""
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
@@ -338,7 +295,7 @@ def _diff_rule(changes: _Changes, subject: str, key: str, old: Any, new: Any) ->
     changes.value(subject, key, old, new, TIGHTENED)
 
 
-def _diff_flag(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_flag(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """allow_extra_columns, allow_other_column_order: on relaxes, off tightens."""
     old_on, new_on = old is True, new is True
     if old_on != new_on:
@@ -347,18 +304,18 @@ def _diff_flag(changes: _Changes, subject: str, key: str, old: Any, new: Any) ->
         changes.value(subject, key, old, new, TIGHTENED)
 
 
-def _diff_optional(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_optional(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     old_on, new_on = old is True, new is True
     if old_on != new_on:
         changes.value(subject, key, bool(old), bool(new), RELAXED if new_on else TIGHTENED)
 
 
-def _diff_size(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_size(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """Sizes a schema check compares: set or changed tightens, removed relaxes."""
     changes.value(subject, key, old, new, RELAXED if new is None else TIGHTENED)
 
 
-def _diff_data_type(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_data_type(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
         return
@@ -372,7 +329,7 @@ def _diff_data_type(changes: _Changes, subject: str, key: str, old: Any, new: An
     changes.value(subject, key, old, new, BREAKING)
 
 
-def _diff_free(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_free(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """Free mappings (attributes): say which entries changed."""
     if not (isinstance(old, dict) and isinstance(new, dict)):
         changes.value(subject, key, old, new, COSMETIC)
@@ -389,8 +346,7 @@ def _diff_free(changes: _Changes, subject: str, key: str, old: Any, new: Any) ->
     ):
         for path in found.get(kind, []):
             touched.add(_top_key(str(path)))
-    names = ", ".join(sorted(touched)) or "entries"
-    changes.add(subject, f"{subject} {key} changed ({names})", COSMETIC)
+    changes.add(subject, ChangeKind.ENTRIES, COSMETIC, key=key, names=tuple(sorted(touched)))
 
 
 def _top_key(deepdiff_path: str) -> str:
@@ -401,14 +357,14 @@ def _top_key(deepdiff_path: str) -> str:
     return text or "entries"
 
 
-def _generic(change_class: ChangeClass) -> Callable[[_Changes, str, str, Any, Any], None]:
-    def compare(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _generic(change_class: ChangeClass) -> Callable[[_Changes, Subject, str, Any, Any], None]:
+    def compare(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
         changes.value(subject, key, old, new, change_class)
 
     return compare
 
 
-_Comparer = Callable[[_Changes, str, str, Any, Any], None]
+_Comparer = Callable[[_Changes, Subject, str, Any, Any], None]
 
 _SETTINGS: dict[str, _Comparer] = {
     "valid_values": _diff_values,
@@ -440,7 +396,7 @@ _SETTINGS: dict[str, _Comparer] = {
 
 def _diff_keys(
     changes: _Changes,
-    subject: str,
+    subject: Subject,
     old: Mapping[str, Any],
     new: Mapping[str, Any],
     skip: Iterable[str],
@@ -497,10 +453,19 @@ def _checks(items: Any, column: str | None, odd: list[str]) -> dict[Identity, _C
     return found
 
 
-def check_subject(identity: Identity) -> str:
+def check_subject(identity: Identity) -> Subject:
     column, check_type, qualifier = identity
-    name = f"check {check_type}" + (f" ({qualifier})" if qualifier is not None else "")
-    return f"column {column}: {name}" if column is not None else name
+    return Subject(part=Part.CHECK, column=column, check=check_type, qualifier=qualifier)
+
+
+def _column(name: str) -> Subject:
+    return Subject(part=Part.COLUMN, column=name)
+
+
+DATASET = Subject(part=Part.DATASET)
+CONTRACT = Subject(part=Part.CONTRACT)
+# A contract that is not a mapping is compared as a whole.
+_WHOLE_CHANGE = Change(subject=CONTRACT, kind=ChangeKind.CONTRACT_CHANGED, change_class=TIGHTENED)
 
 
 def _count_checks(document: Mapping[str, Any]) -> int:
@@ -589,18 +554,16 @@ def _diff_columns(
     schema_now = _has_schema(new_doc)
     for name in old_names:
         if name in renames:
-            changes.add(f"column {name}", f"column {name} renamed to {renames[name]}", BREAKING)
+            changes.add(_column(name), ChangeKind.RENAMED, BREAKING, new=renames[name])
         elif name not in new_by_name:
-            changes.add(f"column {name}", f"column {name} removed", BREAKING)
+            changes.add(_column(name), ChangeKind.REMOVED, BREAKING)
     for name in new_names:
         if name not in old_by_name and name not in renamed_to:
-            changes.add(
-                f"column {name}", f"column {name} added", TIGHTENED if schema_now else COSMETIC
-            )
+            changes.add(_column(name), ChangeKind.ADDED, TIGHTENED if schema_now else COSMETIC)
     for name, new_column in new_columns:
         old_column = old_by_name.get(name)
         if old_column is not None:
-            _diff_keys(changes, f"column {name}", old_column, new_column, skip=("name", "checks"))
+            _diff_keys(changes, _column(name), old_column, new_column, skip=("name", "checks"))
     common = [
         renames.get(name, name) for name in old_names if renames.get(name, name) in new_by_name
     ]
@@ -608,9 +571,11 @@ def _diff_columns(
     if common != common_new:
         _, strict_order = _all_checks(new_doc, [], {})
         changes.add(
-            "columns",
-            f"column order {', '.join(common)} -> {', '.join(common_new)}",
+            Subject(part=Part.COLUMNS),
+            ChangeKind.ORDER,
             TIGHTENED if strict_order else COSMETIC,
+            old=common,
+            new=common_new,
         )
     return renames
 
@@ -630,16 +595,16 @@ def _diff_variables(changes: _Changes, old: Any, new: Any) -> None:
     if _same(old, new):
         return
     if not (isinstance(old, (dict, type(None))) and isinstance(new, (dict, type(None)))):
-        changes.value("dataset", "variables", old, new, TIGHTENED)
+        changes.value(DATASET, "variables", old, new, TIGHTENED)
         return
     old_vars, new_vars = _mapping(old), _mapping(new)
     for name in sorted(set(old_vars) | set(new_vars)):
-        subject = f"variable {name}"
+        subject = Subject(part=Part.VARIABLE, variable=name)
         if name not in new_vars:
-            changes.add(subject, f"{subject} removed", COSMETIC)
+            changes.add(subject, ChangeKind.REMOVED, COSMETIC)
             continue
         if name not in old_vars:
-            changes.add(subject, f"{subject} declared", COSMETIC)
+            changes.add(subject, ChangeKind.DECLARED, COSMETIC)
             continue
         old_body, new_body = _mapping(old_vars[name]), _mapping(new_vars[name])
         if not _same(old_body.get("default"), new_body.get("default")):
@@ -659,7 +624,7 @@ def _diff_schedule(
         if _same(old.get(key), new.get(key)):
             continue
         change_class = TIGHTENED if key == "variables" else COSMETIC
-        changes.value("schedule", key, old.get(key), new.get(key), change_class)
+        changes.value(Subject(part=Part.SCHEDULE), key, old.get(key), new.get(key), change_class)
 
 
 _TOP_LEVEL: dict[str, ChangeClass] = {
@@ -671,14 +636,12 @@ _TOP_LEVEL: dict[str, ChangeClass] = {
 
 
 def _summary(document: Mapping[str, Any]) -> Change:
-    columns = _columns(document, [])
     checks = _count_checks(document)
-    columns_text = f"{len(columns)} column" + ("" if len(columns) == 1 else "s")
-    checks_text = f"{checks} check" + ("" if checks == 1 else "s")
     return Change(
-        "dataset",
-        f"new contract: {columns_text}, {checks_text}",
-        TIGHTENED if checks else COSMETIC,
+        subject=DATASET,
+        kind=ChangeKind.NEW_CONTRACT,
+        change_class=TIGHTENED if checks else COSMETIC,
+        counts=(len(_columns(document, [])), checks),
     )
 
 
@@ -687,14 +650,14 @@ def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Con
     if not isinstance(new, dict):
         if old is not None and _same(old, new):
             return ContractDiff(())
-        return ContractDiff((Change("contract", "the contract changed", TIGHTENED),))
+        return ContractDiff((_WHOLE_CHANGE,))
     if old is None:
         return ContractDiff((_summary(new),))
     if not isinstance(old, dict):
-        return ContractDiff((Change("contract", "the contract changed", TIGHTENED),))
+        return ContractDiff((_WHOLE_CHANGE,))
     changes = _Changes()
     if not _same(old.get("dataset"), new.get("dataset")):
-        changes.value("dataset", "dataset", old.get("dataset"), new.get("dataset"), BREAKING)
+        changes.value(DATASET, "dataset", old.get("dataset"), new.get("dataset"), BREAKING)
     odd_old: list[str] = []
     odd_new: list[str] = []
     renames = _diff_columns(changes, old, new, odd_old, odd_new)
@@ -702,19 +665,16 @@ def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Con
     new_checks, _ = _all_checks(new, odd_new, {})
     for identity in old_checks:
         if identity not in new_checks:
-            subject = check_subject(identity)
-            changes.add(subject, f"{subject} removed", BREAKING)
+            changes.add(check_subject(identity), ChangeKind.REMOVED, BREAKING)
     for identity, check in new_checks.items():
         subject = check_subject(identity)
         previous = old_checks.get(identity)
         if previous is None:
-            changes.add(subject, f"{subject} added", TIGHTENED)
+            changes.add(subject, ChangeKind.ADDED, TIGHTENED)
         else:
             _diff_check(changes, previous, check)
     if sorted(odd_old) != sorted(odd_new):
-        changes.add(
-            "contract", "entries that are not well-formed columns or checks changed", TIGHTENED
-        )
+        changes.add(CONTRACT, ChangeKind.ODD_ENTRIES, TIGHTENED)
     _diff_variables(changes, old.get("variables"), new.get("variables"))
     _diff_schedule(changes, old, new)
     handled = {"dataset", "columns", "checks", "variables", "soda_runner", "soda_agent"}
@@ -722,15 +682,10 @@ def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Con
         if _same(old.get(key), new.get(key)):
             continue
         if key == "check_attributes":
-            _diff_free(changes, "dataset", key, old.get(key), new.get(key))
+            _diff_free(changes, DATASET, key, old.get(key), new.get(key))
             continue
-        changes.value("dataset", key, old.get(key), new.get(key), _TOP_LEVEL.get(key, TIGHTENED))
+        changes.value(DATASET, key, old.get(key), new.get(key), _TOP_LEVEL.get(key, TIGHTENED))
     return ContractDiff(tuple(changes.items))
-
-
-def describe(diff: ContractDiff) -> list[str]:
-    """The descriptions, one per change (for renderers and logs)."""
-    return [change.description for change in diff.changes]
 
 
 __all__ = [
@@ -738,7 +693,5 @@ __all__ = [
     "ChangeClass",
     "ContractDiff",
     "check_subject",
-    "describe",
     "diff_contracts",
-    "show",
 ]

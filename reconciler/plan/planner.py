@@ -22,16 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.cloud.dto import Contract, ContractVersion
-from reconciler.compare import Comparison, Side, Since, compare, reading_warnings
+from reconciler.compare import Comparison, Side, Since, compare, reading_warnings, whole
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
 from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import (
-    ChangeItem,
     DatasetPlan,
     Drift,
+    DriftCause,
     FileBasis,
     NewerVersion,
+    Note,
+    NoteCode,
     OrphanedRecord,
     Plan,
     PlanSettings,
@@ -39,7 +41,7 @@ from reconciler.plan.model import (
     StateBasis,
     UnmanagedContract,
 )
-from reconciler.plan.vocabulary import Action, ChangeClass
+from reconciler.plan.vocabulary import Action, ChangeClass, ChangeKind
 from reconciler.state import DatasetRecord, PendingVerification, StateFile
 
 
@@ -157,14 +159,7 @@ def planned(
             dataset=file.dataset,
             action=Action.GENERATE_SKELETON,
             verify=verify_mode == "all",
-            changes=(
-                ChangeItem(
-                    subject="contract",
-                    description="stub file: Soda Cloud already has a contract for this dataset; "
-                    "it is written into the file (nothing changes in Soda Cloud)",
-                    change_class=ChangeClass.COSMETIC,
-                ),
-            ),
+            changes=(whole(ChangeKind.STUB_WRITE_BACK, ChangeClass.COSMETIC),),
             file=basis,
             remote=remote_basis,
         )
@@ -176,11 +171,11 @@ def planned(
             and record.raw_sha256 == file.raw_sha256
             and record.last_updated == remote.last_updated
         )
-        notes: tuple[str, ...] = ()
+        notes: tuple[Note, ...] = ()
         if resume is not None:
             notes = (_resume_note(resume),)
         elif drift is not None:
-            notes = ("changed in Soda Cloud since the last apply, to what git has",)
+            notes = (Note(code=NoteCode.CHANGED_BACK),)
         return DatasetPlan(
             dataset=file.dataset,
             action=Action.NOOP if known else Action.ADOPT,
@@ -192,9 +187,7 @@ def planned(
         )
     notes = ()
     if record is None:
-        notes = (
-            "the state does not know this contract yet: publishing replaces what Soda Cloud has",
-        )
+        notes = (Note(code=NoteCode.UNRECORDED),)
     change_class = compared.change_class or ChangeClass.FORMAT_ONLY
     verify = verify_mode == "all" or (
         verify_mode == "changed" and change_class is not ChangeClass.FORMAT_ONLY
@@ -223,7 +216,8 @@ def _absent_in_cloud(compared: Comparison, basis: FileBasis, verify_mode: str) -
     drift = None
     if record is not None:
         drift = Drift(
-            reason="the contract recorded in the state is no longer in Soda Cloud; it is made again",
+            cause=DriftCause.GONE,
+            recorded_contract_id=record.contract_id,
             recorded_last_updated=record.last_updated,
         )
     if file.is_stub:
@@ -231,13 +225,7 @@ def _absent_in_cloud(compared: Comparison, basis: FileBasis, verify_mode: str) -
             dataset=file.dataset,
             action=Action.GENERATE_SKELETON,
             verify=verify_mode == "all",
-            changes=(
-                ChangeItem(
-                    subject="contract",
-                    description="stub file: Soda Cloud generates a skeleton from the dataset's columns, written back into the file",
-                    change_class=ChangeClass.TIGHTENED,
-                ),
-            ),
+            changes=(whole(ChangeKind.STUB_SKELETON, ChangeClass.TIGHTENED),),
             drift=drift,
             file=basis,
         )
@@ -260,13 +248,14 @@ def _drift(compared: Comparison) -> Drift | None:
         return None
     if compared.since is Since.REPLACED:
         return Drift(
-            reason="the contract was replaced in Soda Cloud (a new contract id) since the last apply",
+            cause=DriftCause.REPLACED,
+            recorded_contract_id=record.contract_id,
             recorded_last_updated=record.last_updated,
         )
     if compared.since is not Since.MOVED:
         return None
     return Drift(
-        reason="changed in Soda Cloud since the last apply",
+        cause=DriftCause.CHANGED,
         recorded_last_updated=record.last_updated,
         newer_versions=tuple(
             NewerVersion(version_id=v.id, created=v.created, creator_id=v.creator_id)
@@ -292,7 +281,7 @@ def _remote_basis(
     )
 
 
-def _resume_note(pending: PendingVerification) -> str:
+def _resume_note(pending: PendingVerification) -> Note:
     if pending.scan_id:
-        return f"an earlier apply stopped while verifying: following scan {pending.scan_id}"
-    return "an earlier apply stopped before verifying: verifying now"
+        return Note(code=NoteCode.RESUMING_SCAN, scan_id=pending.scan_id)
+    return Note(code=NoteCode.RESUMING_VERIFICATION)

@@ -22,6 +22,14 @@ from reconciler.render.escape import (
 )
 from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
 from reconciler.render.plan import ansi, plain
+from reconciler.render.words import (
+    audit_detail,
+    audit_remedy,
+    change_words,
+    incident_title,
+    not_compared_words,
+    warning_words,
+)
 
 GITHUB_ISSUE_LIMIT = GITHUB_TEXT_LIMIT
 LIST_LIMIT = 200
@@ -71,7 +79,7 @@ def pair(values: tuple[int, int]) -> str:
 
 def counted(value: int | None, reason: NotCompared | None) -> str:
     if value is None:
-        return f"{NOT_COMPARED}: {reason.reason}" if reason else NOT_COMPARED
+        return f"{NOT_COMPARED}: {not_compared_words(reason)}" if reason else NOT_COMPARED
     return str(value)
 
 
@@ -128,7 +136,7 @@ def render_text(report: AuditReport, *, color: bool = False, show_diff: bool = F
         for entry in shown:
             lines.append(
                 style(f"  {SYMBOL[category]} {printable(entry.dataset):<{width}}", ROLE[category])
-                + printable(f"  {entry.detail}")
+                + printable(f"  {audit_detail(entry)}")
             )
             # Names, texts and contents come from Soda Cloud: nothing may steer the terminal.
             lines.extend(
@@ -139,7 +147,7 @@ def render_text(report: AuditReport, *, color: bool = False, show_diff: bool = F
     lines.extend(printable(line) for line in _text_reporting(report))
     if report.warnings:
         lines.append("")
-        lines.extend(printable(f"warning: {w}") for w in report.warnings)
+        lines.extend(printable(f"warning: {warning_words(w)}") for w in report.warnings)
     lines += ["", style(status_line(report), "drift" if report.exit_code >= 4 else "bold")]
     if report.calls is not None:
         lines.append(f"Soda Cloud calls: {report.calls.total}")
@@ -154,8 +162,8 @@ def _text_details(entry: DatasetAudit, *, show_diff: bool) -> list[str]:
         who = version.creator_id or "unknown"
         out.append(f"      version {version.version_id} by {who} at {version.created or '?'}")
     for change in entry.changes:
-        out.append(f"      apply would: {change.description}")
-    out.append(f"      to do: {entry.remedy}")
+        out.append(f"      apply would: {change_words(change)}")
+    out.append(f"      to do: {audit_remedy(entry)}")
     if entry.diff and (show_diff or entry.category is Category.DRIFTED):
         out.extend("      " + line for line in entry.diff.rstrip("\n").splitlines())
     return out
@@ -177,7 +185,7 @@ def _text_reporting(report: AuditReport) -> list[str]:
         for incident in incidents.unresolved[:LIST_LIMIT]:
             severity = f"[{incident.severity}] " if incident.severity else ""
             link = f"  {incident.url}" if incident.url else ""
-            out.append(f"  * {severity}{incident.dataset}: {incident.title}{link}")
+            out.append(f"  * {severity}{incident.dataset}: {incident_title(incident)}{link}")
         if len(incidents.unresolved) > LIST_LIMIT:
             out.append(f"  ... and {len(incidents.unresolved) - LIST_LIMIT} more")
     return out
@@ -235,7 +243,7 @@ def render_markdown(report: AuditReport, *, limit: int = REPORT_LIMIT) -> str:
     ]
     head.append("")
     not_compared = [
-        (what, part.reason)
+        (what, not_compared_words(part))
         for what, part in (
             ("datasets without a contract", report.coverage.not_compared),
             ("unresolved incidents", report.incidents.not_compared),
@@ -251,7 +259,10 @@ def render_markdown(report: AuditReport, *, limit: int = REPORT_LIMIT) -> str:
         head.append("")
     if report.warnings:
         head += ["> [!WARNING]"]
-        head += [f"> - {bounded(w, WARNING_LIMIT, markdown)}" for w in report.warnings[:25]]
+        head += [
+            f"> - {bounded(warning_words(w), WARNING_LIMIT, markdown)}"
+            for w in report.warnings[:25]
+        ]
         if len(report.warnings) > 25:
             head.append(f"> - ... and {len(report.warnings) - 25} more")
         head.append("")
@@ -278,13 +289,13 @@ def _markdown_dataset(entry: DatasetAudit) -> str:
     title = f"{SYMBOL[entry.category]} {word} {html_code(entry.dataset)}"
     if entry.change_class is not None:
         title += f" · apply: {entry.change_class.value}"
-    # The detail and the remedy are the reconciler's sentences, quoting the dataset and its
-    # file: those are escaped wherever they stand.
+    # The detail and the remedy are the reconciler's own sentences, quoting the dataset and
+    # its file: those are escaped wherever they stand, the sentences' code spans kept.
     quoted = (entry.dataset, *((entry.file,) if entry.file else ()))
     body = [
         f"<details><summary>{title}</summary>",
         "",
-        f"- {own_markdown(entry.detail, quoted)}",
+        f"- {own_markdown(audit_detail(entry), quoted)}",
     ]
     if entry.file:
         body.append(f"- file: {code(entry.file)}")
@@ -293,8 +304,8 @@ def _markdown_dataset(entry: DatasetAudit) -> str:
         body.append(
             f"- version {code(version.version_id)} by **{who}** at {markdown(version.created or '?')}"
         )
-    body.extend(f"- apply would: {markdown(c.description)}" for c in entry.changes)
-    body.append(f"- to do: {own_markdown(entry.remedy, quoted)}")
+    body.extend(f"- apply would: {markdown(change_words(c))}" for c in entry.changes)
+    body.append(f"- to do: {own_markdown(audit_remedy(entry), quoted)}")
     if entry.diff:
         body += ["", *code_block(entry.diff, "diff")]
     body += ["", "</details>", ""]
@@ -318,7 +329,11 @@ def _markdown_reporting(report: AuditReport) -> list[str]:
         lines = ["<details open><summary>Unresolved incidents on managed datasets</summary>", ""]
         for i in incidents[:LIST_LIMIT]:
             link = _link(i.url) if i.url else None
-            title = f"[{markdown(i.title)}](<{link}>)" if link else markdown(i.title)
+            title = (
+                f"[{markdown(incident_title(i))}](<{link}>)"
+                if link
+                else markdown(incident_title(i))
+            )
             severity = f"**{markdown(i.severity)}** " if i.severity else ""
             lines.append(f"- {severity}{title} on {code(i.dataset)}")
         if len(incidents) > LIST_LIMIT:

@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.importer import ImportReport, ImportResult, Outcome
 from reconciler.render.escape import printable
+from reconciler.render.words import import_notes_words
 
 SYMBOL = {
     Outcome.WRITTEN: "+",
@@ -27,7 +28,8 @@ def _line(result: ImportResult, root: Path) -> str:
     head = f"{SYMBOL[result.outcome]} {result.outcome.value:<8} {result.dataset}"
     if where:
         head += f"  {where}"
-    return printable(head + (f"  ({result.note})" if result.note else ""))
+    note = import_notes_words(result.notes, result.dataset)
+    return printable(head + (f"  ({note})" if note else ""))
 
 
 def _shown(root: Path, relative: PurePosixPath) -> str:

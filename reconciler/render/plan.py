@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from reconciler.plan.file import plan_file_text
-from reconciler.plan.model import DatasetPlan, Drift, Plan, Summary
+from reconciler.plan.model import DatasetPlan, Plan, Summary
 from reconciler.plan.vocabulary import Action, ChangeClass
 from reconciler.render.escape import (
     bounded,
@@ -20,6 +20,7 @@ from reconciler.render.escape import (
     printable,
 )
 from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
+from reconciler.render.words import change_words, drift_words, note_words, warning_words
 
 GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
 WARNING_LIST_LIMIT = 25
@@ -93,18 +94,6 @@ def summary_line(summary: Summary) -> str:
     return "Plan: " + ", ".join(parts)
 
 
-def describe_drift(drift: Drift) -> str:
-    versions = drift.newer_versions
-    if not versions:
-        return drift.reason
-    who = sorted({v.creator_id for v in versions if v.creator_id})
-    latest = versions[0].created
-    by = f" by {', '.join(who)}" if who else ""
-    when = f", latest at {latest}" if latest else ""
-    count = f"{len(versions)} version{'s' if len(versions) != 1 else ''}"
-    return f"{drift.reason} ({count}{by}{when})"
-
-
 def _role(entry: DatasetPlan) -> str:
     if entry.change_class is ChangeClass.BREAKING or entry.drift is not None:
         return "breaking"
@@ -146,18 +135,18 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
         head = head.rstrip() if not tags else head
         lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
         for change in entry.changes:
-            lines.append(f"      {printable(change.description)}")
+            lines.append(f"      {printable(change_words(change))}")
         if entry.drift is not None:
             lines.append(
                 style(
-                    f"      ! drift: {printable(describe_drift(entry.drift))}; publishing overwrites it",
+                    f"      ! drift: {printable(drift_words(entry.drift))}; publishing overwrites it",
                     "drift",
                 )
             )
         if entry.dataset_listed is False:
             lines.append(style(f"      ! {UNLISTED}", "drift"))
         for note in entry.notes:
-            lines.append(f"      note: {printable(note)}")
+            lines.append(f"      note: {printable(note_words(note))}")
         if show_diff and entry.diff:
             lines.extend(
                 "      " + printable(line, keep="\t")
@@ -184,7 +173,7 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
     if plan.warnings:
         if lines:
             lines.append("")
-        lines.extend(f"warning: {printable(w)}" for w in plan.warnings)
+        lines.extend(f"warning: {printable(warning_words(w))}" for w in plan.warnings)
     if lines:
         lines.append("")
     summary = plan.summary()
@@ -287,7 +276,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
                 f"> - {code(d.dataset)}: "
                 + bounded(
                     "; ".join(
-                        c.description for c in d.changes if c.change_class is ChangeClass.BREAKING
+                        change_words(c) for c in d.changes if c.change_class is ChangeClass.BREAKING
                     )
                     or "breaking",
                     BULLET_LIMIT,
@@ -307,7 +296,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
         ]
         out += _bounded_bullets(
             (
-                f"> - {code(d.dataset)}: {bounded(describe_drift(d.drift), BULLET_LIMIT, markdown)}"
+                f"> - {code(d.dataset)}: {bounded(drift_words(d.drift), BULLET_LIMIT, markdown)}"
                 for d in drifted
                 if d.drift is not None
             ),
@@ -330,7 +319,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
     if plan.warnings:
         out += ["> [!NOTE]"]
         out += _bounded_bullets(
-            (f"> - {bounded(w, BULLET_LIMIT, markdown)}" for w in plan.warnings),
+            (f"> - {bounded(warning_words(w), BULLET_LIMIT, markdown)}" for w in plan.warnings),
             len(plan.warnings),
             prefix="> ",
         )
@@ -354,14 +343,12 @@ def _markdown_dataset(entry: DatasetPlan) -> str:
     if tags:
         title += f" · {tags}"
     body = [f"<details><summary>{title}</summary>", ""]
-    body.extend(f"- {markdown(c.description)}" for c in entry.changes)
+    body.extend(f"- {markdown(change_words(c))}" for c in entry.changes)
     if entry.drift is not None:
-        body.append(
-            f"- **drift**: {markdown(describe_drift(entry.drift))}; publishing overwrites it"
-        )
+        body.append(f"- **drift**: {markdown(drift_words(entry.drift))}; publishing overwrites it")
     if entry.dataset_listed is False:
         body.append(f"- **unknown dataset**: {markdown(UNLISTED)}")
-    body.extend(f"- note: {markdown(n)}" for n in entry.notes)
+    body.extend(f"- note: {markdown(note_words(n))}" for n in entry.notes)
     if entry.diff:
         body += ["", *code_block(entry.diff, "diff")]
     body += ["", "</details>", ""]

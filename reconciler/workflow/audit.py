@@ -12,7 +12,7 @@ from reconciler.clock import timestamp
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.http import CallStats
 from reconciler.desired import DesiredState
-from reconciler.observed import ReportingData, observe, reporting_data
+from reconciler.observed import NotRead, ReportingData, observe, reporting_data
 from reconciler.plan import DatasetFilter
 from reconciler.state import StateFile
 from reconciler.workflow.session import Session, shown
@@ -58,7 +58,7 @@ async def audit_against_cloud(
         )
     else:
         observed = await observe(client, state, wanted=wanted)
-        reporting = ReportingData.not_read("not read (--no-reporting)")
+        reporting = ReportingData.not_read(NotRead.NOT_REQUESTED)
     context = AuditContext(
         created=timestamp(client.clock),
         reconciler_version=__version__,
