@@ -7,8 +7,6 @@ not compared is printed as "not compared" with the reason, never as a zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from reconciler.audit import AuditReport, Category, Counts, DatasetAudit, NotCompared
 from reconciler.render.escape import (
     bounded,
@@ -20,8 +18,14 @@ from reconciler.render.escape import (
     own_markdown,
     printable,
 )
-from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
-from reconciler.render.plan import ansi, plain
+from reconciler.render.fit import (
+    BULLET_LIMIT,
+    GITHUB_TEXT_LIMIT,
+    REPORT_LIMIT,
+    capped,
+    fit_sections,
+)
+from reconciler.render.style import Style, ansi, plain
 from reconciler.render.words import (
     audit_detail,
     audit_remedy,
@@ -33,9 +37,7 @@ from reconciler.render.words import (
 
 GITHUB_ISSUE_LIMIT = GITHUB_TEXT_LIMIT
 LIST_LIMIT = 200
-WARNING_LIMIT = 600
 
-Style = Callable[[str, str], str]
 
 HEADINGS = {
     Category.DRIFTED: "Drifted: changed in Soda Cloud outside git since the last apply",
@@ -253,18 +255,17 @@ def render_markdown(report: AuditReport, *, limit: int = REPORT_LIMIT) -> str:
     if not_compared:
         head += ["> [!NOTE]", "> **Not compared** (this is not the same as none found):"]
         head += [
-            f"> - {what}: {bounded(reason, WARNING_LIMIT, markdown)}"
+            f"> - {what}: {bounded(reason, BULLET_LIMIT, markdown)}"
             for what, reason in not_compared
         ]
         head.append("")
     if report.warnings:
         head += ["> [!WARNING]"]
-        head += [
-            f"> - {bounded(warning_words(w), WARNING_LIMIT, markdown)}"
-            for w in report.warnings[:25]
-        ]
-        if len(report.warnings) > 25:
-            head.append(f"> - ... and {len(report.warnings) - 25} more")
+        head += capped(
+            (f"> - {bounded(warning_words(w), BULLET_LIMIT, markdown)}" for w in report.warnings),
+            len(report.warnings),
+            prefix="> ",
+        )
         head.append("")
     if report.exit_code == 0:
         head += ["Soda Cloud matches the contracts folder.", ""]

@@ -5,7 +5,7 @@ Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.plan.file import plan_file_text
@@ -19,12 +19,17 @@ from reconciler.render.escape import (
     markdown,
     printable,
 )
-from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
+from reconciler.render.fit import (
+    BULLET_LIMIT,
+    GITHUB_TEXT_LIMIT,
+    REPORT_LIMIT,
+    capped,
+    fit_sections,
+)
+from reconciler.render.style import Style, ansi, plain
 from reconciler.render.words import change_words, drift_words, note_words, warning_words
 
 GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
-WARNING_LIST_LIMIT = 25
-BULLET_LIMIT = 600
 
 SYMBOL = {
     Action.CREATE: "+",
@@ -40,28 +45,6 @@ ACTION_WORDS = {
     Action.ADOPT: "adopt",
     Action.NOOP: "verify only",
 }
-
-Style = Callable[[str, str], str]
-
-
-def plain(text: str, _: str) -> str:
-    return text
-
-
-def ansi(text: str, role: str) -> str:
-    codes = {
-        "create": "32",
-        "skeleton": "36",
-        "publish": "33",
-        "breaking": "1;31",
-        "drift": "1;31",
-        "adopt": "34",
-        "dim": "2",
-        "bold": "1",
-    }
-    code = codes.get(role)
-    return f"\x1b[{code}m{text}\x1b[0m" if code else text
-
 
 UNLISTED = (
     "Soda Cloud does not list this dataset (its Reporting API): apply will meet 404 unless "
@@ -271,7 +254,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             f"> **{len(breaking)} breaking change{'s' if len(breaking) != 1 else ''}**: consumers of these datasets may be affected.",
             ">",
         ]
-        out += _bounded_bullets(
+        out += capped(
             (
                 f"> - {code(d.dataset)}: "
                 + bounded(
@@ -294,7 +277,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             f"> **{len(drifted)} contract{'s' if len(drifted) != 1 else ''} changed in Soda Cloud outside git**: apply will overwrite these changes.",
             ">",
         ]
-        out += _bounded_bullets(
+        out += capped(
             (
                 f"> - {code(d.dataset)}: {bounded(drift_words(d.drift), BULLET_LIMIT, markdown)}"
                 for d in drifted
@@ -312,28 +295,16 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             "until they are onboarded.",
             ">",
         ]
-        out += _bounded_bullets(
-            (f"> - {code(d.dataset)}" for d in unlisted), len(unlisted), prefix="> "
-        )
+        out += capped((f"> - {code(d.dataset)}" for d in unlisted), len(unlisted), prefix="> ")
         out.append("")
     if plan.warnings:
         out += ["> [!NOTE]"]
-        out += _bounded_bullets(
+        out += capped(
             (f"> - {bounded(warning_words(w), BULLET_LIMIT, markdown)}" for w in plan.warnings),
             len(plan.warnings),
             prefix="> ",
         )
         out.append("")
-    return out
-
-
-def _bounded_bullets(lines: Iterable[str], total: int, *, prefix: str) -> list[str]:
-    out = []
-    for index, line in enumerate(lines):
-        if index == WARNING_LIST_LIMIT:
-            out.append(f"{prefix}- ... and {total - WARNING_LIST_LIMIT} more")
-            break
-        out.append(line)
     return out
 
 
