@@ -201,3 +201,24 @@ def test_the_command_line_reaches_soda_cloud_only_through_the_workflow() -> None
         if module.startswith("reconciler.cli") and graph[module] & direct
     }
     assert reaching == {}
+
+
+def test_the_flow_runs_one_way_commands_over_verbs_over_the_core() -> None:
+    """The command line is on top, the workflow below it, the core below both: no core
+    module imports a verb or a command (one that would could not be reused by another
+    shell)."""
+    graph = import_graph()
+    upward = {
+        module: sorted(
+            target
+            for target in targets
+            if target.startswith(("reconciler.cli", "reconciler.workflow"))
+        )
+        for module, targets in graph.items()
+        if not module.startswith(("reconciler.cli", "reconciler.workflow"))
+        and module != "reconciler.__main__"
+    }
+    assert {module: found for module, found in upward.items() if found} == {}
+    verbs = {module: targets for module, targets in graph.items() if ".workflow" in module}
+    assert len(verbs) > 5
+    assert not any(t.startswith("reconciler.cli") for t in set().union(*verbs.values()))

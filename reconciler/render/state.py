@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import StateCorrupt
 from reconciler.render.escape import json_text, printable
 from reconciler.state import DatasetRecord, LockInfo, StateFile
 from reconciler.state.lock import format_time
-from reconciler.workflow.state import Forgotten, Rebuilt
+
+if TYPE_CHECKING:  # values a verb returns; rendering needs only their fields
+    from reconciler.workflow.state import Forgotten, Rebuilt
 
 
 def render_state_text(
