@@ -20,7 +20,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	@touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m reconciler.demo
+	$(BIN)/python -m demo
 
 # Regenerate plan-examples/ (real outputs of the example, made stable); a test checks them.
 plan-examples: $(VENV)/.installed

@@ -26,7 +26,8 @@ from pathlib import Path
 from reconciler.cloud.dto import Contract
 from reconciler.desired import load_desired
 from reconciler.observed import ObservedState
-from reconciler.plan import PlanContext, PlanSettings, make_plan
+from reconciler.plan import PlanSettings
+from reconciler.plan.planner import PlanContext, make_plan
 from reconciler.state import DatasetRecord, StateFile, StateStore
 
 LAST_UPDATED = "2026-01-01T00:00:00.000Z"

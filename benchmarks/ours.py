@@ -1,6 +1,6 @@
-"""The reconciler, measured through the functions ``reconciler plan`` and ``reconciler apply``
-call, in the order they call them: read and validate the folder, load the state, plan against
-Soda Cloud, and (for apply, under the state lock) apply with the journal.
+"""The reconciler, measured through the workflow functions ``reconciler plan`` and
+``reconciler apply`` call, in the order they call them: read and validate the folder, load the
+state, plan against Soda Cloud, and (for apply, under the state lock) apply with the journal.
 
 Two clocks are kept apart: reading the folder is local work, measured in real seconds; talking
 to Soda Cloud is measured on the client's clock, in clock seconds, which a time-scaled local
@@ -14,15 +14,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.apply.engine import ApplyOptions, Journal, SilentProgress, apply_plan
+from reconciler.apply.options import ApplyOptions
 from reconciler.apply.result import ApplyResult
-from reconciler.cloud.session import open_client
 from reconciler.cloud.settings import CloudSettings
 from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState
 from reconciler.plan import Plan, PlanSettings
-from reconciler.state import StateFile, StateStore
-from reconciler.workflow import plan_against_cloud, read_folder, require_valid
+from reconciler.state import Journal, StateFile, StateManager
+from reconciler.workflow import Session, Unattended
+from reconciler.workflow.apply import apply_fresh_with
+from reconciler.workflow.plan import plan_against_cloud
 
 
 @dataclass(frozen=True)
@@ -33,56 +34,65 @@ class Run:
     result: ApplyResult | None = None
 
 
-def _read(folder: Path, store: StateStore) -> tuple[DesiredState, StateFile, float]:
+def session_for(folder: Path, state_path: Path, settings: CloudSettings) -> Session:
+    return Session(
+        project=ProjectConfig(base_dir=folder.parent),
+        contracts=folder,
+        state_path=state_path,
+        settings=settings,
+    )
+
+
+def _read(session: Session, store: StateManager) -> tuple[DesiredState, StateFile, float]:
     started = time.perf_counter()
-    desired = read_folder(folder, variables={}, strict=False)
-    require_valid(desired)
+    desired = session.read_folder()
     state = store.load()
     return desired, state, time.perf_counter() - started
 
 
 async def _against_cloud(
-    folder: Path,
-    state_path: Path,
-    settings: CloudSettings,
-    desired: DesiredState,
-    state: StateFile,
-    journal: Journal | None,
+    session: Session, desired: DesiredState, state: StateFile, journal: Journal | None
 ) -> tuple[Plan, ApplyResult | None, float]:
     """Plan against Soda Cloud and, given a journal, apply: the clock seconds it took."""
-    async with open_client(settings, ProjectConfig(base_dir=folder.parent)) as client:
+    async with session.connect() as client:
         begun = client.clock.monotonic()
-        made = await plan_against_cloud(
+        if journal is None:
+            made = await plan_against_cloud(
+                client,
+                desired,
+                state,
+                settings=PlanSettings(),
+                state_path=session.state_path,
+                clock=client.clock,
+            )
+            return made, None, client.clock.monotonic() - begun
+        made, result = await apply_fresh_with(
             client,
             desired,
-            state,
+            journal,
             settings=PlanSettings(),
-            state_path=state_path,
-            clock=client.clock,
+            state_path=session.state_path,
+            options=ApplyOptions(),
+            view=Unattended(),
         )
-        result = None
-        if journal is not None:
-            result = await apply_plan(
-                made, desired, client, journal, options=ApplyOptions(), progress=SilentProgress()
-            )
         return made, result, client.clock.monotonic() - begun
 
 
 def plan(folder: Path, state_path: Path, settings: CloudSettings) -> Run:
     """``reconciler plan``."""
-    desired, state, local = _read(folder, StateStore(state_path))
-    made, _, seconds = asyncio.run(
-        _against_cloud(folder, state_path, settings, desired, state, journal=None)
-    )
+    session = session_for(folder, state_path, settings)
+    desired, state, local = _read(session, session.state_store())
+    made, _, seconds = asyncio.run(_against_cloud(session, desired, state, journal=None))
     return Run(local, seconds, made)
 
 
 def apply(folder: Path, state_path: Path, settings: CloudSettings) -> Run:
     """``reconciler apply --auto-approve``."""
-    store = StateStore(state_path)
-    with store.lock("apply"):
-        desired, state, local = _read(folder, store)
+    session = session_for(folder, state_path, settings)
+    store = session.state_store()
+    with session.lock(store, "apply", timeout=0):
+        desired, state, local = _read(session, store)
         made, result, seconds = asyncio.run(
-            _against_cloud(folder, state_path, settings, desired, state, Journal(store, state))
+            _against_cloud(session, desired, state, Journal(store, state))
         )
     return Run(local, seconds, made, result)

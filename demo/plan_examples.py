@@ -37,8 +37,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from reconciler.cli import main as cli
-from reconciler.demo import (
+from demo.tour import (
     RETIRED_DATASET,
     SCRUBBED_VARIABLES,
     UI_EDIT,
@@ -48,6 +47,7 @@ from reconciler.demo import (
     prepare_workspace,
     repository_root,
 )
+from reconciler.cli import main as cli
 from reconciler.plan.file import plan_digest
 
 OUTPUT_DIR = "plan-examples"

@@ -185,3 +185,8 @@ def clock_for_scale(scale: float) -> Clock:
 
 def _aware(instant: datetime) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def timestamp(clock: Clock) -> str:
+    """Now, as plans, reports and the state record it: UTC to the second, with a ``Z``."""
+    return clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")

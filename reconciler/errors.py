@@ -32,6 +32,7 @@ exit codes in one place (``reconciler.cli.main``), using ``exit_code``.
     │   └── StateUnreachable          the state's server did not answer (host, port, cause)
     ├── PlanError                     a saved plan
     │   └── StalePlan                 what the saved plan was based on has moved
+    ├── WriteRefused                  a file could not be written safely (a link in the way, ...)
     └── Interrupted                   Ctrl-C or SIGTERM; exit 130
 
 ``cured_by_rerun`` says whether running the same command again can succeed without a
@@ -288,6 +289,16 @@ class PlanError(ReconcilerError):
 
 class StalePlan(PlanError):
     """What a saved plan was based on has moved since it was made."""
+
+
+class WriteRefused(ReconcilerError):
+    """A file could not be written safely: a symbolic link or a non-file in the way, or the
+    file system refused (permissions, a full disk). Nothing was written."""
+
+    def __init__(self, message: str, *, reason: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        # The file system's own words (``Permission denied``), when it refused.
+        self.reason = reason or message
 
 
 class Interrupted(ReconcilerError):

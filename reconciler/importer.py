@@ -5,9 +5,10 @@ Two halves:
 * pure: :func:`name_problem` and :func:`relative_path` turn a dataset name into the path
   ``<datasource>/<prefixes...>/<table>.yml``, or say why the name cannot be a safe path;
   :func:`plan_import` decides per contract: write, replace (``--force``), skip or refuse.
-* effects: :func:`write_contract` writes one file atomically (temporary file, then rename)
-  without following any symbolic link, and :func:`record_imported` adds the state records
-  that make the next plan a no-op for what was imported.
+* effects: :func:`execute_import` writes each file with the one atomic writer
+  (:func:`reconciler.files.write_file`: temporary file, then rename or link, never following
+  a symbolic link), and :func:`record_imported` adds the state records that make the next
+  plan a no-op for what was imported.
 
 A dataset name comes from Soda Cloud, so it is treated as untrusted input: nothing it says
 may leave the folder, name a device, or make a path some common file system cannot hold.
@@ -15,13 +16,8 @@ may leave the folder, name a device, or make a path some common file system cann
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
-import errno
-import os
-import stat
-import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +26,9 @@ from pathlib import Path, PurePosixPath
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
 from reconciler.contract.names import name_error, name_problems
+from reconciler.desired import DesiredState
+from reconciler.errors import WriteRefused
+from reconciler.files import sync_folders, write_file
 from reconciler.plan.globs import glob_matches
 from reconciler.render.escape import printable as printable  # shown names, escaped as rendered
 from reconciler.state import DatasetRecord, StateFile
@@ -108,13 +107,40 @@ class Decision(str, enum.Enum):
     REFUSE = "refuse"
 
 
+class NoteCode(str, enum.Enum):
+    """What an import says about one dataset, beside what it did."""
+
+    NAME_REFUSED = "name-refused"  # detail: why the name cannot be a path in the folder
+    NO_CONTENTS = "no-contents"  # Soda Cloud returned none
+    NOT_UTF8 = "not-utf8"  # Soda Cloud's contents cannot be written as UTF-8
+    SEVERAL_FILES = "several-files"  # paths: the files that describe the dataset already
+    AT_ITS_FILE = "at-its-file"  # written into the dataset's own file, at another path
+    EXISTS_ELSEWHERE = "exists-elsewhere"  # path: its file, kept (--force writes into it)
+    OCCUPIED = "occupied"  # path: holds another dataset (``other``)
+    EXISTS = "exists"  # its file exists, kept (--force overwrites it)
+    LOOKALIKE = "lookalike"  # detail: the name rule's warning about look-alike letters
+    WRITE_REFUSED = "write-refused"  # detail: why the file could not be written safely
+    INVALID = "invalid"  # written, but it does not validate: count, and the first error
+
+
+@dataclass(frozen=True)
+class ImportNote:
+    code: NoteCode
+    path: str | None = None
+    paths: tuple[str, ...] = ()
+    other: str | None = None  # OCCUPIED: the dataset the file describes
+    detail: str | None = None
+    count: int = 0  # INVALID: errors
+    line: int = 0  # INVALID: the first error's line
+
+
 @dataclass(frozen=True)
 class ImportItem:
     dataset: str
     decision: Decision
     contract: Contract
     path: PurePosixPath | None = None  # relative to the folder
-    reason: str = ""
+    notes: tuple[ImportNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,15 +180,26 @@ def plan_import(
     return ImportPlan(items=items, unmatched_globs=unmatched)
 
 
+def existing_files(desired: DesiredState) -> dict[str, str | None]:
+    """The folder's contract files (paths relative to it, posix) and the dataset each
+    describes (None: it names none readable), as :func:`plan_import` takes them."""
+    root_shown = desired.root.as_posix().rstrip("/") or "/"
+    prefix = "" if root_shown == "." else root_shown.rstrip("/") + "/"
+    files: dict[str, str | None] = {}
+    for shown, parsed in desired.parsed.items():
+        if prefix and not shown.startswith(prefix):
+            continue
+        files[shown[len(prefix) :]] = parsed.dataset
+    return files
+
+
 def _warned(item: ImportItem) -> ImportItem:
     """An item taken despite a look-alike name says so (validate warns about it too)."""
     warnings = name_warnings(item.dataset) if item.decision is not Decision.REFUSE else ()
     if not warnings:
         return item
-    notes = [item.reason] if item.reason else []
-    return dataclasses.replace(
-        item, reason="; ".join([*notes, *(f"warning: {w}" for w in warnings)])
-    )
+    lookalike = tuple(ImportNote(NoteCode.LOOKALIKE, detail=w) for w in warnings)
+    return dataclasses.replace(item, notes=(*item.notes, *lookalike))
 
 
 def _decide(
@@ -172,204 +209,41 @@ def _decide(
     existing: Mapping[str, str | None],
     force: bool,
 ) -> ImportItem:
-    def refuse(reason: str, path: PurePosixPath | None = None) -> ImportItem:
-        return ImportItem(dataset, Decision.REFUSE, contract, path, reason)
+    def refuse(note: ImportNote, path: PurePosixPath | None = None) -> ImportItem:
+        return ImportItem(dataset, Decision.REFUSE, contract, path, (note,))
 
     problem = name_problem(dataset)
     if problem is not None:
-        return refuse(problem)
+        return refuse(ImportNote(NoteCode.NAME_REFUSED, detail=problem))
     if contract.contents is None:
-        return refuse("Soda Cloud returned no contents for this contract")
+        return refuse(ImportNote(NoteCode.NO_CONTENTS))
     try:
         contract.contents.encode("utf-8")
     except UnicodeEncodeError:
-        return refuse("Soda Cloud's contents cannot be written as UTF-8")
+        return refuse(ImportNote(NoteCode.NOT_UTF8))
     canonical = relative_path(dataset)
     if len(own_files) > 1:
-        return refuse(
-            f"{len(own_files)} files already describe it ({', '.join(own_files)}); keep one, "
-            "then import again"
-        )
+        return refuse(ImportNote(NoteCode.SEVERAL_FILES, paths=tuple(own_files)))
     if own_files and own_files[0] != canonical.as_posix():
         other = PurePosixPath(own_files[0])
         if force:
-            return ImportItem(
-                dataset, Decision.REPLACE, contract, other, "the dataset's file is at this path"
-            )
-        return ImportItem(
-            dataset,
-            Decision.SKIP,
-            contract,
-            other,
-            f"a file for it exists at {other}; `reconciler import --force {dataset}` writes "
-            "Soda Cloud's contract into that file",
-        )
+            note = ImportNote(NoteCode.AT_ITS_FILE)
+            return ImportItem(dataset, Decision.REPLACE, contract, other, (note,))
+        note = ImportNote(NoteCode.EXISTS_ELSEWHERE, path=other.as_posix())
+        return ImportItem(dataset, Decision.SKIP, contract, other, (note,))
     key = canonical.as_posix()
     if key in existing or own_files:
         occupant = existing.get(key)
         if occupant is not None and occupant != dataset:
-            return refuse(
-                f"{key} already describes dataset {printable(occupant)}; move that file first",
-                canonical,
-            )
+            return refuse(ImportNote(NoteCode.OCCUPIED, path=key, other=occupant), canonical)
         if force:
             return ImportItem(dataset, Decision.REPLACE, contract, canonical)
-        return ImportItem(
-            dataset,
-            Decision.SKIP,
-            contract,
-            canonical,
-            f"the file exists; `reconciler import --force {dataset}` overwrites it with Soda "
-            "Cloud's contract",
-        )
+        note = ImportNote(NoteCode.EXISTS)
+        return ImportItem(dataset, Decision.SKIP, contract, canonical, (note,))
     return ImportItem(dataset, Decision.WRITE, contract, canonical)
 
 
 # -- effects -----------------------------------------------------------------------------
-
-
-class WriteRefused(Exception):
-    """The file system would not let the file be written safely; the message says why."""
-
-
-@dataclass(frozen=True)
-class Written:
-    path: PurePosixPath
-    replaced: bool
-
-
-def dir_fd_supported() -> bool:
-    # os.replace shares os.rename's implementation (renameat) and its dir_fd support.
-    needed = (os.open, os.mkdir, os.link, os.rename, os.unlink, os.stat)
-    return all(f in os.supports_dir_fd for f in needed) and hasattr(os, "O_NOFOLLOW")
-
-
-def write_contract(
-    root: Path,
-    relative: PurePosixPath,
-    data: bytes,
-    *,
-    overwrite: bool,
-    sync_folder: bool = True,
-) -> Written | None:
-    """Write ``data`` at ``root/relative`` atomically; None when the file exists and
-    ``overwrite`` is false (nothing written).
-
-    Every folder on the way is opened relative to the one before with ``O_NOFOLLOW``, so a
-    symbolic link anywhere below ``root`` (planted before or during the run) is refused
-    rather than followed. The file is written to a temporary name in its folder and then
-    renamed (``overwrite``) or hard-linked into place (which fails if the name is taken).
-    Without ``sync_folder`` the caller makes the new name durable (:func:`sync_folders`).
-    """
-    if relative.is_absolute() or any(p in ("", ".", "..") for p in relative.parts):
-        raise WriteRefused(f"{relative} is not a path inside the folder")
-    with _folder(root, relative.parent, create=True) as folder:
-        written = _place(folder, relative, data, overwrite=overwrite)
-        if written is not None and sync_folder:
-            with contextlib.suppress(OSError):
-                os.fsync(folder)
-        return written
-
-
-def sync_folders(root: Path, folders: Iterable[PurePosixPath]) -> None:
-    """Flush the entries of these folders (new and renamed files) to disk; best effort."""
-    for relative in sorted(set(folders)):
-        with (
-            contextlib.suppress(WriteRefused, OSError),
-            _folder(root, relative, create=False) as folder,
-        ):
-            os.fsync(folder)
-
-
-@contextlib.contextmanager
-def _folder(root: Path, relative: PurePosixPath, *, create: bool) -> Iterator[int]:
-    """A descriptor of ``root/relative``, reached without following any link below root."""
-    if not dir_fd_supported():
-        raise WriteRefused(
-            "this platform cannot open folders without following links (no dir_fd support); "
-            "import refuses to write rather than risk leaving the folder"
-        )
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    fds: list[int] = []
-    try:
-        try:
-            fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
-        except OSError as error:
-            raise WriteRefused(f"cannot open the folder {root}: {_reason(error)}") from None
-        walked = PurePosixPath()
-        for part in relative.parts:
-            walked /= part
-            if create:
-                try:
-                    os.mkdir(part, 0o777, dir_fd=fds[-1])
-                except FileExistsError:
-                    pass  # opened below, without following a link
-                except OSError as error:
-                    raise WriteRefused(f"cannot create {walked}/: {_reason(error)}") from None
-            try:
-                fds.append(os.open(part, flags, dir_fd=fds[-1]))
-            except OSError as error:
-                if error.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise WriteRefused(
-                        f"{walked} is a symbolic link or a file, not a folder; import does not "
-                        "follow links"
-                    ) from None
-                raise WriteRefused(f"cannot open {walked}/: {_reason(error)}") from None
-        yield fds[-1]
-    finally:
-        for fd in reversed(fds):
-            os.close(fd)
-
-
-def _place(folder: int, relative: PurePosixPath, data: bytes, *, overwrite: bool) -> Written | None:
-    name = relative.name
-    current: os.stat_result | None
-    try:
-        current = os.stat(name, dir_fd=folder, follow_symlinks=False)
-    except FileNotFoundError:
-        current = None
-    except OSError as error:
-        raise WriteRefused(f"cannot look at {relative}: {_reason(error)}") from None
-    if current is not None:
-        if stat.S_ISLNK(current.st_mode):
-            raise WriteRefused(f"{relative} is a symbolic link; import does not replace links")
-        if not stat.S_ISREG(current.st_mode):
-            raise WriteRefused(f"{relative} exists and is not a regular file")
-        if not overwrite:
-            return None
-    temporary = f".{name[:200]}.{uuid.uuid4().hex[:12]}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(temporary, flags, 0o666, dir_fd=folder)
-    except OSError as error:
-        raise WriteRefused(f"cannot write in the folder of {relative}: {_reason(error)}") from None
-    try:
-        try:
-            if current is not None:
-                os.fchmod(fd, stat.S_IMODE(current.st_mode))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if overwrite:
-            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-        else:
-            try:
-                os.link(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-            except FileExistsError:
-                return None  # appeared since it was looked at: never overwritten
-    except OSError as error:
-        raise WriteRefused(f"cannot write {relative}: {_reason(error)}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary, dir_fd=folder)
-    return Written(relative, replaced=current is not None)
-
-
-def _reason(error: OSError) -> str:
-    return error.strerror or type(error).__name__
 
 
 def imported_record(contract: Contract, parsed: ParsedContract, now: datetime) -> DatasetRecord:
@@ -378,13 +252,13 @@ def imported_record(contract: Contract, parsed: ParsedContract, now: datetime) -
     ``parsed`` is the written bytes read as the folder's reader reads them, so the
     fingerprints match what the next plan computes; the contract id and ``lastUpdated`` are
     the server's. File, Soda Cloud and state then agree: the plan is a no-op."""
-    return DatasetRecord(
-        applied_at=now,
+    return DatasetRecord.applied(
+        at=now,
         contract_id=contract.id,
-        dataset_id=contract.dataset_id or "",
+        dataset_id=contract.dataset_id,
         last_updated=contract.last_updated,
         raw_sha256=parsed.raw_sha256,
-        semantic_fingerprint=parsed.semantic_fingerprint or "",
+        semantic_fingerprint=parsed.semantic_fingerprint,
     )
 
 
@@ -400,7 +274,7 @@ class ImportResult:
     dataset: str
     outcome: Outcome
     path: PurePosixPath | None = None
-    note: str = ""
+    notes: tuple[ImportNote, ...] = ()
     record: DatasetRecord | None = None
 
 
@@ -422,16 +296,16 @@ def _execute(
 ) -> Iterator[ImportResult]:
     for item in plan.items:
         if item.decision is Decision.REFUSE:
-            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, item.reason)
+            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, item.notes)
             continue
         if item.decision is Decision.SKIP:
-            yield ImportResult(item.dataset, Outcome.SKIPPED, item.path, item.reason)
+            yield ImportResult(item.dataset, Outcome.SKIPPED, item.path, item.notes)
             continue
         assert item.path is not None
         assert item.contract.contents is not None
         data = item.contract.contents.encode("utf-8")
         try:
-            written = write_contract(
+            written = write_file(
                 root,
                 item.path,
                 data,
@@ -439,34 +313,28 @@ def _execute(
                 sync_folder=False,
             )
         except WriteRefused as error:
-            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, str(error))
+            refused = ImportNote(NoteCode.WRITE_REFUSED, detail=str(error))
+            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, (refused,))
             continue
         if written is None:
-            yield ImportResult(
-                item.dataset,
-                Outcome.SKIPPED,
-                item.path,
-                f"the file exists; `reconciler import --force {item.dataset}` overwrites it "
-                "with Soda Cloud's contract",
-            )
+            exists = ImportNote(NoteCode.EXISTS)  # appeared since it was looked at
+            yield ImportResult(item.dataset, Outcome.SKIPPED, item.path, (exists,))
             continue
         folders.add(item.path.parent)
         parsed = parse_contract_bytes(data, (root / item.path).as_posix(), allow_stub=True)
         record = imported_record(item.contract, parsed, now)
-        note = item.reason
+        notes = item.notes
         if not parsed.ok:
             first = parsed.errors[0]
-            invalid = (
-                f"written as Soda Cloud has it, but it does not validate here "
-                f"({len(parsed.errors)} error{'s' if len(parsed.errors) != 1 else ''}; first: "
-                f"line {first.line}: {first.message}); `reconciler validate` shows them all"
+            invalid = ImportNote(
+                NoteCode.INVALID, count=len(parsed.errors), line=first.line, detail=first.message
             )
-            note = "; ".join(n for n in (invalid, note) if n)
+            notes = (invalid, *notes)
         yield ImportResult(
             item.dataset,
             Outcome.REPLACED if written.replaced else Outcome.WRITTEN,
             written.path,
-            note,
+            notes,
             record,
         )
 
@@ -477,3 +345,27 @@ def record_imported(state: StateFile, results: Iterable[ImportResult]) -> StateF
         if result.record is not None:
             state = state.with_record(result.dataset, result.record)
     return state
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, per dataset, in order."""
+
+    folder: Path
+    results: tuple[ImportResult, ...]
+    unmatched_globs: tuple[str, ...]
+    # No glob was given and every contract in Soda Cloud has a file or a record.
+    nothing_chosen: bool
+    state_location: str
+
+    @property
+    def recorded(self) -> int:
+        return sum(1 for r in self.results if r.record is not None)
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for r in self.results if r.outcome is Outcome.REFUSED)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refused or self.unmatched_globs else 0

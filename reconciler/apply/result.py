@@ -7,9 +7,10 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.plan.model import Action
+from reconciler.plan.vocabulary import Action
 
-APPLY_REPORT_VERSION = 1
+# 2: what was done, recoveries and stops are codes and data (docs/apply-report.md).
+APPLY_REPORT_VERSION = 2
 
 
 class Frozen(BaseModel):
@@ -32,6 +33,33 @@ class Recovery(str, enum.Enum):
     CONTRACT_FOUND = "contract-found"  # the lost skeleton or generation request made it
 
 
+class DoneStep(str, enum.Enum):
+    """A step of a dataset's apply that was carried out."""
+
+    CREATED = "created"
+    FOUND = "found"  # the create found its contract already in Soda Cloud
+    PUBLISHED = "published"
+    ADOPTED = "adopted"  # recorded in the state only
+    SKELETON_WRITTEN = "skeleton-written"  # a skeleton generated and written into the file
+    CONTRACT_WRITTEN = "contract-written"  # Soda Cloud's existing contract written into it
+    GENERATED_WRITTEN = "generated-written"  # a contract generated (AI) and written into it
+    GENERATION_SCAN = "generation-scan"  # the generation's scan ended (state)
+    VERIFIED = "verified"  # the verification scan ended (state)
+
+
+class Done(Frozen):
+    step: DoneStep
+    path: str | None = None  # the file written
+    state: str | None = None  # the scan's end state, as Soda Cloud named it
+
+
+class Stop(str, enum.Enum):
+    """Why a dataset that had started was stopped before it finished."""
+
+    FAIL_FAST = "fail-fast"  # another dataset failed, with --fail-fast
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
+
+
 class VerificationOutcome(Frozen):
     scan_id: str
     state: str
@@ -40,6 +68,8 @@ class VerificationOutcome(Frozen):
     failing_checks: tuple[str, ...] = ()
     warning_checks: tuple[str, ...] = ()
     error_lines: tuple[str, ...] = ()
+    # The failed scan's logs could not be read: why (there are no error lines then).
+    logs_error: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
 
 
@@ -47,10 +77,11 @@ class DatasetOutcome(Frozen):
     dataset: str
     action: Action
     status: Status
-    done: tuple[str, ...] = ()
+    done: tuple[Done, ...] = ()
     verification: VerificationOutcome | None = None
-    error: str | None = None
+    error: str | None = None  # the error that stopped it, as the error tree words it
     hint: str | None = None
+    stopped: Stop | None = None
     # Failed for a reason a re-run alone meets again (401, 403, a dataset Soda Cloud lacks,
     # a contract it refuses): a person must fix something first.
     needs_fix: bool = False

@@ -1,9 +1,9 @@
-"""Saved plans: read one back, and refuse it unless it is exactly what the planner makes.
+"""Saved plans: refuse one unless it is exactly what the planner makes of its basis.
 
-``apply plan.json`` applies a plan that was reviewed, so before anything changes it checks:
+``apply plan.json`` applies a plan that was reviewed (read by :mod:`reconciler.plan.file`),
+so before anything changes it checks:
 
-* the file: its digest (``reconciler.plan.file``) matches its content, or it was edited by
-  hand;
+* the file: its digest matches its content, or it was edited by hand;
 * each entry against the plan's own basis (``files_seen``, ``remote_seen``);
 * the basis against today: the folder, Soda Cloud and the state (:func:`moved_since`);
   anything moved makes the plan stale;
@@ -18,26 +18,21 @@ Every mismatching entry is named; nothing is applied.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from reconciler.cloud.dto import Contract
 from reconciler.contract.names import shown
 from reconciler.desired import DesiredState
 from reconciler.errors import PlanError, StalePlan
 from reconciler.observed import ObservedState
-from reconciler.plan.file import DIGEST_FIELD, plan_digest
-from reconciler.plan.model import PLAN_FORMAT_VERSION, DatasetPlan, Plan
-from reconciler.plan.planner import DatasetFilter, PlanContext, make_plan, state_basis
+from reconciler.plan.file import EDITED, REPLAN_HINT, SavedPlan
+from reconciler.plan.globs import DatasetFilter
+from reconciler.plan.model import DatasetPlan, Plan, StateBasis
+from reconciler.plan.planner import PlanContext, make_plan
 from reconciler.state import StateFile
 
 SHOWN = 20
-EDITED = "the plan file was edited by hand: its digest does not match its content"
-REPLAN_HINT = "Make a fresh plan (`reconciler plan --out FILE`), review it, and apply that file as it was written."
 # The fields of an entry, in the order a reader checks them; the first four are short values.
 COMPARED = (
     "action",
@@ -52,54 +47,6 @@ COMPARED = (
     "diff",
 )
 SHORT = frozenset(COMPARED[:4])
-
-
-@dataclasses.dataclass(frozen=True)
-class SavedPlan:
-    """A saved plan as read: the plan, and whether its digest matched its content."""
-
-    path: Path
-    plan: Plan
-    edited: bool
-
-
-def load_saved_plan(path: Path) -> SavedPlan:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise PlanError(
-            f"{path}: cannot read the saved plan ({error.strerror or error})",
-            hint="Make one with `reconciler plan --out FILE`.",
-        ) from None
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise PlanError(f"{path}: not a saved plan (not JSON: {error})") from None
-    if not isinstance(document, dict):
-        raise PlanError(f"{path}: not a saved plan (not a JSON object)")
-    version = document.get("format_version")
-    if version != PLAN_FORMAT_VERSION:
-        older = isinstance(version, int) and version < PLAN_FORMAT_VERSION
-        raise PlanError(
-            f"{path}: a saved plan of format_version {version!r}"
-            + (", made by an older reconciler" if older else "")
-            + f"; this reconciler reads format_version {PLAN_FORMAT_VERSION}",
-            hint="Make the plan again with this reconciler (`reconciler plan --out FILE`), "
-            "review it, and apply that.",
-        )
-    edited = document.get(DIGEST_FIELD) != plan_digest(document)
-    content = {key: value for key, value in document.items() if key != DIGEST_FIELD}
-    try:
-        plan = Plan.model_validate(content)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PlanError(
-            f"{path}: not a valid saved plan ({where}: {first['msg']})"
-            + (f"; {EDITED}" if edited else ""),
-            hint=REPLAN_HINT,
-        ) from None
-    return SavedPlan(path, plan, edited)
 
 
 def check_saved_plan(
@@ -243,7 +190,7 @@ def moved_since(
 ) -> list[str]:
     """Everything the plan was based on that is different now; empty when it still holds."""
     moved: list[str] = []
-    current = state_basis(state, plan.state.path)
+    current = StateBasis.of(state, plan.state.path)
     if current.lineage != plan.state.lineage:
         moved.append(
             f"the state file is another one (lineage {current.lineage or 'none: no state file'}; "

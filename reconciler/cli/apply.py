@@ -2,51 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, cast
 
 import click
 
-from reconciler.apply.engine import ApplyOptions, Journal, apply_plan
-from reconciler.apply.result import ApplyResult
-from reconciler.apply.saved import SavedPlan, check_saved_plan, load_saved_plan
-from reconciler.cli.context import project_config, project_store, state_lock
+from reconciler.apply.options import ApplyOptions
+from reconciler.cli.context import Terminal, session_of
 from reconciler.cli.options import (
     cloud_options,
-    cloud_settings,
-    contracts_dir,
-    documents_of,
     format_option,
     lock_timeout_option,
     no_color_option,
     out_option,
-    print_wait,
     state_option,
     target_options,
     use_color,
-    valid_folder,
     var_option,
     verify_option,
     write_output,
 )
-from reconciler.cli.options import state_path as resolve_state_path
 from reconciler.cli.progress import LineProgress, TerminalProgress
-from reconciler.cloud.http import Wait
-from reconciler.cloud.session import open_client
-from reconciler.cloud.settings import CloudSettings
-from reconciler.config import ProjectConfig
-from reconciler.desired import DesiredState
-from reconciler.errors import ConfigError, Interrupted
-from reconciler.observed import observe
-from reconciler.plan import DatasetFilter, PlanSettings
-from reconciler.render.apply import render_json, render_markdown, render_text
+from reconciler.errors import ConfigError
+from reconciler.plan import Plan, PlanSettings
+from reconciler.plan.file import SavedPlan, load_saved_plan
+from reconciler.render.apply import render
 from reconciler.render.plan import render_text as render_plan
-from reconciler.state import StateStore
-from reconciler.workflow import plan_against_cloud
+from reconciler.workflow import apply_fresh, apply_saved
 
 
 @click.command("apply")
@@ -108,131 +93,87 @@ def apply(
     moved. Exit codes: 0 applied (and verified), 3 applied but a verification failed,
     1 an error (the report says what was and was not applied), 130 interrupted.
     """
-    project = project_config(ctx)
     saved = load_saved_plan(plan_file) if plan_file is not None else None
-    if saved is not None and (targets or excludes or verify_mode):
-        raise ConfigError(
-            "--target, --exclude and --verify belong to the plan: a saved plan is applied as it was made",
-            hint="Make a new plan with those flags: `reconciler plan --out FILE ...`.",
-        )
-    folder = directory or (
-        Path(saved.plan.contracts_dir) if saved else contracts_dir(project, None)
+    refuse_conflicts(saved, auto_approve, targets, excludes, verify_mode)
+    view = ApplyOnTerminal(auto_approve, no_color, output_format)
+    folder = directory or (Path(saved.plan.contracts_dir) if saved else None)
+    session = session_of(
+        ctx,
+        directory=folder,
+        state=state_path,
+        variables=variables,
+        strict=strict,
+        cloud=cloud,
+        listener=view.terminal,
     )
-    desired = valid_folder(folder, variables, strict=strict)
-    settings = cloud_settings(project, cloud)
-    store = project_store(project, resolve_state_path(project, state_path), folder, settings)
-    generate = cast(Literal["skeleton", "ai"], generate_mode or project.generate)
+    generate = cast(Literal["skeleton", "ai"], generate_mode or session.project.generate)
     options = ApplyOptions(generate=generate, fail_fast=fail_fast)
-    plan_settings = PlanSettings(
-        targets=targets, excludes=excludes, verify=verify_mode or project.verify
+    settings = PlanSettings(
+        targets=targets, excludes=excludes, verify=verify_mode or session.project.verify
     )
-    interactive = sys.stdin.isatty()
-    if saved is None and not auto_approve and not interactive:
-        raise ConfigError(
-            "refusing to apply without confirmation: not on a terminal and no --auto-approve",
-            hint="In CI run `reconciler apply --auto-approve`, or apply a reviewed plan: `reconciler apply plan.json`.",
-        )
-
-    async def go() -> ApplyResult | None:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, task.cancel)
-        try:
-            return await _apply(
-                desired,
-                settings,
-                project,
-                store,
-                saved,
-                plan_settings,
-                options,
-                auto_approve=auto_approve,
-                no_color=no_color,
-                output_format=output_format,
-            )
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
-
-    with state_lock(store, "apply", lock_timeout):
-        try:
-            result = asyncio.run(go())
-        except asyncio.CancelledError:
-            raise Interrupted("interrupted before anything was applied") from None
+    result = (
+        apply_saved(session, saved, options, view, lock_timeout=lock_timeout)
+        if saved is not None
+        else apply_fresh(session, settings, options, view, lock_timeout=lock_timeout)
+    )
     if result is None:
         return
-    report = {"json": render_json, "markdown": render_markdown}.get(output_format, render_text)(
-        result
-    )
+    report = render(result, output_format)
     click.echo(report, nl=False)
     if out_path is not None:
         write_output(out_path, report)
     ctx.exit(result.exit_code)
 
 
-class WaitRelay:
-    """Passes rate-limit waits to whoever shows progress at the moment."""
-
-    def __init__(self) -> None:
-        self.target: Callable[[Wait], None] = print_wait
-
-    def __call__(self, wait: Wait) -> None:
-        self.target(wait)
-
-
-async def _apply(
-    desired: DesiredState,
-    settings: CloudSettings,
-    project: ProjectConfig,
-    store: StateStore,
+def refuse_conflicts(
     saved: SavedPlan | None,
-    plan_settings: PlanSettings,
-    options: ApplyOptions,
-    *,
     auto_approve: bool,
-    no_color: bool,
-    output_format: str,
-) -> ApplyResult | None:
-    state = store.load()
-    relay = WaitRelay()
-    async with open_client(
-        settings, project, report_wait=relay, known_datasets=documents_of(desired)
-    ) as client:
-        if saved is not None:
-            plan = saved.plan
-            wanted = DatasetFilter(plan.settings.targets, plan.settings.excludes)
-            observed = await observe(client, state, wanted=wanted)
-            check_saved_plan(saved, desired, observed, state)
-        else:
-            plan = await plan_against_cloud(
-                client,
-                desired,
-                state,
-                settings=plan_settings,
-                state_path=store.path,
-                clock=client.clock,
-            )
-            # The preview shares stdout only with a text report: json and markdown stay clean.
-            to_stderr = output_format != "text"
-            stream = sys.stderr if to_stderr else sys.stdout
-            click.echo(
-                render_plan(plan, color=use_color(no_color, stream)), nl=False, err=to_stderr
-            )
-            if not plan.summary().has_changes:
-                return None
-            if not auto_approve and not click.confirm("Apply this plan?", default=False, err=True):
-                click.echo("Nothing applied.", err=True)
-                return None
-        progress: TerminalProgress | LineProgress = (
-            TerminalProgress(plan) if sys.stderr.isatty() else LineProgress()
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    verify: str | None,
+) -> None:
+    """A saved plan is applied as it was made; a fresh one only once confirmed (on a
+    terminal, or with --auto-approve)."""
+    if saved is not None and (targets or excludes or verify):
+        raise ConfigError(
+            "--target, --exclude and --verify belong to the plan: a saved plan is applied as it was made",
+            hint="Make a new plan with those flags: `reconciler plan --out FILE ...`.",
         )
-        relay.target = progress.wait
+    if saved is None and not auto_approve and not sys.stdin.isatty():
+        raise ConfigError(
+            "refusing to apply without confirmation: not on a terminal and no --auto-approve",
+            hint="In CI run `reconciler apply --auto-approve`, or apply a reviewed plan: `reconciler apply plan.json`.",
+        )
+
+
+class ApplyOnTerminal:
+    """Apply meeting a person: the fresh plan shown, a confirmation asked, progress drawn."""
+
+    def __init__(self, auto_approve: bool, no_color: bool, output_format: str) -> None:
+        # The session's listener: its waits are drawn in the progress once that shows.
+        self.terminal = Terminal()
+        self.auto_approve = auto_approve
+        self.no_color = no_color
+        # The preview shares stdout only with a text report: json and markdown stay clean.
+        self.to_stderr = output_format != "text"
+
+    def preview(self, plan: Plan) -> None:
+        stream = sys.stderr if self.to_stderr else sys.stdout
+        color = use_color(self.no_color, stream)
+        click.echo(render_plan(plan, color=color), nl=False, err=self.to_stderr)
+
+    def confirm(self, plan: Plan) -> bool:
+        if self.auto_approve or click.confirm("Apply this plan?", default=False, err=True):
+            return True
+        click.echo("Nothing applied.", err=True)
+        return False
+
+    @contextmanager
+    def progress(self, plan: Plan) -> Iterator[TerminalProgress | LineProgress]:
+        progress = TerminalProgress(plan) if sys.stderr.isatty() else LineProgress()
+        self.terminal.progress = progress  # waits are drawn in the progress from now on
         try:
-            return await apply_plan(
-                plan, desired, client, Journal(store, state), options=options, progress=progress
-            )
+            yield progress
         finally:
             if isinstance(progress, TerminalProgress):
                 progress.close()

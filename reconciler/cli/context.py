@@ -1,16 +1,28 @@
 """What every command reads from the click context: the project configuration, and the
-state store of the project a command works on."""
+session a command's flags make of it (:class:`~reconciler.workflow.Session`), with the
+command line's listener."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
-from reconciler.cloud.settings import CloudSettings
+from reconciler.cli.options import (
+    cloud_flags,
+    contracts_dir,
+    parse_variables,
+    print_wait,
+    state_path,
+)
+from reconciler.cli.progress import LineProgress, TerminalProgress
+from reconciler.cloud.http import Wait
 from reconciler.config import ProjectConfig, load_project_config
-from reconciler.state import StateLock, StateProject, StateStore
+from reconciler.desired import DesiredState
+from reconciler.render.diagnostics import render_text as render_diagnostics
+from reconciler.workflow import Session
 
 
 def project_config(ctx: click.Context) -> ProjectConfig:
@@ -23,30 +35,46 @@ def project_config(ctx: click.Context) -> ProjectConfig:
     return config
 
 
-def state_project(project: ProjectConfig, contracts: Path, settings: CloudSettings) -> StateProject:
-    """The project a command works on, as its state records it.
+def session_of(
+    ctx: click.Context,
+    *,
+    directory: Path | None = None,
+    state: Path | None = None,
+    variables: tuple[str, ...] = (),
+    strict: bool = False,
+    cloud: Mapping[str, Any] | None = None,
+    listener: Terminal | None = None,
+) -> Session:
+    """The session of a command's flags: ``--state``, ``--var``, the cloud flags and the
+    contracts folder, over ``reconciler.yml``."""
+    project = project_config(ctx)
+    return Session(
+        project=project,
+        contracts=contracts_dir(project, directory),
+        state_path=state_path(project, state),
+        cloud_flags=cloud_flags(cloud or {}),
+        variables=parse_variables(variables),
+        strict=strict,
+        listener=listener or Terminal(),
+    )
 
-    The folder is relative to the project directory, so another checkout of the same
-    repository (another CI workspace) is the same project.
-    """
-    folder = contracts.resolve()
-    try:
-        relative = os.path.relpath(folder, project.base_dir.resolve())
-    except ValueError:  # another drive (Windows): only the full path can name it
-        relative = str(folder)
-    host = settings.host if settings.is_local else settings.base_url
-    return StateProject(contracts=Path(relative).as_posix(), host=host)
 
+class Terminal:
+    """The command line's listener: the folder's diagnostics and the lock's notes on stderr,
+    waits to whatever shows progress at the moment."""
 
-def project_store(
-    project: ProjectConfig, state_path: Path, contracts: Path, settings: CloudSettings
-) -> StateStore:
-    """The state store of a command that knows its contracts folder and Soda Cloud: it
-    refuses another project's state and records this one's."""
-    return StateStore(state_path, project=state_project(project, contracts, settings))
+    def __init__(self) -> None:
+        self.progress: TerminalProgress | LineProgress | None = None
 
+    def folder_read(self, desired: DesiredState) -> None:
+        if desired.diagnostics:
+            click.echo(render_diagnostics(desired), err=True, nl=False)
 
-def state_lock(store: StateStore, operation: str, timeout: float) -> StateLock:
-    """The store's lock for ``operation``, waiting ``timeout`` seconds (``--lock-timeout``)
-    and saying on stderr when it waits or takes over a dead run's lock."""
-    return store.lock(operation, timeout=timeout, report=lambda line: click.echo(line, err=True))
+    def waiting(self, wait: Wait) -> None:
+        if self.progress is not None:
+            self.progress.wait(wait)
+        else:
+            print_wait(wait)
+
+    def note(self, line: str) -> None:
+        click.echo(line, err=True)

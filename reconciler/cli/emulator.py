@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import signal
+import socket
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli.options import documents_of, parse_variables, var_option
+from reconciler.cli.options import parse_variables, var_option
 from reconciler.clock import clock_for_scale
 from reconciler.cloud.local import with_datasets_of
 from reconciler.cloud.settings import ENV_TIME_SCALE
+from reconciler.desired import load_desired
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import render_text as render_diagnostics
-from reconciler.workflow import read_folder
+from reconciler.workflow.session import documents_of
 
 if TYPE_CHECKING:
     from reconciler.emulator import EmulatorConfig
+    from reconciler.emulator.seed import ApiKey
     from reconciler.emulator.service import Emulator
 
 
@@ -73,33 +76,13 @@ def serve(
     time_scale: float,
 ) -> None:
     """Serve the Soda Cloud API v1 and the Reporting API (/v1) until Ctrl-C."""
-    # Imported here: the emulator is a separate wing, and every other command starts faster.
-    from reconciler.emulator import DataFileError, EmulatorConfig, SeedError, load_seed
-    from reconciler.emulator.server import bind_socket, serve_forever, url_of
-    from reconciler.emulator.service import Emulator
+    from reconciler.emulator.server import url_of  # the emulator is a wing: loaded on demand
 
-    try:
-        config = load_seed(seed_path) if seed_path else EmulatorConfig()
-        key = config.admin_key()
-    except SeedError as error:
-        raise ConfigError(str(error), hint="Fix the seed file; the README documents it.") from None
-    seeded = len(config.datasets)
+    config, key, seeded = _seed(seed_path)
     if datasets_dir is not None:
         config = _with_folder_datasets(config, datasets_dir, variables)
-    try:
-        # Its data sources' catalogs are read here, before anything is served.
-        emulator = Emulator(config, clock=clock_for_scale(time_scale), data_file=data_path)
-    except SeedError as error:
-        raise ConfigError(str(error), hint="Fix the seed file; the README documents it.") from None
-    except DataFileError as error:
-        raise ConfigError(str(error)) from None
-    try:
-        sock = bind_socket(host, port)
-    except OSError as error:
-        raise ConfigError(
-            f"cannot listen on {host}:{port}: {error.strerror or error}",
-            hint="Pick another port with --port (0 picks a free one).",
-        ) from None
+    emulator = _emulator(config, time_scale, data_path)
+    sock = _listening(host, port)
     url = url_of(sock)
     click.echo(f"Local Soda Cloud listening on {url}")
     click.echo(f"  Reporting API: {url}/v1")
@@ -107,16 +90,60 @@ def serve(
     if data_path:
         click.echo(f"  Data file: {data_path}")
     if datasets_dir is not None:
-        click.echo(
-            "  "
-            + _folder_datasets_line(datasets_dir, seeded, len(config.datasets) - seeded, data_path)
-        )
+        added = len(config.datasets) - seeded
+        click.echo("  " + _folder_datasets_line(datasets_dir, seeded, added, data_path))
     for line in _agent_lines(emulator):
         click.echo(f"  {line}")
     if time_scale != 1:
         click.echo(f"  Time scale: {time_scale:g} clock seconds per second; clients need the same:")
         click.echo(f"    export {ENV_TIME_SCALE}={time_scale:g}")
     click.echo("Press Ctrl-C to stop.", nl=True)
+    _serve_until_stopped(emulator, sock)
+    click.echo("Stopped.")
+
+
+def _seed(seed_path: Path | None) -> tuple[EmulatorConfig, ApiKey, int]:
+    """The seed (or an empty one), its admin key and how many datasets it names."""
+    # Imported here: the emulator is a separate wing, and every other command starts faster.
+    from reconciler.emulator import EmulatorConfig, SeedError, load_seed
+
+    try:
+        config = load_seed(seed_path) if seed_path else EmulatorConfig()
+        key = config.admin_key()
+    except SeedError as error:
+        raise ConfigError(str(error), hint="Fix the seed file; the README documents it.") from None
+    return config, key, len(config.datasets)
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    from reconciler.emulator.server import bind_socket
+
+    try:
+        return bind_socket(host, port)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}",
+            hint="Pick another port with --port (0 picks a free one).",
+        ) from None
+
+
+def _emulator(config: EmulatorConfig, time_scale: float, data_path: Path | None) -> Emulator:
+    """The local Soda Cloud of ``config``; its data sources' catalogs are read here, before
+    anything is served."""
+    from reconciler.emulator import DataFileError, SeedError
+    from reconciler.emulator.service import Emulator
+
+    try:
+        return Emulator(config, clock=clock_for_scale(time_scale), data_file=data_path)
+    except SeedError as error:
+        raise ConfigError(str(error), hint="Fix the seed file; the README documents it.") from None
+    except DataFileError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _serve_until_stopped(emulator: Emulator, sock: socket.socket) -> None:
+    from reconciler.emulator.server import serve_forever
+
     # uvicorn re-raises the signal that stopped it once it has shut down; make SIGTERM as
     # quiet as Ctrl-C.
     previous = signal.signal(signal.SIGTERM, _ignore)
@@ -127,7 +154,6 @@ def serve(
     finally:
         signal.signal(signal.SIGTERM, previous)
         sock.close()
-    click.echo("Stopped.")
 
 
 def _with_folder_datasets(
@@ -135,7 +161,7 @@ def _with_folder_datasets(
 ) -> EmulatorConfig:
     """The seed, also knowing the datasets of a valid contracts folder (its files' errors,
     if any, are shown and nothing is served)."""
-    desired = read_folder(folder, variables=parse_variables(variables), strict=False)
+    desired = load_desired(folder, variables=parse_variables(variables))
     if desired.diagnostics:
         click.echo(render_diagnostics(desired), err=True, nl=False)
     if not desired.ok:

@@ -1,24 +1,21 @@
-"""Options and plumbing shared by the commands that talk to Soda Cloud."""
+"""The flags commands share, and how they read: paths, variables, durations, colours."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from reconciler.cloud.http import Wait
-from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_settings
+from reconciler.cloud.settings import CloudFlags
 from reconciler.config import ProjectConfig
-from reconciler.desired import DesiredState
 from reconciler.duration import parse_duration
-from reconciler.render.diagnostics import render_text as render_diagnostics
-from reconciler.workflow import read_folder, require_valid
+from reconciler.files import write_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -68,17 +65,15 @@ def cloud_options(command: F) -> F:
     return command
 
 
-def cloud_settings(project: ProjectConfig, params: Mapping[str, Any]) -> CloudSettings:
-    return resolve_cloud_settings(
-        project.cloud,
-        flags=CloudFlags(
-            host=params.get("host"),
-            api_key_id=params.get("api_key_id"),
-            api_key_secret=params.get("api_key_secret"),
-            reporting_host=params.get("reporting_host"),
-            retry_timeout=params.get("retry_timeout"),
-            allow_insecure_http=bool(params.get("allow_insecure_http")),
-        ),
+def cloud_flags(params: Mapping[str, Any]) -> CloudFlags:
+    """The cloud flags of :func:`cloud_options`, as given (None: not given)."""
+    return CloudFlags(
+        host=params.get("host"),
+        api_key_id=params.get("api_key_id"),
+        api_key_secret=params.get("api_key_secret"),
+        reporting_host=params.get("reporting_host"),
+        retry_timeout=params.get("retry_timeout"),
+        allow_insecure_http=bool(params.get("allow_insecure_http")),
     )
 
 
@@ -197,20 +192,6 @@ def parse_variables(values: tuple[str, ...]) -> dict[str, str]:
     return variables
 
 
-def valid_folder(folder: Path, variables: tuple[str, ...], *, strict: bool) -> DesiredState:
-    """The contracts folder, its messages shown; stops (exit 1) when any file is invalid."""
-    desired = read_folder(folder, variables=parse_variables(variables), strict=strict)
-    if desired.diagnostics:
-        click.echo(render_diagnostics(desired), err=True, nl=False)
-    require_valid(desired)
-    return desired
-
-
-def documents_of(desired: DesiredState) -> dict[str, Any]:
-    """Dataset -> contract document: what a first-started local Soda Cloud learns datasets from."""
-    return {name: contract.document for name, contract in desired.contracts.items()}
-
-
 def contracts_dir(project: ProjectConfig, given: Path | None) -> Path:
     return given if given is not None else shown_path(project.contracts_dir)
 
@@ -239,13 +220,7 @@ def print_wait(wait: Wait) -> None:
     click.echo(wait.describe(), err=True)
 
 
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
-
-
 def write_output(path: Path, text: str) -> None:
-    """Write a report or plan file atomically (a reader never sees half of it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    """Write a report or plan file atomically (a reader never sees half of it), never
+    through a symbolic link."""
+    write_text(path, text)

@@ -6,32 +6,22 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import project_config, project_store
+from reconciler.cli.context import session_of
 from reconciler.cli.options import (
     cloud_options,
-    cloud_settings,
-    contracts_dir,
-    documents_of,
     format_option,
     no_color_option,
     out_option,
-    print_wait,
-    run,
     state_option,
     target_options,
     use_color,
-    valid_folder,
     var_option,
     verify_option,
-    write_output,
 )
-from reconciler.cli.options import (
-    state_path as resolve_state_path,
-)
-from reconciler.cloud.session import open_client
 from reconciler.plan import Plan, PlanSettings
-from reconciler.render.plan import render_json, render_markdown, render_text
-from reconciler.workflow import plan_against_cloud
+from reconciler.plan.file import write_plan_file
+from reconciler.render.plan import failing_line, render, saved_line
+from reconciler.workflow import plan as make_plan
 
 FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 
@@ -88,48 +78,27 @@ def plan(
     plan without --detailed-exitcode), 2 changes (--detailed-exitcode), 3 a --fail-on class
     is present, 1 an error or an invalid contract.
     """
-    project = project_config(ctx)
-    desired = valid_folder(contracts_dir(project, directory), variables, strict=strict)
-    settings = cloud_settings(project, cloud)
-    state_file = resolve_state_path(project, state_path)
-    folder = contracts_dir(project, directory)
-    state = project_store(project, state_file, folder, settings).load()
-    plan_settings = PlanSettings(
-        targets=targets, excludes=excludes, verify=verify_mode or project.verify
+    session = session_of(
+        ctx, directory=directory, state=state_path, variables=variables, strict=strict, cloud=cloud
     )
-
-    async def make() -> Plan:
-        async with open_client(
-            settings, project, report_wait=print_wait, known_datasets=documents_of(desired)
-        ) as client:
-            return await plan_against_cloud(
-                client,
-                desired,
-                state,
-                settings=plan_settings,
-                state_path=state_file,
-                clock=client.clock,
-            )
-
-    result = run(make())
+    settings = PlanSettings(
+        targets=targets, excludes=excludes, verify=verify_mode or session.project.verify
+    )
+    made = make_plan(session, settings)
     if out_path is not None:
-        write_output(out_path, render_json(result))
-    if output_format == "json":
-        click.echo(render_json(result), nl=False)
-    elif output_format == "markdown":
-        click.echo(render_markdown(result), nl=False)
-    else:
-        click.echo(render_text(result, color=use_color(no_color), show_diff=show_diff), nl=False)
-        if out_path is not None:
-            click.echo(
-                f"Saved the plan to {out_path}: apply it with `reconciler apply {out_path}`."
-            )
-    present = result.classes_present()
-    if fail_on and present.intersection(fail_on):
-        click.echo(
-            f"Failing: the plan holds {', '.join(sorted(present.intersection(fail_on)))} changes (--fail-on).",
-            err=True,
-        )
-        ctx.exit(3)
-    if detailed_exitcode and result.summary().has_changes:
-        ctx.exit(2)
+        write_plan_file(out_path, made)
+    color = output_format == "text" and use_color(no_color)
+    click.echo(render(made, output_format, color=color, show_diff=show_diff), nl=False)
+    if out_path is not None and output_format == "text":
+        click.echo(saved_line(out_path))
+    ctx.exit(plan_exit(made, fail_on, detailed_exitcode=detailed_exitcode))
+
+
+def plan_exit(made: Plan, fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:
+    """3 when a --fail-on class is present (said on stderr), 2 for changes with
+    --detailed-exitcode, else 0."""
+    failing = made.classes_present().intersection(fail_on)
+    if failing:
+        click.echo(failing_line(failing), err=True)
+        return 3
+    return 2 if detailed_exitcode and made.summary().has_changes else 0

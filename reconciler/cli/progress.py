@@ -8,10 +8,12 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import TextIO
 
+from reconciler.apply.options import Activity
 from reconciler.apply.result import DatasetOutcome, Status
 from reconciler.cloud.http import Wait
-from reconciler.plan.model import Action, Plan
+from reconciler.plan import Action, Plan
 from reconciler.render.escape import printable
+from reconciler.render.words import activity_words, outcome_error
 
 
 class LineProgress:
@@ -25,14 +27,12 @@ class LineProgress:
         # Names, scan ids and errors come from files and Soda Cloud.
         print(f"{stamp} {printable(text)}", file=self._stream, flush=True)
 
-    def step(self, dataset: str, what: str) -> None:
-        self._say(f"{dataset}: {what}")
+    def step(self, dataset: str, activity: Activity, scan_id: str | None = None) -> None:
+        self._say(f"{dataset}: {activity_words(activity, scan_id)}")
 
     def finished(self, outcome: DatasetOutcome) -> None:
-        self._say(
-            f"{outcome.dataset}: {outcome.status.value}"
-            + (f": {outcome.error}" if outcome.error else "")
-        )
+        error = outcome_error(outcome)
+        self._say(f"{outcome.dataset}: {outcome.status.value}" + (f": {error}" if error else ""))
 
     def wait(self, wait: Wait) -> None:
         self._say(wait.describe())
@@ -48,14 +48,14 @@ class TerminalProgress:
             d.action for d in changed if d.action is not Action.NOOP
         )
         self._verify_total = sum(1 for d in changed if d.verify)
-        self._done: Counter[str] = Counter()
+        self._done: Counter[Activity] = Counter()
         self._finished = 0
         self._failed = 0
         self._total = len(changed)
         self._wait = ""
 
-    def step(self, dataset: str, what: str) -> None:
-        self._done[what] += 1
+    def step(self, dataset: str, activity: Activity, scan_id: str | None = None) -> None:
+        self._done[activity] += 1
         self._draw()
 
     def finished(self, outcome: DatasetOutcome) -> None:
@@ -64,7 +64,7 @@ class TerminalProgress:
             self._failed += 1
             self._clear()
             print(
-                printable(f"✗ {outcome.dataset}: {outcome.error or outcome.status.value}"),
+                printable(f"✗ {outcome.dataset}: {outcome_error(outcome) or outcome.status.value}"),
                 file=self._stream,
             )
         self._wait = ""
@@ -79,15 +79,15 @@ class TerminalProgress:
 
     def _draw(self) -> None:
         parts = [f"{self._finished}/{self._total} datasets done"]
-        for action, label in (
-            (Action.CREATE, "creating"),
-            (Action.PUBLISH, "publishing"),
-            (Action.GENERATE_SKELETON, "generating a skeleton"),
+        for action, activity in (
+            (Action.CREATE, Activity.CREATING),
+            (Action.PUBLISH, Activity.PUBLISHING),
+            (Action.GENERATE_SKELETON, Activity.GENERATING_SKELETON),
         ):
             if self._totals[action]:
-                parts.append(f"{action.value} {self._done[label]}/{self._totals[action]}")
+                parts.append(f"{action.value} {self._done[activity]}/{self._totals[action]}")
         if self._verify_total:
-            parts.append(f"verify {self._done['verifying']}/{self._verify_total}")
+            parts.append(f"verify {self._done[Activity.VERIFYING]}/{self._verify_total}")
         if self._failed:
             parts.append(f"{self._failed} failed")
         if self._wait:

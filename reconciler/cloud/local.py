@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 T = TypeVar("T")
 
-LOCAL_KEY_ID = "local"
-LOCAL_KEY_SECRET = "local-secret"
-DEFAULT_LOCAL_DATA = ".reconciler/local-cloud.json"
-
 
 @dataclasses.dataclass(frozen=True)
 class LocalCloud:

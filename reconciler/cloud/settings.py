@@ -46,6 +46,9 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 # `time_scale: simulated`: the local Soda Cloud and the client share a simulated clock.
 SIMULATED = "simulated"
+# The key of the embedded local Soda Cloud, documented in the README: it guards nothing.
+LOCAL_KEY_ID = "local"
+LOCAL_KEY_SECRET = "local-secret"
 
 
 class Secret:
@@ -136,8 +139,6 @@ def resolve_cloud_settings(
     simulated = section.time_scale == SIMULATED and not env.get(ENV_TIME_SCALE)
     file_scale = section.time_scale if isinstance(section.time_scale, float) else None
     if host == LOCAL_HOST:
-        from reconciler.cloud.local import LOCAL_KEY_ID, LOCAL_KEY_SECRET
-
         return CloudSettings(
             host=LOCAL_HOST,
             base_url="",

@@ -15,10 +15,10 @@ Matching
 * A column removed and another added at the same position is reported as a rename (still
   breaking); the checks of the renamed column are compared with the old column's checks.
 
-Thresholds are compared as the sets of values that pass (unions of intervals; must_not_be
-and must_be_not_between are complements; freshness bounds in minutes): a new set inside the
-old one is *tightened*, one that contains the old one is *relaxed*, anything else (partly
-overlapping, or a bound that is a ``${var.X}``) is *tightened*: it can newly fail.
+Thresholds are compared as the sets of values that pass (:mod:`reconciler.contract.thresholds`):
+a new set inside the old one is *tightened*, one that contains the old one is *relaxed*,
+anything else (partly overlapping, or a bound that is a ``${var.X}``) is *tightened*: it can
+newly fail.
 
 Classes, most severe first
 ---------------------------
@@ -57,48 +57,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from reconciler.contract.fingerprint import canonical_json
 from reconciler.contract.model import CHECK_TYPES
-
-
-class ChangeClass(str, Enum):
-    """How a change can affect verification results; most severe first."""
-
-    BREAKING = "breaking"
-    TIGHTENED = "tightened"
-    RELAXED = "relaxed"
-    COSMETIC = "cosmetic"
-    FORMAT_ONLY = "format-only"
-
-    @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
-
-
-_SEVERITY = {
-    ChangeClass.BREAKING: 4,
-    ChangeClass.TIGHTENED: 3,
-    ChangeClass.RELAXED: 2,
-    ChangeClass.COSMETIC: 1,
-    ChangeClass.FORMAT_ONLY: 0,
-}
+from reconciler.contract.thresholds import (
+    COMPARISONS,
+    UNIT_MINUTES,
+    Passing,
+    compare_passing,
+    comparisons,
+)
+from reconciler.contract.values import as_data, show
+from reconciler.plan.vocabulary import Change, ChangeClass, ChangeKind, Part, Subject
 
 BREAKING = ChangeClass.BREAKING
 TIGHTENED = ChangeClass.TIGHTENED
 RELAXED = ChangeClass.RELAXED
 COSMETIC = ChangeClass.COSMETIC
-
-
-@dataclass(frozen=True)
-class Change:
-    subject: str
-    description: str
-    change_class: ChangeClass
 
 
 @dataclass(frozen=True)
@@ -131,206 +109,44 @@ def _same(a: Any, b: Any) -> bool:
     return canonical_json(a) == canonical_json(b)
 
 
-def show(value: Any) -> str:
-    """A short rendering of a value for descriptions."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return f"{value:g}" if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "[" + ", ".join(show(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def _is_long(value: Any) -> bool:
-    text = show(value)
-    return "\n" in text or len(text) > 60
-
-
 class _Changes:
     def __init__(self) -> None:
         self.items: list[Change] = []
 
-    def add(self, subject: str, description: str, change_class: ChangeClass) -> None:
-        self.items.append(Change(subject, description, change_class))
+    def add(
+        self, subject: Subject, kind: ChangeKind, change_class: ChangeClass, **data: Any
+    ) -> None:
+        self.items.append(Change(subject=subject, kind=kind, change_class=change_class, **data))
 
-    def value(self, subject: str, key: str, old: Any, new: Any, change_class: ChangeClass) -> None:
-        """``subject key old -> new`` (or set/removed/changed when that reads better)."""
-        if old is None:
-            text = f"{key} set" if _is_long(new) else f"{key} set to {show(new)}"
-        elif new is None:
-            text = f"{key} removed" if _is_long(old) else f"{key} removed (was {show(old)})"
-        elif _is_long(old) or _is_long(new):
-            text = f"{key} changed"
-        else:
-            text = f"{key} {show(old)} -> {show(new)}"
-        self.add(subject, f"{subject} {text}", change_class)
+    def value(
+        self, subject: Subject, key: str, old: Any, new: Any, change_class: ChangeClass
+    ) -> None:
+        """A setting of ``subject`` set, removed or changed from ``old`` to ``new``."""
+        self.add(
+            subject, ChangeKind.SETTING, change_class, key=key, old=as_data(old), new=as_data(new)
+        )
 
 
-# --- thresholds as sets of passing values -----------------------------------------------------
-
-# (low, low_closed, high, high_closed)
-Interval = tuple[float, bool, float, bool]
-INF = math.inf
-ALL: list[Interval] = [(-INF, False, INF, False)]
-
-_COUNTING = frozenset({"missing", "invalid", "duplicate", "failed_rows"})
-_UNIT_MINUTES = {"minute": 1.0, "hour": 60.0, "day": 1440.0}
-_COMPARISONS = (
-    "must_be",
-    "must_not_be",
-    "must_be_greater_than",
-    "must_be_greater_than_or_equal",
-    "must_be_less_than",
-    "must_be_less_than_or_equal",
-    "must_be_between",
-    "must_be_not_between",
-)
-
-
-def _default_comparison(check_type: str) -> dict[str, Any]:
-    if check_type in _COUNTING:
-        return {"must_be": 0}
-    if check_type == "row_count":
-        return {"must_be_greater_than": 0}
-    return {}
-
-
-def _comparisons(threshold: Mapping[str, Any], check_type: str) -> dict[str, Any]:
-    found = {k: threshold[k] for k in _COMPARISONS if k in threshold}
-    return found or _default_comparison(check_type)
-
-
-def _empty(interval: Interval) -> bool:
-    low, low_closed, high, high_closed = interval
-    return low > high or (low == high and not (low_closed and high_closed))
-
-
-def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for a_low, a_lc, a_high, a_hc in a:
-        for b_low, b_lc, b_high, b_hc in b:
-            if a_low > b_low or (a_low == b_low and not a_lc):
-                low, low_closed = a_low, a_lc
-            else:
-                low, low_closed = b_low, b_lc
-            if a_high < b_high or (a_high == b_high and not a_hc):
-                high, high_closed = a_high, a_hc
-            else:
-                high, high_closed = b_high, b_hc
-            candidate = (low, low_closed, high, high_closed)
-            if not _empty(candidate):
-                out.append(candidate)
-    return out
-
-
-def _contains(outer: Interval, inner: Interval) -> bool:
-    o_low, o_lc, o_high, o_hc = outer
-    i_low, i_lc, i_high, i_hc = inner
-    low_ok = o_low < i_low or (o_low == i_low and (o_lc or not i_lc))
-    high_ok = o_high > i_high or (o_high == i_high and (o_hc or not i_hc))
-    return low_ok and high_ok
-
-
-def _subset(a: list[Interval], b: list[Interval]) -> bool:
-    # The sets built here are unions of intervals separated by gaps, so a connected piece of
-    # ``a`` lies in ``b`` exactly when it lies in one of ``b``'s intervals.
-    return all(any(_contains(outer, inner) for outer in b) for inner in a)
-
-
-def _bounds(bounds: Any, scale: float) -> tuple[Interval, Interval] | None:
-    """A between's lower and upper half-lines, or None when not numeric."""
-    bounds = _mapping(bounds)
-    lower_keys = [k for k in ("greater_than", "greater_than_or_equal") if k in bounds]
-    upper_keys = [k for k in ("less_than", "less_than_or_equal") if k in bounds]
-    if len(lower_keys) != 1 or len(upper_keys) != 1:
-        return None
-    low, high = _number(bounds[lower_keys[0]]), _number(bounds[upper_keys[0]])
-    if low is None or high is None:
-        return None
-    low_closed = lower_keys[0].endswith("_or_equal")
-    high_closed = upper_keys[0].endswith("_or_equal")
-    return (low * scale, low_closed, INF, False), (-INF, False, high * scale, high_closed)
-
-
-def pass_set(comparisons: Mapping[str, Any], scale: float = 1.0) -> list[Interval] | None:
-    """The values that pass, or None when a bound is not a number (a variable...)."""
-    result = ALL
-    for key, raw in comparisons.items():
-        if key in ("must_be_between", "must_be_not_between"):
-            halves = _bounds(raw, scale)
-            if halves is None:
-                return None
-            lower, upper = halves
-            if key == "must_be_between":
-                result = _intersect(result, _intersect([lower], [upper]))
-            else:
-                # passes below the less_than bound or above the greater_than bound
-                result = _intersect(result, [upper, lower])
-            continue
-        value = _number(raw)
-        if value is None:
-            return None
-        value *= scale
-        piece: list[Interval]
-        if key == "must_be":
-            piece = [(value, True, value, True)]
-        elif key == "must_not_be":
-            piece = [(-INF, False, value, False), (value, False, INF, False)]
-        elif key == "must_be_greater_than":
-            piece = [(value, False, INF, False)]
-        elif key == "must_be_greater_than_or_equal":
-            piece = [(value, True, INF, False)]
-        elif key == "must_be_less_than":
-            piece = [(-INF, False, value, False)]
-        else:
-            piece = [(-INF, False, value, True)]
-        result = _intersect(result, piece)
-    return result
-
-
-def _show_comparisons(comparisons: Mapping[str, Any]) -> str:
-    if not comparisons:
-        return "none"
-    parts = []
-    for key, raw in comparisons.items():
-        if key in ("must_be_between", "must_be_not_between") and isinstance(raw, dict):
-            low_key = "greater_than_or_equal" if "greater_than_or_equal" in raw else "greater_than"
-            high_key = "less_than_or_equal" if "less_than_or_equal" in raw else "less_than"
-            if key == "must_be_between":
-                left = "[" if low_key.endswith("_or_equal") else "("
-                right = "]" if high_key.endswith("_or_equal") else ")"
-                text = f"{left}{show(raw.get(low_key))}, {show(raw.get(high_key))}{right}"
-            else:
-                text = f"{high_key} {show(raw.get(high_key))} or {low_key} {show(raw.get(low_key))}"
-            parts.append(f"{key} {text}")
-        else:
-            parts.append(f"{key} {show(raw)}")
-    return ", ".join(parts)
+# --- thresholds -------------------------------------------------------------------------------
 
 
 def _compare_sets(
     old: Mapping[str, Any], new: Mapping[str, Any], old_scale: float, new_scale: float
 ) -> ChangeClass | None:
-    old_set, new_set = pass_set(old, old_scale), pass_set(new, new_scale)
-    if old_set is None or new_set is None:
-        return None if _same(old, new) and old_scale == new_scale else TIGHTENED
-    narrower, wider = _subset(new_set, old_set), _subset(old_set, new_set)
-    if narrower and wider:
-        return None
-    if narrower:
-        return TIGHTENED
-    return RELAXED if wider else TIGHTENED
+    """A threshold's new passing values against its old ones, as a change class."""
+    return _THRESHOLD_CLASS[compare_passing(old, new, old_scale, new_scale)]
+
+
+_THRESHOLD_CLASS = {
+    Passing.SAME: None,
+    Passing.NARROWER: TIGHTENED,
+    Passing.WIDER: RELAXED,
+    Passing.OTHER: TIGHTENED,  # partly overlapping, or not comparable: it can newly fail
+}
 
 
 def _diff_threshold(
-    changes: _Changes, subject: str, check_type: str, old_raw: Any, new_raw: Any
+    changes: _Changes, subject: Subject, check_type: str, old_raw: Any, new_raw: Any
 ) -> None:
     if not (isinstance(old_raw, (dict, type(None))) and isinstance(new_raw, (dict, type(None)))):
         if not _same(old_raw, new_raw):
@@ -341,19 +157,24 @@ def _diff_threshold(
     old_unit, new_unit = old.get("unit", "hour"), new.get("unit", "hour")
     if check_type != "freshness":
         old_unit = new_unit = "hour"
-    old_scale = _UNIT_MINUTES.get(str(old_unit), 1.0) if check_type == "freshness" else 1.0
-    new_scale = _UNIT_MINUTES.get(str(new_unit), 1.0) if check_type == "freshness" else 1.0
-    old_cmp, new_cmp = _comparisons(old, check_type), _comparisons(new, check_type)
+    old_scale = UNIT_MINUTES.get(str(old_unit), 1.0) if check_type == "freshness" else 1.0
+    new_scale = UNIT_MINUTES.get(str(new_unit), 1.0) if check_type == "freshness" else 1.0
+    old_cmp, new_cmp = comparisons(old, check_type), comparisons(new, check_type)
     if old_metric != new_metric:
         changes.value(subject, "metric", old_metric, new_metric, TIGHTENED)
     elif old_unit != new_unit or not _same(old_cmp, new_cmp):
         verdict = _compare_sets(old_cmp, new_cmp, old_scale, new_scale)
         if verdict is not None:
-            old_text = _show_comparisons(old_cmp)
-            new_text = _show_comparisons(new_cmp)
-            if old_unit != new_unit:
-                old_text, new_text = f"{old_text} {old_unit}", f"{new_text} {new_unit}"
-            changes.add(subject, f"{subject} threshold {old_text} -> {new_text}", verdict)
+            units = (str(old_unit), str(new_unit)) if old_unit != new_unit else None
+            changes.add(
+                subject,
+                ChangeKind.THRESHOLD,
+                verdict,
+                key="threshold",
+                old=as_data(old_cmp),
+                new=as_data(new_cmp),
+                units=units,
+            )
         elif old_unit != new_unit:
             changes.value(subject, "threshold unit", old_unit, new_unit, COSMETIC)
     _diff_level(changes, subject, "level", old.get("level", "fail"), new.get("level", "fail"))
@@ -366,13 +187,13 @@ def _diff_threshold(
         old_scale,
         new_scale,
     )
-    handled = {"metric", "unit", "level", "additional", *_COMPARISONS}
+    handled = {"metric", "unit", "level", "additional", *COMPARISONS}
     for key in sorted((set(old) | set(new)) - handled):
         if not _same(old.get(key), new.get(key)):
             changes.value(subject, f"threshold {key}", old.get(key), new.get(key), TIGHTENED)
 
 
-def _diff_level(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_level(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     if old == new:
         return
     verdict = TIGHTENED if new == "fail" else RELAXED if old == "fail" else TIGHTENED
@@ -381,7 +202,7 @@ def _diff_level(changes: _Changes, subject: str, key: str, old: Any, new: Any) -
 
 def _diff_additional(
     changes: _Changes,
-    subject: str,
+    subject: Subject,
     check_type: str,
     old_raw: Any,
     new_raw: Any,
@@ -395,16 +216,18 @@ def _diff_additional(
         changes.value(subject, "additional threshold", old_raw, new_raw, verdict)
         return
     old, new = _mapping(old_raw), _mapping(new_raw)
-    old_cmp = {k: old[k] for k in _COMPARISONS if k in old}
-    new_cmp = {k: new[k] for k in _COMPARISONS if k in new}
+    old_cmp = {k: old[k] for k in COMPARISONS if k in old}
+    new_cmp = {k: new[k] for k in COMPARISONS if k in new}
     if not _same(old_cmp, new_cmp) or old_scale != new_scale:
         found = _compare_sets(old_cmp, new_cmp, old_scale, new_scale)
         if found is not None:
             changes.add(
                 subject,
-                f"{subject} additional threshold {_show_comparisons(old_cmp)} -> "
-                f"{_show_comparisons(new_cmp)}",
+                ChangeKind.THRESHOLD,
                 found,
+                key="additional threshold",
+                old=as_data(old_cmp),
+                new=as_data(new_cmp),
             )
     _diff_level(
         changes, subject, "additional level", old.get("level", "fail"), new.get("level", "fail")
@@ -420,7 +243,7 @@ def _as_set(value: Any) -> set[str] | None:
     return {canonical_json(item) for item in value}
 
 
-def _diff_values(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_values(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """valid_values (more is looser) and invalid/missing_values (more is stricter)."""
     more_is_stricter = key != "valid_values"
     if old is None or new is None:
@@ -442,7 +265,7 @@ def _diff_values(changes: _Changes, subject: str, key: str, old: Any, new: Any) 
     changes.value(subject, key, old, new, verdict)
 
 
-def _diff_bound(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_bound(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """valid_min / valid_min_length (higher is stricter), valid_max... (lower is stricter)."""
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
@@ -458,7 +281,7 @@ def _diff_bound(changes: _Changes, subject: str, key: str, old: Any, new: Any) -
     changes.value(subject, key, old, new, verdict)
 
 
-def _diff_rule(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_rule(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """A format or reference: added or changed tightens, removed relaxes."""
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
@@ -472,7 +295,7 @@ def _diff_rule(changes: _Changes, subject: str, key: str, old: Any, new: Any) ->
     changes.value(subject, key, old, new, TIGHTENED)
 
 
-def _diff_flag(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_flag(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """allow_extra_columns, allow_other_column_order: on relaxes, off tightens."""
     old_on, new_on = old is True, new is True
     if old_on != new_on:
@@ -481,18 +304,18 @@ def _diff_flag(changes: _Changes, subject: str, key: str, old: Any, new: Any) ->
         changes.value(subject, key, old, new, TIGHTENED)
 
 
-def _diff_optional(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_optional(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     old_on, new_on = old is True, new is True
     if old_on != new_on:
         changes.value(subject, key, bool(old), bool(new), RELAXED if new_on else TIGHTENED)
 
 
-def _diff_size(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_size(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """Sizes a schema check compares: set or changed tightens, removed relaxes."""
     changes.value(subject, key, old, new, RELAXED if new is None else TIGHTENED)
 
 
-def _diff_data_type(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_data_type(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
         return
@@ -506,7 +329,7 @@ def _diff_data_type(changes: _Changes, subject: str, key: str, old: Any, new: An
     changes.value(subject, key, old, new, BREAKING)
 
 
-def _diff_free(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _diff_free(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
     """Free mappings (attributes): say which entries changed."""
     if not (isinstance(old, dict) and isinstance(new, dict)):
         changes.value(subject, key, old, new, COSMETIC)
@@ -523,8 +346,7 @@ def _diff_free(changes: _Changes, subject: str, key: str, old: Any, new: Any) ->
     ):
         for path in found.get(kind, []):
             touched.add(_top_key(str(path)))
-    names = ", ".join(sorted(touched)) or "entries"
-    changes.add(subject, f"{subject} {key} changed ({names})", COSMETIC)
+    changes.add(subject, ChangeKind.ENTRIES, COSMETIC, key=key, names=tuple(sorted(touched)))
 
 
 def _top_key(deepdiff_path: str) -> str:
@@ -535,14 +357,14 @@ def _top_key(deepdiff_path: str) -> str:
     return text or "entries"
 
 
-def _generic(change_class: ChangeClass) -> Callable[[_Changes, str, str, Any, Any], None]:
-    def compare(changes: _Changes, subject: str, key: str, old: Any, new: Any) -> None:
+def _generic(change_class: ChangeClass) -> Callable[[_Changes, Subject, str, Any, Any], None]:
+    def compare(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
         changes.value(subject, key, old, new, change_class)
 
     return compare
 
 
-_Comparer = Callable[[_Changes, str, str, Any, Any], None]
+_Comparer = Callable[[_Changes, Subject, str, Any, Any], None]
 
 _SETTINGS: dict[str, _Comparer] = {
     "valid_values": _diff_values,
@@ -574,7 +396,7 @@ _SETTINGS: dict[str, _Comparer] = {
 
 def _diff_keys(
     changes: _Changes,
-    subject: str,
+    subject: Subject,
     old: Mapping[str, Any],
     new: Mapping[str, Any],
     skip: Iterable[str],
@@ -631,10 +453,19 @@ def _checks(items: Any, column: str | None, odd: list[str]) -> dict[Identity, _C
     return found
 
 
-def check_subject(identity: Identity) -> str:
+def check_subject(identity: Identity) -> Subject:
     column, check_type, qualifier = identity
-    name = f"check {check_type}" + (f" ({qualifier})" if qualifier is not None else "")
-    return f"column {column}: {name}" if column is not None else name
+    return Subject(part=Part.CHECK, column=column, check=check_type, qualifier=qualifier)
+
+
+def _column(name: str) -> Subject:
+    return Subject(part=Part.COLUMN, column=name)
+
+
+DATASET = Subject(part=Part.DATASET)
+CONTRACT = Subject(part=Part.CONTRACT)
+# A contract that is not a mapping is compared as a whole.
+_WHOLE_CHANGE = Change(subject=CONTRACT, kind=ChangeKind.CONTRACT_CHANGED, change_class=TIGHTENED)
 
 
 def _count_checks(document: Mapping[str, Any]) -> int:
@@ -723,18 +554,16 @@ def _diff_columns(
     schema_now = _has_schema(new_doc)
     for name in old_names:
         if name in renames:
-            changes.add(f"column {name}", f"column {name} renamed to {renames[name]}", BREAKING)
+            changes.add(_column(name), ChangeKind.RENAMED, BREAKING, new=renames[name])
         elif name not in new_by_name:
-            changes.add(f"column {name}", f"column {name} removed", BREAKING)
+            changes.add(_column(name), ChangeKind.REMOVED, BREAKING)
     for name in new_names:
         if name not in old_by_name and name not in renamed_to:
-            changes.add(
-                f"column {name}", f"column {name} added", TIGHTENED if schema_now else COSMETIC
-            )
+            changes.add(_column(name), ChangeKind.ADDED, TIGHTENED if schema_now else COSMETIC)
     for name, new_column in new_columns:
         old_column = old_by_name.get(name)
         if old_column is not None:
-            _diff_keys(changes, f"column {name}", old_column, new_column, skip=("name", "checks"))
+            _diff_keys(changes, _column(name), old_column, new_column, skip=("name", "checks"))
     common = [
         renames.get(name, name) for name in old_names if renames.get(name, name) in new_by_name
     ]
@@ -742,9 +571,11 @@ def _diff_columns(
     if common != common_new:
         _, strict_order = _all_checks(new_doc, [], {})
         changes.add(
-            "columns",
-            f"column order {', '.join(common)} -> {', '.join(common_new)}",
+            Subject(part=Part.COLUMNS),
+            ChangeKind.ORDER,
             TIGHTENED if strict_order else COSMETIC,
+            old=common,
+            new=common_new,
         )
     return renames
 
@@ -764,16 +595,16 @@ def _diff_variables(changes: _Changes, old: Any, new: Any) -> None:
     if _same(old, new):
         return
     if not (isinstance(old, (dict, type(None))) and isinstance(new, (dict, type(None)))):
-        changes.value("dataset", "variables", old, new, TIGHTENED)
+        changes.value(DATASET, "variables", old, new, TIGHTENED)
         return
     old_vars, new_vars = _mapping(old), _mapping(new)
     for name in sorted(set(old_vars) | set(new_vars)):
-        subject = f"variable {name}"
+        subject = Subject(part=Part.VARIABLE, variable=name)
         if name not in new_vars:
-            changes.add(subject, f"{subject} removed", COSMETIC)
+            changes.add(subject, ChangeKind.REMOVED, COSMETIC)
             continue
         if name not in old_vars:
-            changes.add(subject, f"{subject} declared", COSMETIC)
+            changes.add(subject, ChangeKind.DECLARED, COSMETIC)
             continue
         old_body, new_body = _mapping(old_vars[name]), _mapping(new_vars[name])
         if not _same(old_body.get("default"), new_body.get("default")):
@@ -793,7 +624,7 @@ def _diff_schedule(
         if _same(old.get(key), new.get(key)):
             continue
         change_class = TIGHTENED if key == "variables" else COSMETIC
-        changes.value("schedule", key, old.get(key), new.get(key), change_class)
+        changes.value(Subject(part=Part.SCHEDULE), key, old.get(key), new.get(key), change_class)
 
 
 _TOP_LEVEL: dict[str, ChangeClass] = {
@@ -807,14 +638,12 @@ _TOP_LEVEL: dict[str, ChangeClass] = {
 
 
 def _summary(document: Mapping[str, Any]) -> Change:
-    columns = _columns(document, [])
     checks = _count_checks(document)
-    columns_text = f"{len(columns)} column" + ("" if len(columns) == 1 else "s")
-    checks_text = f"{checks} check" + ("" if checks == 1 else "s")
     return Change(
-        "dataset",
-        f"new contract: {columns_text}, {checks_text}",
-        TIGHTENED if checks else COSMETIC,
+        subject=DATASET,
+        kind=ChangeKind.NEW_CONTRACT,
+        change_class=TIGHTENED if checks else COSMETIC,
+        counts=(len(_columns(document, [])), checks),
     )
 
 
@@ -823,14 +652,14 @@ def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Con
     if not isinstance(new, dict):
         if old is not None and _same(old, new):
             return ContractDiff(())
-        return ContractDiff((Change("contract", "the contract changed", TIGHTENED),))
+        return ContractDiff((_WHOLE_CHANGE,))
     if old is None:
         return ContractDiff((_summary(new),))
     if not isinstance(old, dict):
-        return ContractDiff((Change("contract", "the contract changed", TIGHTENED),))
+        return ContractDiff((_WHOLE_CHANGE,))
     changes = _Changes()
     if not _same(old.get("dataset"), new.get("dataset")):
-        changes.value("dataset", "dataset", old.get("dataset"), new.get("dataset"), BREAKING)
+        changes.value(DATASET, "dataset", old.get("dataset"), new.get("dataset"), BREAKING)
     odd_old: list[str] = []
     odd_new: list[str] = []
     renames = _diff_columns(changes, old, new, odd_old, odd_new)
@@ -838,19 +667,16 @@ def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Con
     new_checks, _ = _all_checks(new, odd_new, {})
     for identity in old_checks:
         if identity not in new_checks:
-            subject = check_subject(identity)
-            changes.add(subject, f"{subject} removed", BREAKING)
+            changes.add(check_subject(identity), ChangeKind.REMOVED, BREAKING)
     for identity, check in new_checks.items():
         subject = check_subject(identity)
         previous = old_checks.get(identity)
         if previous is None:
-            changes.add(subject, f"{subject} added", TIGHTENED)
+            changes.add(subject, ChangeKind.ADDED, TIGHTENED)
         else:
             _diff_check(changes, previous, check)
     if sorted(odd_old) != sorted(odd_new):
-        changes.add(
-            "contract", "entries that are not well-formed columns or checks changed", TIGHTENED
-        )
+        changes.add(CONTRACT, ChangeKind.ODD_ENTRIES, TIGHTENED)
     _diff_variables(changes, old.get("variables"), new.get("variables"))
     _diff_schedule(changes, old, new)
     handled = {"dataset", "columns", "checks", "variables", "soda_runner", "soda_agent"}
@@ -858,15 +684,10 @@ def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Con
         if _same(old.get(key), new.get(key)):
             continue
         if key == "check_attributes":
-            _diff_free(changes, "dataset", key, old.get(key), new.get(key))
+            _diff_free(changes, DATASET, key, old.get(key), new.get(key))
             continue
-        changes.value("dataset", key, old.get(key), new.get(key), _TOP_LEVEL.get(key, TIGHTENED))
+        changes.value(DATASET, key, old.get(key), new.get(key), _TOP_LEVEL.get(key, TIGHTENED))
     return ContractDiff(tuple(changes.items))
-
-
-def describe(diff: ContractDiff) -> list[str]:
-    """The descriptions, one per change (for renderers and logs)."""
-    return [change.description for change in diff.changes]
 
 
 __all__ = [
@@ -874,8 +695,5 @@ __all__ = [
     "ChangeClass",
     "ContractDiff",
     "check_subject",
-    "describe",
     "diff_contracts",
-    "pass_set",
-    "show",
 ]

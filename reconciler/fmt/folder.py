@@ -6,7 +6,7 @@ laid out by :func:`reconciler.fmt.canonical.format_contract` (which refuses any 
 layout) and, unless only checking, written back:
 
 * only when its bytes are still those that were formatted (re-read right before);
-* through the import writer (:func:`reconciler.importer.write_contract`): a temporary
+* through the one file writer (:func:`reconciler.files.write_file`): a temporary
   file renamed over the old one, every folder opened without following links, a symbolic
   link refused rather than written through;
 * never a symbolic link itself: fmt formats files, and leaves links as they are.
@@ -29,8 +29,9 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.contract.diagnostics import Diagnostic
 from reconciler.desired import load_desired
+from reconciler.errors import WriteRefused
+from reconciler.files import sync_folders, write_file
 from reconciler.fmt.canonical import MENDED_RULES, Refusal, format_contract
-from reconciler.importer import WriteRefused, sync_folders, write_contract
 
 # Below this many files one process is faster than starting others.
 PARALLEL_THRESHOLD = 200
@@ -126,9 +127,7 @@ def _write(root: Path, candidate: _Candidate, text: str) -> Refusal | None:
             "Run fmt again once nothing else is writing the file.",
         )
     try:
-        write_contract(
-            root, candidate.relative, text.encode("utf-8"), overwrite=True, sync_folder=False
-        )
+        write_file(root, candidate.relative, text.encode("utf-8"), sync_folder=False)
     except WriteRefused as error:
         return Refusal(
             1,

@@ -15,7 +15,23 @@ Everything else matches itself, case-sensitively, and a glob matches the whole n
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class DatasetFilter:
+    """``--target GLOB`` (any matches; none given: all) and ``--exclude GLOB`` (none matches).
+
+    Globs read names as paths (above): ``*`` stays within one part, ``**`` crosses them."""
+
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+
+    def __call__(self, dataset: str) -> bool:
+        if self.targets and not any(glob_matches(g, dataset) for g in self.targets):
+            return False
+        return not any(glob_matches(g, dataset) for g in self.excludes)
 
 
 def glob_matches(glob: str, dataset: str) -> bool:

@@ -10,31 +10,22 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.contract.diff import ChangeClass
+from reconciler.plan.vocabulary import Action, Change, ChangeClass
+
+if TYPE_CHECKING:
+    from reconciler.state.model import StateFile
 
 # 2: the file carries a digest of its own content (reconciler.plan.file).
-PLAN_FORMAT_VERSION = 2
-
-
-class Action(str, enum.Enum):
-    CREATE = "create"
-    GENERATE_SKELETON = "generate-skeleton"
-    PUBLISH = "publish"
-    ADOPT = "adopt"
-    NOOP = "no-op"
+# 3: changes, drift, notes and warnings are codes and data (docs/plan-format.md), not sentences.
+PLAN_FORMAT_VERSION = 3
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ChangeItem(Frozen):
-    subject: str
-    description: str
-    change_class: ChangeClass
 
 
 class NewerVersion(Frozen):
@@ -45,12 +36,50 @@ class NewerVersion(Frozen):
     creator_id: str | None = None
 
 
+class DriftCause(str, enum.Enum):
+    CHANGED = "changed"  # the recorded contract changed in Soda Cloud since the last apply
+    REPLACED = "replaced"  # Soda Cloud holds another contract (a new id) than the recorded one
+    GONE = "gone"  # the recorded contract is no longer in Soda Cloud: it is made again
+
+
 class Drift(Frozen):
     """Soda Cloud changed outside git since the last apply; a publish will overwrite it."""
 
-    reason: str
+    cause: DriftCause
+    recorded_contract_id: str | None = None
     recorded_last_updated: str | None = None
     newer_versions: tuple[NewerVersion, ...] = ()
+
+
+class NoteCode(str, enum.Enum):
+    UNRECORDED = "unrecorded"  # the state does not know this contract: publishing replaces it
+    CHANGED_BACK = "changed-back"  # changed in Soda Cloud since the last apply, to git's text
+    RESUMING_SCAN = "resuming-scan"  # an earlier apply stopped while verifying: its scan
+    RESUMING_VERIFICATION = "resuming-verification"  # ... stopped before verifying
+
+
+class Note(Frozen):
+    """What a reviewer should know about an entry."""
+
+    code: NoteCode
+    scan_id: str | None = None  # RESUMING_SCAN: the scan followed
+
+
+class WarningCode(str, enum.Enum):
+    FILE = "file"  # a warning of the contracts folder (a path that does not mirror its dataset)
+    NAMELESS_CONTRACT = "nameless-contract"  # Soda Cloud listed a contract without a dataset
+
+
+class ReadingWarning(Frozen):
+    """What reading the folder and Soda Cloud noticed without stopping."""
+
+    code: WarningCode
+    file: str | None = None  # FILE: where, and the folder's own diagnostic
+    line: int | None = None
+    col: int | None = None
+    rule: str | None = None
+    message: str | None = None
+    contract_id: str | None = None  # NAMELESS_CONTRACT
 
 
 class FileBasis(Frozen):
@@ -72,9 +101,9 @@ class DatasetPlan(Frozen):
     action: Action
     verify: bool = False
     change_class: ChangeClass | None = None
-    changes: tuple[ChangeItem, ...] = ()
+    changes: tuple[Change, ...] = ()
     drift: Drift | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     diff: str | None = Field(default=None, description="unified YAML diff, Cloud -> git")
     # Follow this scan (started by an apply that was stopped) instead of starting one.
     resume_scan_id: str | None = None
@@ -113,6 +142,11 @@ class StateBasis(Frozen):
     lineage: str | None
     serial: int
 
+    @classmethod
+    def of(cls, state: StateFile, path: str) -> StateBasis:
+        """A state never saved (serial 0) has a throwaway lineage: it is recorded as none."""
+        return cls(path=path, lineage=state.lineage if state.serial else None, serial=state.serial)
+
 
 class PlanSettings(Frozen):
     targets: tuple[str, ...] = ()
@@ -149,7 +183,7 @@ class Plan(Frozen):
     datasets: tuple[DatasetPlan, ...] = ()
     unmanaged: tuple[UnmanagedContract, ...] = ()
     orphaned: tuple[OrphanedRecord, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[ReadingWarning, ...] = ()
     # Everything considered, changed or not: the basis a saved plan is checked against.
     files_seen: dict[str, str] = Field(default_factory=dict, description="dataset -> raw sha256")
     remote_seen: dict[str, RemoteBasis] = Field(default_factory=dict)

@@ -18,23 +18,22 @@ as drift: someone changed it in Soda Cloud, and the publish overwrites that chan
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.cloud.dto import Contract, ContractVersion
-from reconciler.contract import parse_contract_text
-from reconciler.contract.diff import ChangeClass, ContractDiff, diff_contracts
+from reconciler.compare import Comparison, Side, Since, compare, reading_warnings, whole
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
-from reconciler.plan.globs import glob_matches
+from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import (
-    Action,
-    ChangeItem,
     DatasetPlan,
     Drift,
+    DriftCause,
     FileBasis,
     NewerVersion,
+    Note,
+    NoteCode,
     OrphanedRecord,
     Plan,
     PlanSettings,
@@ -42,6 +41,7 @@ from reconciler.plan.model import (
     StateBasis,
     UnmanagedContract,
 )
+from reconciler.plan.vocabulary import Action, ChangeClass, ChangeKind
 from reconciler.state import DatasetRecord, PendingVerification, StateFile
 
 
@@ -54,22 +54,6 @@ class PlanContext:
     contracts_dir: str
     cloud_host: str
     state_path: str
-
-
-@dataclass(frozen=True)
-class DatasetFilter:
-    """``--target GLOB`` (any matches; none given: all) and ``--exclude GLOB`` (none matches).
-
-    Globs read names as paths (:mod:`reconciler.plan.globs`): ``*`` stays within one part,
-    ``**`` crosses them."""
-
-    targets: tuple[str, ...] = ()
-    excludes: tuple[str, ...] = ()
-
-    def __call__(self, dataset: str) -> bool:
-        if self.targets and not any(glob_matches(g, dataset) for g in self.targets):
-            return False
-        return not any(glob_matches(g, dataset) for g in self.excludes)
 
 
 def make_plan(
@@ -118,7 +102,7 @@ def make_plan(
         contracts_dir=context.contracts_dir,
         cloud_host=context.cloud_host,
         settings=settings,
-        state=state_basis(state, context.state_path),
+        state=StateBasis.of(state, context.state_path),
         datasets=tuple(entries),
         unmanaged=unmanaged,
         orphaned=orphaned,
@@ -140,24 +124,6 @@ def listed(entry: DatasetPlan, listing: DatasetListing | None) -> DatasetPlan:
     return entry.model_copy(update={"dataset_listed": listing.lists(entry.dataset)})
 
 
-def reading_warnings(desired: DesiredState, observed: ObservedState) -> tuple[str, ...]:
-    """What reading the folder and Soda Cloud noticed without stopping: path mismatches,
-    unused variables, contracts listed without a dataset name."""
-    return tuple(
-        f"{d.file}:{d.line}:{d.col}: {d.message}" for d in desired.diagnostics if not d.is_error
-    ) + tuple(
-        f"Soda Cloud listed contract {contract_id} without a dataset name; it was ignored"
-        for contract_id in observed.nameless
-    )
-
-
-def state_basis(state: StateFile, path: str) -> StateBasis:
-    """A state never saved (serial 0) has a throwaway lineage: it is recorded as none."""
-    return StateBasis(
-        path=path, lineage=state.lineage if state.serial else None, serial=state.serial
-    )
-
-
 def plan_dataset(
     file: DesiredContract,
     remote: Contract | None,
@@ -168,46 +134,48 @@ def plan_dataset(
     verify_mode: str = "changed",
 ) -> DatasetPlan:
     """What apply will do for one dataset."""
+    return planned(compare(file.dataset, file, remote, record, newer), pending, verify_mode)
+
+
+def planned(
+    compared: Comparison, pending: PendingVerification | None, verify_mode: str
+) -> DatasetPlan:
+    """The action for a dataset that has a file, from how its two sides compare."""
+    file, remote, record = compared.file, compared.remote, compared.record
+    assert file is not None
     basis = FileBasis(
         path=file.display_path,
         raw_sha256=file.raw_sha256,
         semantic_fingerprint=file.semantic_fingerprint,
     )
-    resume = pending if pending is not None and pending.raw_sha256 == file.raw_sha256 else None
     if remote is None:
-        return _absent_in_cloud(file, record, basis, verify_mode)
-    remote_basis = _remote_basis(remote, record, newer)
-    if file.is_stub:
+        return _absent_in_cloud(compared, basis, verify_mode)
+    resume = pending if pending is not None and pending.raw_sha256 == file.raw_sha256 else None
+    remote_basis = _remote_basis(remote, record, compared.newer)
+    if compared.side is Side.STUB_WITH_CONTRACT:
         # The skeleton exists already (an earlier apply asked for it and stopped, or someone
         # made the contract in Soda Cloud): apply only writes it into the file.
         return DatasetPlan(
             dataset=file.dataset,
             action=Action.GENERATE_SKELETON,
             verify=verify_mode == "all",
-            changes=(
-                ChangeItem(
-                    subject="contract",
-                    description="stub file: Soda Cloud already has a contract for this dataset; "
-                    "it is written into the file (nothing changes in Soda Cloud)",
-                    change_class=ChangeClass.COSMETIC,
-                ),
-            ),
+            changes=(whole(ChangeKind.STUB_WRITE_BACK, ChangeClass.COSMETIC),),
             file=basis,
             remote=remote_basis,
         )
-    drift = _drift(remote, record, newer)
-    if remote.contents == file.raw_text:
+    drift = _drift(compared)
+    if compared.side is Side.SAME_TEXT:
         known = (
             record is not None
             and record.contract_id == remote.id
             and record.raw_sha256 == file.raw_sha256
             and record.last_updated == remote.last_updated
         )
-        notes: tuple[str, ...] = ()
+        notes: tuple[Note, ...] = ()
         if resume is not None:
             notes = (_resume_note(resume),)
         elif drift is not None:
-            notes = ("changed in Soda Cloud since the last apply, to what git has",)
+            notes = (Note(code=NoteCode.CHANGED_BACK),)
         return DatasetPlan(
             dataset=file.dataset,
             action=Action.NOOP if known else Action.ADOPT,
@@ -219,10 +187,8 @@ def plan_dataset(
         )
     notes = ()
     if record is None:
-        notes = (
-            "the state does not know this contract yet: publishing replaces what Soda Cloud has",
-        )
-    change_class, changes = publish_changes(remote.contents or "", file)
+        notes = (Note(code=NoteCode.UNRECORDED),)
+    change_class = compared.change_class or ChangeClass.FORMAT_ONLY
     verify = verify_mode == "all" or (
         verify_mode == "changed" and change_class is not ChangeClass.FORMAT_ONLY
     )
@@ -235,62 +201,23 @@ def plan_dataset(
         action=Action.PUBLISH,
         verify=verify,
         change_class=change_class,
-        changes=changes,
+        changes=compared.changes,
         drift=drift,
         notes=notes,
-        diff=unified_diff(remote.contents or "", file.raw_text, file.dataset, file.display_path),
+        diff=compared.diff,
         file=basis,
         remote=remote_basis,
     )
 
 
-def publish_changes(
-    remote_contents: str, file: DesiredContract
-) -> tuple[ChangeClass, tuple[ChangeItem, ...]]:
-    """What publishing the file over Soda Cloud's (different) text changes, in words, classed."""
-    remote_parsed = parse_contract_text(remote_contents, f"Soda Cloud: {file.dataset}")
-    if (
-        remote_parsed.semantic_fingerprint is not None
-        and remote_parsed.semantic_fingerprint == file.semantic_fingerprint
-    ):
-        return ChangeClass.FORMAT_ONLY, (
-            ChangeItem(
-                subject="contract",
-                description="formatting only (comments, whitespace or key order)",
-                change_class=ChangeClass.FORMAT_ONLY,
-            ),
-        )
-    old = remote_parsed.document if isinstance(remote_parsed.document, dict) else None
-    diff = diff_contracts(old, file.document)
-    changes = _items(diff)
-    change_class = diff.change_class or ChangeClass.FORMAT_ONLY
-    if old is None:
-        changes = (
-            ChangeItem(
-                subject="contract",
-                description="Soda Cloud's version is not a readable contract; git's replaces it",
-                change_class=change_class,
-            ),
-            *changes,
-        )
-    elif not changes:
-        changes = (
-            ChangeItem(
-                subject="contract",
-                description="order of columns or checks only",
-                change_class=change_class,
-            ),
-        )
-    return change_class, changes
-
-
-def _absent_in_cloud(
-    file: DesiredContract, record: DatasetRecord | None, basis: FileBasis, verify_mode: str
-) -> DatasetPlan:
+def _absent_in_cloud(compared: Comparison, basis: FileBasis, verify_mode: str) -> DatasetPlan:
+    file, record = compared.file, compared.record
+    assert file is not None
     drift = None
     if record is not None:
         drift = Drift(
-            reason="the contract recorded in the state is no longer in Soda Cloud; it is made again",
+            cause=DriftCause.GONE,
+            recorded_contract_id=record.contract_id,
             recorded_last_updated=record.last_updated,
         )
     if file.is_stub:
@@ -298,46 +225,41 @@ def _absent_in_cloud(
             dataset=file.dataset,
             action=Action.GENERATE_SKELETON,
             verify=verify_mode == "all",
-            changes=(
-                ChangeItem(
-                    subject="contract",
-                    description="stub file: Soda Cloud generates a skeleton from the dataset's columns, written back into the file",
-                    change_class=ChangeClass.TIGHTENED,
-                ),
-            ),
+            changes=(whole(ChangeKind.STUB_SKELETON, ChangeClass.TIGHTENED),),
             drift=drift,
             file=basis,
         )
-    diff = diff_contracts(None, file.document)
     return DatasetPlan(
         dataset=file.dataset,
         action=Action.CREATE,
         verify=verify_mode != "none",
-        change_class=diff.change_class or ChangeClass.COSMETIC,
-        changes=_items(diff),
+        change_class=compared.change_class,
+        changes=compared.changes,
         drift=drift,
-        diff=unified_diff("", file.raw_text, file.dataset, file.display_path),
+        diff=compared.diff,
         file=basis,
     )
 
 
-def _drift(
-    remote: Contract, record: DatasetRecord | None, newer: Sequence[ContractVersion]
-) -> Drift | None:
+def _drift(compared: Comparison) -> Drift | None:
+    """Soda Cloud's contract moved away from the record: a publish overwrites that change."""
+    record = compared.record
     if record is None:
         return None
-    if record.contract_id != remote.id:
+    if compared.since is Since.REPLACED:
         return Drift(
-            reason="the contract was replaced in Soda Cloud (a new contract id) since the last apply",
+            cause=DriftCause.REPLACED,
+            recorded_contract_id=record.contract_id,
             recorded_last_updated=record.last_updated,
         )
-    if not moved_since_record(record, remote):
+    if compared.since is not Since.MOVED:
         return None
     return Drift(
-        reason="changed in Soda Cloud since the last apply",
+        cause=DriftCause.CHANGED,
         recorded_last_updated=record.last_updated,
         newer_versions=tuple(
-            NewerVersion(version_id=v.id, created=v.created, creator_id=v.creator_id) for v in newer
+            NewerVersion(version_id=v.id, created=v.created, creator_id=v.creator_id)
+            for v in compared.newer
         ),
     )
 
@@ -359,27 +281,7 @@ def _remote_basis(
     )
 
 
-def _items(diff: ContractDiff) -> tuple[ChangeItem, ...]:
-    return tuple(
-        ChangeItem(subject=c.subject, description=c.description, change_class=c.change_class)
-        for c in diff.changes
-    )
-
-
-def _resume_note(pending: PendingVerification) -> str:
+def _resume_note(pending: PendingVerification) -> Note:
     if pending.scan_id:
-        return f"an earlier apply stopped while verifying: following scan {pending.scan_id}"
-    return "an earlier apply stopped before verifying: verifying now"
-
-
-def unified_diff(before: str, after: str, dataset: str, path: str) -> str:
-    """The unified YAML diff, Soda Cloud -> git."""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"soda-cloud/{dataset}",
-        tofile=path,
-    )
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )
+        return Note(code=NoteCode.RESUMING_SCAN, scan_id=pending.scan_id)
+    return Note(code=NoteCode.RESUMING_VERIFICATION)

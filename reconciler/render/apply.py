@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.apply.result import ApplyResult, DatasetOutcome, Recovery, Status
+from reconciler.apply.result import ApplyResult, DatasetOutcome, Status
 from reconciler.render.escape import code, html_code, json_text, markdown, printable
+from reconciler.render.words import done_words, outcome_error, recovery_words, scan_error_lines
 
 MARK = {
     Status.APPLIED: "✓",
@@ -13,12 +14,6 @@ MARK = {
     Status.NOT_STARTED: "-",
 }
 ERROR_LINES_SHOWN = 10
-RECOVERY_WORDS = {
-    Recovery.VERIFY_REPEATED: "verification repeated after a lost answer",
-    Recovery.PUBLISH_LANDED: "the publish's answer was lost; the version had landed",
-    Recovery.CONTRACT_FOUND: "Soda Cloud had made the contract already: an earlier request "
-    "for it had lost its answer",
-}
 
 
 def summary_line(result: ApplyResult) -> str:
@@ -52,13 +47,15 @@ def _detail_lines(outcome: DatasetOutcome) -> list[str]:
             lines.append("failing checks: " + ", ".join(verification.failing_checks))
         if verification.warning_checks:
             lines.append("checks with warnings: " + ", ".join(verification.warning_checks))
-        lines.extend(f"error: {line}" for line in verification.error_lines[:ERROR_LINES_SHOWN])
-        if len(verification.error_lines) > ERROR_LINES_SHOWN:
+        errors = scan_error_lines(verification)
+        lines.extend(f"error: {line}" for line in errors[:ERROR_LINES_SHOWN])
+        if len(errors) > ERROR_LINES_SHOWN:
             lines.append(
-                f"... and {len(verification.error_lines) - ERROR_LINES_SHOWN} more error lines in the scan logs"
+                f"... and {len(errors) - ERROR_LINES_SHOWN} more error lines in the scan logs"
             )
-    if outcome.error:
-        lines.append(f"error: {outcome.error}")
+    error = outcome_error(outcome)
+    if error:
+        lines.append(f"error: {error}")
     if outcome.hint:
         lines.append(f"hint: {outcome.hint}")
     return lines
@@ -67,9 +64,9 @@ def _detail_lines(outcome: DatasetOutcome) -> list[str]:
 def _what(outcome: DatasetOutcome) -> str:
     if outcome.status is Status.NOT_STARTED:
         return "not started"
-    done = ", ".join(outcome.done) or "nothing done"
+    done = ", ".join(done_words(d) for d in outcome.done) or "nothing done"
     if outcome.recoveries:
-        done += " (" + "; ".join(RECOVERY_WORDS[r] for r in outcome.recoveries) + ")"
+        done += " (" + "; ".join(recovery_words(r) for r in outcome.recoveries) + ")"
     return done if outcome.status is not Status.FAILED else f"{done}; failed"
 
 
@@ -144,6 +141,15 @@ def render_markdown(result: ApplyResult) -> str:
         lines.append("")
         lines.extend(closing)
     return "\n".join(lines) + "\n"
+
+
+def render(result: ApplyResult, output_format: str) -> str:
+    """The report in ``text``, ``markdown`` or ``json``."""
+    if output_format == "json":
+        return render_json(result)
+    if output_format == "markdown":
+        return render_markdown(result)
+    return render_text(result)
 
 
 def render_json(result: ApplyResult) -> str:

@@ -7,8 +7,6 @@ not compared is printed as "not compared" with the reason, never as a zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from reconciler.audit import AuditReport, Category, Counts, DatasetAudit, NotCompared
 from reconciler.render.escape import (
     bounded,
@@ -20,14 +18,26 @@ from reconciler.render.escape import (
     own_markdown,
     printable,
 )
-from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
-from reconciler.render.plan import ansi, plain
+from reconciler.render.fit import (
+    BULLET_LIMIT,
+    GITHUB_TEXT_LIMIT,
+    REPORT_LIMIT,
+    capped,
+    fit_sections,
+)
+from reconciler.render.style import Style, ansi, plain
+from reconciler.render.words import (
+    audit_detail,
+    audit_remedy,
+    change_words,
+    incident_title,
+    not_compared_words,
+    warning_words,
+)
 
 GITHUB_ISSUE_LIMIT = GITHUB_TEXT_LIMIT
 LIST_LIMIT = 200
-WARNING_LIMIT = 600
 
-Style = Callable[[str, str], str]
 
 HEADINGS = {
     Category.DRIFTED: "Drifted: changed in Soda Cloud outside git since the last apply",
@@ -71,7 +81,7 @@ def pair(values: tuple[int, int]) -> str:
 
 def counted(value: int | None, reason: NotCompared | None) -> str:
     if value is None:
-        return f"{NOT_COMPARED}: {reason.reason}" if reason else NOT_COMPARED
+        return f"{NOT_COMPARED}: {not_compared_words(reason)}" if reason else NOT_COMPARED
     return str(value)
 
 
@@ -128,7 +138,7 @@ def render_text(report: AuditReport, *, color: bool = False, show_diff: bool = F
         for entry in shown:
             lines.append(
                 style(f"  {SYMBOL[category]} {printable(entry.dataset):<{width}}", ROLE[category])
-                + printable(f"  {entry.detail}")
+                + printable(f"  {audit_detail(entry)}")
             )
             # Names, texts and contents come from Soda Cloud: nothing may steer the terminal.
             lines.extend(
@@ -139,7 +149,7 @@ def render_text(report: AuditReport, *, color: bool = False, show_diff: bool = F
     lines.extend(printable(line) for line in _text_reporting(report))
     if report.warnings:
         lines.append("")
-        lines.extend(printable(f"warning: {w}") for w in report.warnings)
+        lines.extend(printable(f"warning: {warning_words(w)}") for w in report.warnings)
     lines += ["", style(status_line(report), "drift" if report.exit_code >= 4 else "bold")]
     if report.calls is not None:
         lines.append(f"Soda Cloud calls: {report.calls.total}")
@@ -154,8 +164,8 @@ def _text_details(entry: DatasetAudit, *, show_diff: bool) -> list[str]:
         who = version.creator_id or "unknown"
         out.append(f"      version {version.version_id} by {who} at {version.created or '?'}")
     for change in entry.changes:
-        out.append(f"      apply would: {change.description}")
-    out.append(f"      to do: {entry.remedy}")
+        out.append(f"      apply would: {change_words(change)}")
+    out.append(f"      to do: {audit_remedy(entry)}")
     if entry.diff and (show_diff or entry.category is Category.DRIFTED):
         out.extend("      " + line for line in entry.diff.rstrip("\n").splitlines())
     return out
@@ -177,10 +187,21 @@ def _text_reporting(report: AuditReport) -> list[str]:
         for incident in incidents.unresolved[:LIST_LIMIT]:
             severity = f"[{incident.severity}] " if incident.severity else ""
             link = f"  {incident.url}" if incident.url else ""
-            out.append(f"  * {severity}{incident.dataset}: {incident.title}{link}")
+            out.append(f"  * {severity}{incident.dataset}: {incident_title(incident)}{link}")
         if len(incidents.unresolved) > LIST_LIMIT:
             out.append(f"  ... and {len(incidents.unresolved) - LIST_LIMIT} more")
     return out
+
+
+def render(
+    report: AuditReport, output_format: str, *, color: bool = False, show_diff: bool = False
+) -> str:
+    """The report in ``text``, ``markdown`` or ``json``."""
+    if output_format == "json":
+        return render_json(report)
+    if output_format == "markdown":
+        return render_markdown(report)
+    return render_text(report, color=color, show_diff=show_diff)
 
 
 # -- json --------------------------------------------------------------------------------
@@ -224,7 +245,7 @@ def render_markdown(report: AuditReport, *, limit: int = REPORT_LIMIT) -> str:
     ]
     head.append("")
     not_compared = [
-        (what, part.reason)
+        (what, not_compared_words(part))
         for what, part in (
             ("datasets without a contract", report.coverage.not_compared),
             ("unresolved incidents", report.incidents.not_compared),
@@ -234,15 +255,17 @@ def render_markdown(report: AuditReport, *, limit: int = REPORT_LIMIT) -> str:
     if not_compared:
         head += ["> [!NOTE]", "> **Not compared** (this is not the same as none found):"]
         head += [
-            f"> - {what}: {bounded(reason, WARNING_LIMIT, markdown)}"
+            f"> - {what}: {bounded(reason, BULLET_LIMIT, markdown)}"
             for what, reason in not_compared
         ]
         head.append("")
     if report.warnings:
         head += ["> [!WARNING]"]
-        head += [f"> - {bounded(w, WARNING_LIMIT, markdown)}" for w in report.warnings[:25]]
-        if len(report.warnings) > 25:
-            head.append(f"> - ... and {len(report.warnings) - 25} more")
+        head += capped(
+            (f"> - {bounded(warning_words(w), BULLET_LIMIT, markdown)}" for w in report.warnings),
+            len(report.warnings),
+            prefix="> ",
+        )
         head.append("")
     if report.exit_code == 0:
         head += ["Soda Cloud matches the contracts folder.", ""]
@@ -267,13 +290,13 @@ def _markdown_dataset(entry: DatasetAudit) -> str:
     title = f"{SYMBOL[entry.category]} {word} {html_code(entry.dataset)}"
     if entry.change_class is not None:
         title += f" · apply: {entry.change_class.value}"
-    # The detail and the remedy are the reconciler's sentences, quoting the dataset and its
-    # file: those are escaped wherever they stand.
+    # The detail and the remedy are the reconciler's own sentences, quoting the dataset and
+    # its file: those are escaped wherever they stand, the sentences' code spans kept.
     quoted = (entry.dataset, *((entry.file,) if entry.file else ()))
     body = [
         f"<details><summary>{title}</summary>",
         "",
-        f"- {own_markdown(entry.detail, quoted)}",
+        f"- {own_markdown(audit_detail(entry), quoted)}",
     ]
     if entry.file:
         body.append(f"- file: {code(entry.file)}")
@@ -282,8 +305,8 @@ def _markdown_dataset(entry: DatasetAudit) -> str:
         body.append(
             f"- version {code(version.version_id)} by **{who}** at {markdown(version.created or '?')}"
         )
-    body.extend(f"- apply would: {markdown(c.description)}" for c in entry.changes)
-    body.append(f"- to do: {own_markdown(entry.remedy, quoted)}")
+    body.extend(f"- apply would: {markdown(change_words(c))}" for c in entry.changes)
+    body.append(f"- to do: {own_markdown(audit_remedy(entry), quoted)}")
     if entry.diff:
         body += ["", *code_block(entry.diff, "diff")]
     body += ["", "</details>", ""]
@@ -307,7 +330,11 @@ def _markdown_reporting(report: AuditReport) -> list[str]:
         lines = ["<details open><summary>Unresolved incidents on managed datasets</summary>", ""]
         for i in incidents[:LIST_LIMIT]:
             link = _link(i.url) if i.url else None
-            title = f"[{markdown(i.title)}](<{link}>)" if link else markdown(i.title)
+            title = (
+                f"[{markdown(incident_title(i))}](<{link}>)"
+                if link
+                else markdown(incident_title(i))
+            )
             severity = f"**{markdown(i.severity)}** " if i.severity else ""
             lines.append(f"- {severity}{title} on {code(i.dataset)}")
         if len(incidents) > LIST_LIMIT:

@@ -1,8 +1,9 @@
-"""Fitting a report into GitHub's size limit for comments and issue bodies."""
+"""Fitting a report into GitHub's size limit for comments and issue bodies: whole sections,
+capped lists and bounded bullets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 # GitHub refuses a comment or an issue body longer than this many characters.
 GITHUB_TEXT_LIMIT = 65_536
@@ -11,6 +12,20 @@ GITHUB_TEXT_LIMIT = 65_536
 WORKFLOW_RESERVE = 1_024
 # The most a markdown report holds, so that the workflow never has to cut it.
 REPORT_LIMIT = GITHUB_TEXT_LIMIT - WORKFLOW_RESERVE
+# The most items a list of warnings shows, and the most characters one bullet holds.
+LIST_SHOWN = 25
+BULLET_LIMIT = 600
+
+
+def capped(lines: Iterable[str], total: int, *, prefix: str, most: int = LIST_SHOWN) -> list[str]:
+    """The first ``most`` of ``total`` bullet lines, then ``- ... and N more``."""
+    out = []
+    for index, line in enumerate(lines):
+        if index == most:
+            out.append(f"{prefix}- ... and {total - most} more")
+            break
+        out.append(line)
+    return out
 
 
 def fit_sections(

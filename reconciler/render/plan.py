@@ -5,25 +5,31 @@ Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from pathlib import Path
 
-from reconciler.contract.diff import ChangeClass
 from reconciler.plan.file import plan_file_text
-from reconciler.plan.model import Action, DatasetPlan, Drift, Plan, Summary
+from reconciler.plan.model import DatasetPlan, Plan, Summary
+from reconciler.plan.vocabulary import Action, ChangeClass
 from reconciler.render.escape import (
     bounded,
     code,
     code_block,
     html_code,
-    json_text,
     markdown,
     printable,
 )
-from reconciler.render.fit import GITHUB_TEXT_LIMIT, REPORT_LIMIT, fit_sections
+from reconciler.render.fit import (
+    BULLET_LIMIT,
+    GITHUB_TEXT_LIMIT,
+    REPORT_LIMIT,
+    capped,
+    fit_sections,
+)
+from reconciler.render.style import Style, ansi, plain
+from reconciler.render.words import change_words, drift_words, note_words, warning_words
 
 GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
-WARNING_LIST_LIMIT = 25
-BULLET_LIMIT = 600
 
 SYMBOL = {
     Action.CREATE: "+",
@@ -39,28 +45,6 @@ ACTION_WORDS = {
     Action.ADOPT: "adopt",
     Action.NOOP: "verify only",
 }
-
-Style = Callable[[str, str], str]
-
-
-def plain(text: str, _: str) -> str:
-    return text
-
-
-def ansi(text: str, role: str) -> str:
-    codes = {
-        "create": "32",
-        "skeleton": "36",
-        "publish": "33",
-        "breaking": "1;31",
-        "drift": "1;31",
-        "adopt": "34",
-        "dim": "2",
-        "bold": "1",
-    }
-    code = codes.get(role)
-    return f"\x1b[{code}m{text}\x1b[0m" if code else text
-
 
 UNLISTED = (
     "Soda Cloud does not list this dataset (its Reporting API): apply will meet 404 unless "
@@ -91,18 +75,6 @@ def summary_line(summary: Summary) -> str:
             f"{summary.unlisted} dataset{'s' if summary.unlisted != 1 else ''} unknown to Soda Cloud"
         )
     return "Plan: " + ", ".join(parts)
-
-
-def describe_drift(drift: Drift) -> str:
-    versions = drift.newer_versions
-    if not versions:
-        return drift.reason
-    who = sorted({v.creator_id for v in versions if v.creator_id})
-    latest = versions[0].created
-    by = f" by {', '.join(who)}" if who else ""
-    when = f", latest at {latest}" if latest else ""
-    count = f"{len(versions)} version{'s' if len(versions) != 1 else ''}"
-    return f"{drift.reason} ({count}{by}{when})"
 
 
 def _role(entry: DatasetPlan) -> str:
@@ -146,18 +118,18 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
         head = head.rstrip() if not tags else head
         lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
         for change in entry.changes:
-            lines.append(f"      {printable(change.description)}")
+            lines.append(f"      {printable(change_words(change))}")
         if entry.drift is not None:
             lines.append(
                 style(
-                    f"      ! drift: {printable(describe_drift(entry.drift))}; publishing overwrites it",
+                    f"      ! drift: {printable(drift_words(entry.drift))}; publishing overwrites it",
                     "drift",
                 )
             )
         if entry.dataset_listed is False:
             lines.append(style(f"      ! {UNLISTED}", "drift"))
         for note in entry.notes:
-            lines.append(f"      note: {printable(note)}")
+            lines.append(f"      note: {printable(note_words(note))}")
         if show_diff and entry.diff:
             lines.extend(
                 "      " + printable(line, keep="\t")
@@ -184,7 +156,7 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
     if plan.warnings:
         if lines:
             lines.append("")
-        lines.extend(f"warning: {printable(w)}" for w in plan.warnings)
+        lines.extend(f"warning: {printable(warning_words(w))}" for w in plan.warnings)
     if lines:
         lines.append("")
     summary = plan.summary()
@@ -194,10 +166,29 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
     return "\n".join(lines) + "\n"
 
 
+def render(plan: Plan, output_format: str, *, color: bool = False, show_diff: bool = False) -> str:
+    """The plan in ``text``, ``markdown`` or ``json``."""
+    if output_format == "json":
+        return render_json(plan)
+    if output_format == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=color, show_diff=show_diff)
+
+
+def saved_line(path: Path) -> str:
+    """After a text plan saved with ``--out``: where it went and how to apply it."""
+    return printable(f"Saved the plan to {path}: apply it with `reconciler apply {path}`.")
+
+
+def failing_line(classes: Iterable[str]) -> str:
+    """Why ``plan --fail-on`` fails the check."""
+    return f"Failing: the plan holds {', '.join(sorted(classes))} changes (--fail-on)."
+
+
 def render_json(plan: Plan) -> str:
     """The saved plan's format, with its digest (``docs/plan-format.md``), hidden characters
-    escaped."""
-    return json_text(plan_file_text(plan))
+    escaped: the file ``plan --out`` writes."""
+    return plan_file_text(plan)
 
 
 def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
@@ -263,12 +254,12 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             f"> **{len(breaking)} breaking change{'s' if len(breaking) != 1 else ''}**: consumers of these datasets may be affected.",
             ">",
         ]
-        out += _bounded_bullets(
+        out += capped(
             (
                 f"> - {code(d.dataset)}: "
                 + bounded(
                     "; ".join(
-                        c.description for c in d.changes if c.change_class is ChangeClass.BREAKING
+                        change_words(c) for c in d.changes if c.change_class is ChangeClass.BREAKING
                     )
                     or "breaking",
                     BULLET_LIMIT,
@@ -286,9 +277,9 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             f"> **{len(drifted)} contract{'s' if len(drifted) != 1 else ''} changed in Soda Cloud outside git**: apply will overwrite these changes.",
             ">",
         ]
-        out += _bounded_bullets(
+        out += capped(
             (
-                f"> - {code(d.dataset)}: {bounded(describe_drift(d.drift), BULLET_LIMIT, markdown)}"
+                f"> - {code(d.dataset)}: {bounded(drift_words(d.drift), BULLET_LIMIT, markdown)}"
                 for d in drifted
                 if d.drift is not None
             ),
@@ -304,28 +295,16 @@ def _markdown_warnings(plan: Plan) -> list[str]:
             "until they are onboarded.",
             ">",
         ]
-        out += _bounded_bullets(
-            (f"> - {code(d.dataset)}" for d in unlisted), len(unlisted), prefix="> "
-        )
+        out += capped((f"> - {code(d.dataset)}" for d in unlisted), len(unlisted), prefix="> ")
         out.append("")
     if plan.warnings:
         out += ["> [!NOTE]"]
-        out += _bounded_bullets(
-            (f"> - {bounded(w, BULLET_LIMIT, markdown)}" for w in plan.warnings),
+        out += capped(
+            (f"> - {bounded(warning_words(w), BULLET_LIMIT, markdown)}" for w in plan.warnings),
             len(plan.warnings),
             prefix="> ",
         )
         out.append("")
-    return out
-
-
-def _bounded_bullets(lines: Iterable[str], total: int, *, prefix: str) -> list[str]:
-    out = []
-    for index, line in enumerate(lines):
-        if index == WARNING_LIST_LIMIT:
-            out.append(f"{prefix}- ... and {total - WARNING_LIST_LIMIT} more")
-            break
-        out.append(line)
     return out
 
 
@@ -335,14 +314,12 @@ def _markdown_dataset(entry: DatasetPlan) -> str:
     if tags:
         title += f" · {tags}"
     body = [f"<details><summary>{title}</summary>", ""]
-    body.extend(f"- {markdown(c.description)}" for c in entry.changes)
+    body.extend(f"- {markdown(change_words(c))}" for c in entry.changes)
     if entry.drift is not None:
-        body.append(
-            f"- **drift**: {markdown(describe_drift(entry.drift))}; publishing overwrites it"
-        )
+        body.append(f"- **drift**: {markdown(drift_words(entry.drift))}; publishing overwrites it")
     if entry.dataset_listed is False:
         body.append(f"- **unknown dataset**: {markdown(UNLISTED)}")
-    body.extend(f"- note: {markdown(n)}" for n in entry.notes)
+    body.extend(f"- note: {markdown(note_words(n))}" for n in entry.notes)
     if entry.diff:
         body += ["", *code_block(entry.diff, "diff")]
     body += ["", "</details>", ""]

@@ -1,14 +1,19 @@
-"""``reconciler state show`` as text and as JSON: pure functions of a state and its lock."""
+"""``reconciler state ...`` as text (and ``state show`` as JSON): pure functions of a state,
+its lock, and what the repairs did."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reconciler.errors import StateCorrupt
 from reconciler.render.escape import json_text, printable
 from reconciler.state import DatasetRecord, LockInfo, StateFile
 from reconciler.state.lock import format_time
+
+if TYPE_CHECKING:  # values a verb returns; rendering needs only their fields
+    from reconciler.workflow.state import Forgotten, Rebuilt
 
 
 def render_state_text(
@@ -112,3 +117,33 @@ def _lock_json(lock: LockInfo | str | None, stale: bool) -> dict[str, Any] | Non
     document["created"] = format_time(lock.created)
     document["looks_stale"] = stale
     return document
+
+
+def unlocked_line(removed: LockInfo, location: str, now: datetime) -> str:
+    return f"Removed the lock {removed.id} on {location}, held by {removed.describe(now)}."
+
+
+def forgotten_line(forgotten: Forgotten) -> str:
+    return (
+        f"Forgot {forgotten.dataset} (contract {forgotten.record.contract_id}) in "
+        f"{forgotten.location}; the state is now at serial {forgotten.state.serial}."
+    )
+
+
+def rebuilt_lines(rebuilt: Rebuilt) -> tuple[list[str], list[str]]:
+    """What ``state rebuild`` says: (stdout lines, stderr lines)."""
+    notes = []
+    if rebuilt.replaced is not None:
+        what = (
+            "an unreadable state"
+            if isinstance(rebuilt.replaced, StateCorrupt)
+            else "a state that is not this project's"
+        )
+        notes.append(f"Replacing {what}: {rebuilt.replaced}")
+    saved = rebuilt.state
+    summary = (
+        f"Rebuilt {rebuilt.location}: {len(saved.datasets)} datasets recorded (Soda Cloud "
+        f"equals git), {rebuilt.unrecorded} not recorded; serial {saved.serial}. Run "
+        "`reconciler plan` next."
+    )
+    return [summary], notes

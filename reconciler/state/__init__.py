@@ -7,6 +7,9 @@ safe. Its format is documented for users in ``docs/state-format.md``.
     codec   encode / decode: the canonical bytes, and what is wrong with bad ones
     lock    StateLock, LockInfo: one writer at a time; dead holders' locks taken over
     store   StateStore: load, save (atomic, with a backup), lock, unlock; one project's
+    manager  StateManager: what the commands hold a state by (StateStore: a local file)
+    backend  StateBackend: where a remote state keeps its bytes (backends/: PostgreSQL, S3)
+    journal Journal: an apply's changes saved one by one, without holding it up
 
 Typical use, in a command that writes::
 
@@ -18,6 +21,7 @@ Typical use, in a command that writes::
 """
 
 from reconciler.state.codec import decode, encode
+from reconciler.state.journal import Journal
 from reconciler.state.lock import (
     HolderStatus,
     Liveness,
@@ -28,6 +32,7 @@ from reconciler.state.lock import (
     read_lock,
     unlock,
 )
+from reconciler.state.manager import StateManager
 from reconciler.state.model import (
     FORMAT_VERSION,
     DatasetRecord,
@@ -43,11 +48,13 @@ __all__ = [
     "FORMAT_VERSION",
     "DatasetRecord",
     "HolderStatus",
+    "Journal",
     "Liveness",
     "LockInfo",
     "PendingVerification",
     "StateFile",
     "StateLock",
+    "StateManager",
     "StateProject",
     "StateStore",
     "Verification",

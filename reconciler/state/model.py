@@ -65,6 +65,42 @@ class DatasetRecord(BaseModel):
     def _in_utc(cls, value: datetime) -> datetime:
         return value.astimezone(timezone.utc)
 
+    @classmethod
+    def applied(
+        cls,
+        *,
+        at: datetime,
+        contract_id: str,
+        dataset_id: str | None,
+        last_updated: str | None,
+        raw_sha256: str,
+        semantic_fingerprint: str | None,
+        checksum: str | None = None,
+        version_id: str | None = None,
+        previous: DatasetRecord | None = None,
+    ) -> DatasetRecord:
+        """The record of a contract the reconciler has just applied (created, published,
+        adopted, imported, or found equal to its file by a rebuild): Soda Cloud's values as it
+        returned them and the applied text's fingerprints. From the ``previous`` record it
+        keeps what this answer did not say again (the dataset id) and the last verification,
+        which a new version of the text does not undo."""
+        return cls(
+            applied_at=at,
+            checksum=checksum,
+            contract_id=contract_id,
+            dataset_id=dataset_id or (previous.dataset_id if previous else ""),
+            last_updated=last_updated,
+            last_verification=previous.last_verification if previous else None,
+            raw_sha256=raw_sha256,
+            semantic_fingerprint=semantic_fingerprint or "",
+            version_id=version_id,
+        )
+
+    def moved_in_cloud(self, contract_id: str, last_updated: str | None) -> bool:
+        """Whether Soda Cloud's contract ``contract_id``, last updated at ``last_updated``, is
+        this record's contract changed since it was applied (outside the reconciler)."""
+        return self.contract_id == contract_id and self.last_updated != last_updated
+
     def with_verification(self, verification: Verification | None) -> DatasetRecord:
         """This record with its last verification replaced."""
         return self.model_copy(update={"last_verification": verification})

@@ -1,10 +1,12 @@
 """Reading and writing the state file: atomic, with a backup, one writer at a time.
 
-A save writes a temporary file in the same directory, flushes and fsyncs it, hard-links the
-current file aside, renames the temporary file over the current one, renames the link to
+A save goes through the one atomic writer (:func:`reconciler.files.write_file`): it writes a
+temporary file in the same directory, flushes and fsyncs it, hard-links the current file
+aside, renames the temporary file over the current one, renames the link to
 ``<name>.backup`` and fsyncs the directory. At every instant the path holds either the
 previous or the new state, complete, and the backup an older one, so a run killed at any
-moment leaves a state that loads (and a backup that loads). The backup always continues the
+moment leaves a state that loads (and a backup that loads). A state path that is a symbolic
+link is refused, for reading and writing alike: a save would replace the link. The backup always continues the
 state's lineage: a save that starts the file afresh removes a backup of another lineage.
 
 A store that knows its project (``project=``) refuses a state recorded for another project,
@@ -14,18 +16,18 @@ or one that is not the file its backup continues (another lineage): it was swapp
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
-import shutil
 import stat
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from reconciler.clock import Clock, SystemClock
-from reconciler.errors import StateCorrupt, StateError, StateForeign
+from reconciler.errors import StateCorrupt, StateError, StateForeign, WriteRefused
+from reconciler.files import FileKey, file_key, remove_leftovers, write_file
 from reconciler.state.codec import decode, encode
 from reconciler.state.lock import (
     LockInfo,
@@ -39,8 +41,6 @@ from reconciler.state.model import StateFile, StateProject
 
 logger = logging.getLogger("reconciler.state")
 
-# What identifies one version of the file on disk, to notice a change made behind our back.
-_FileKey = tuple[int, int, int, int]
 # The lineage of a canonical state file: a top-level key, indented by two. Only structure
 # holds a raw newline (JSON strings escape theirs), so this cannot match inside a value.
 _LINEAGE_KEY = b'\n  "lineage": "'
@@ -63,10 +63,14 @@ class StateStore:
         self.project = project
         self._lock: StateLock | None = None
         # The state as last read or written by this store, and which file version it was.
-        self._baseline: tuple[StateFile, _FileKey] | None = None
+        self._baseline: tuple[StateFile, FileKey] | None = None
         self._swept = False
         # Saves may be run in worker threads (to keep an event loop free): one at a time.
         self._saving = threading.Lock()
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     @property
     def backup_path(self) -> Path:
@@ -152,7 +156,7 @@ class StateStore:
             "recreated from Soda Cloud (the records it holds now are dropped)."
         )
 
-    def _read(self) -> tuple[StateFile, _FileKey] | None:
+    def _read(self) -> tuple[StateFile, FileKey] | None:
         opened = self._open_regular(self.path)
         if opened is None:
             return None
@@ -175,19 +179,22 @@ class StateStore:
         self._baseline = (state, key)
         return self._baseline
 
-    def _open_regular(self, path: Path) -> tuple[int, _FileKey] | None:
+    def _open_regular(self, path: Path) -> tuple[int, FileKey] | None:
         """``path`` opened for reading (``None`` if absent), refused unless a regular file.
 
         Opened without blocking: a FIFO given as the state would otherwise wait for a writer
         for ever, deaf to signals.
         """
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
             return None
         except IsADirectoryError:
             raise _not_a_file(path, "directory") from None
         except OSError as error:
+            if error.errno == errno.ELOOP:  # O_NOFOLLOW met a link: the writer never follows one
+                raise _not_a_file(path, "symbolic link") from None
             raise StateCorrupt(
                 f"{path}: cannot read the state file ({error.strerror or error})",
                 hint=self._recovery_hint(),
@@ -196,7 +203,7 @@ class StateStore:
         if not stat.S_ISREG(status.st_mode):
             os.close(fd)
             raise _not_a_file(path, file_kind(status.st_mode))
-        return fd, _key(status)
+        return fd, file_key(status)
 
     def _read_backup(self) -> StateFile | None:
         """The backup, if it is there and loads."""
@@ -236,7 +243,7 @@ class StateStore:
     def require_regular_file(self) -> None:
         """Refuse at once a state path that exists and is not a regular file."""
         try:
-            status = os.stat(self.path)
+            status = os.lstat(self.path)  # a link is refused: saving would replace it
         except FileNotFoundError:
             return
         except OSError as error:
@@ -244,6 +251,8 @@ class StateStore:
                 f"{self.path}: cannot use the state path ({error.strerror or error})",
                 hint="Give --state (or `state:` in reconciler.yml) the path of a file.",
             ) from None
+        if stat.S_ISLNK(status.st_mode):
+            raise _not_a_file(self.path, "symbolic link")
         if not stat.S_ISREG(status.st_mode):
             raise _not_a_file(self.path, file_kind(status.st_mode))
 
@@ -341,62 +350,33 @@ class StateStore:
         with contextlib.suppress(OSError):
             self.backup_path.unlink()
 
-    def _write(self, data: bytes, *, keep_backup: bool) -> _FileKey:
+    def _write(self, data: bytes, *, keep_backup: bool) -> FileKey:
         directory = self.path.parent
-        token = uuid.uuid4().hex[:12]
-        temporary = directory / f".{self.path.name}.{token}.tmp"
-        backup_temporary = directory / f".{self.path.name}.backup.{token}.tmp"
         try:
             directory.mkdir(parents=True, exist_ok=True)
             if not self._swept:
-                self._sweep(directory)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-                key = _key(os.fstat(fd))
-            finally:
-                os.close(fd)
-            if keep_backup:
-                # A hard link costs nothing whatever the state's size; the copy is a fallback
-                # for file systems without links.
-                try:
-                    os.link(self.path, backup_temporary)
-                except OSError:
-                    shutil.copy2(self.path, backup_temporary)
-            os.replace(temporary, self.path)
-        except OSError as error:
-            _remove(temporary, backup_temporary)
+                remove_leftovers(directory, self.path.name)  # under the lock: no one else's
+                self._swept = True
+            written = write_file(
+                directory,
+                self.path.name,
+                data,
+                keep_previous_as=self.backup_path.name if keep_backup else None,
+            )
+        except (OSError, WriteRefused) as error:
+            reason = error.reason if isinstance(error, WriteRefused) else _reason(error)
             raise StateError(
-                f"{self.path}: cannot write the state file ({error.strerror or error}); "
+                f"{self.path}: cannot write the state file ({reason}); "
                 "the previous state is unchanged",
                 hint="Free disk space or fix the directory's permissions, then re-run: "
                 "what was applied before this point is recorded.",
             ) from None
-        if keep_backup:
-            # Only now, so that the backup is always an older save than the state file. The
-            # state is saved at this point: failing to rotate the backup only leaves it older.
-            try:
-                os.replace(backup_temporary, self.backup_path)
-            except OSError as error:
-                _remove(backup_temporary)
-                logger.warning("%s: cannot update the backup: %s", self.backup_path, error)
-        _fsync_directory(directory)
-        return key
-
-    def _sweep(self, directory: Path) -> None:
-        """Remove temporary files left by a run that was killed while saving.
-
-        Only called under the lock, so no other writer can own them.
-        """
-        prefix = f".{self.path.name}."
-        for leftover in directory.iterdir():
-            if leftover.name.startswith(prefix) and leftover.name.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
-        self._swept = True
+        assert written is not None  # overwrite: always written
+        if written.previous_not_kept is not None:
+            logger.warning(
+                "%s: cannot update the backup: %s", self.backup_path, written.previous_not_kept
+            )
+        return written.key
 
     # -- the lock, for commands ------------------------------------------------------------
 
@@ -427,25 +407,5 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _remove(*paths: Path) -> None:
-    for path in paths:
-        with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)
-
-
-def _key(stat: os.stat_result) -> _FileKey:
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the renames durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.apply.result import ApplyResult
 from reconciler.emulator import Durations, EmulatorFactory, RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, CUSTOMERS_CONTRACT, ORDERS, RAW_CLICKS, SESSIONS
+from reconciler.render.apply import render_text
 from reconciler.state import StateStore
 from tests.cloud.support import bulk_seed, contract_text, dataset_name
 from tests.plan.support import contract, stub
@@ -253,7 +255,8 @@ def test_fail_fast_stops_the_others_where_they_stand(
     assert report["stopped_early"]
     statuses = [d["status"] for d in report["datasets"]]
     assert "verification-failed" in statuses
-    assert any(d["error"] == "stopped by --fail-fast" for d in report["datasets"])
+    assert any(d["stopped"] == "fail-fast" for d in report["datasets"])
+    assert "error: stopped by --fail-fast" in render_text(ApplyResult.model_validate(report))
     assert requests(cloud, VERIFY) == [10]
     assert requests(cloud, PUBLISH) == [11]
 

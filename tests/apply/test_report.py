@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from reconciler.apply.result import ApplyResult, DatasetOutcome, Recovery, Status
+from reconciler.apply.result import ApplyResult, DatasetOutcome, Done, DoneStep, Recovery, Status
 from reconciler.plan import Action
 from reconciler.render.apply import render_json, render_markdown, render_text
 
@@ -29,7 +29,7 @@ def verified(dataset: str, *recoveries: Recovery) -> DatasetOutcome:
         dataset=dataset,
         action=Action.PUBLISH,
         status=Status.APPLIED,
-        done=("published", "verified: completed"),
+        done=(Done(step=DoneStep.PUBLISHED), Done(step=DoneStep.VERIFIED, state="completed")),
         recoveries=recoveries,
     )
 
@@ -54,6 +54,11 @@ def test_a_repeated_verification_is_worded_by_every_renderer() -> None:
     document = json.loads(render_json(result))
     assert document["datasets"][0]["recoveries"] == ["verification-repeated", "publish-landed"]
     assert "repeated" not in render_text(result_of(verified("w/a/b")))
+    assert "published, verified: completed (verification repeated" in text
+    assert document["datasets"][0]["done"] == [
+        {"step": "published", "path": None, "state": None},
+        {"step": "verified", "path": None, "state": "completed"},
+    ]
 
 
 def test_failures_a_rerun_cannot_cure_are_never_promised_to_one() -> None:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import Journal, apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import Status
 from reconciler.desired import load_desired
 from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import SESSIONS
 from reconciler.plan import Action, PlanSettings
 from reconciler.state import StateStore
-from reconciler.workflow import plan_against_cloud
+from reconciler.state.journal import Journal
+from reconciler.workflow.plan import plan_against_cloud
 from tests.cloud.support import client_for
 from tests.plan.support import contract, stub
 
@@ -57,3 +58,36 @@ async def test_a_file_filled_in_during_apply_is_not_overwritten_by_the_skeleton(
     assert SESSIONS not in store.load().datasets
     assert emulator.admin.state().contract_for(SESSIONS) is not None
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+async def test_a_stub_that_is_a_symbolic_link_is_not_replaced_by_the_skeleton(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    folder = tmp_path / "contracts"
+    target = folder / "stubs" / "sessions.txt"  # inside the folder, read only through the link
+    target.parent.mkdir(parents=True)
+    target.write_text(stub(SESSIONS))
+    path = folder / f"{SESSIONS}.yml"
+    path.parent.mkdir(parents=True)
+    path.symlink_to(target)
+    desired = load_desired(folder)
+    store = StateStore(tmp_path / "state.json")
+    async with client_for(emulator) as client:
+        state = store.load()
+        plan = await plan_against_cloud(
+            client,
+            desired,
+            state,
+            settings=PlanSettings(),
+            state_path=store.path,
+            clock=client.clock,
+        )
+        assert [d.action for d in plan.datasets] == [Action.GENERATE_SKELETON]
+        result = await apply_plan(plan, desired, client, Journal(store, state))
+
+    [outcome] = result.datasets
+    assert outcome.status is Status.FAILED
+    assert outcome.error == f"{SESSIONS}.yml is a symbolic link; links are never replaced"
+    assert path.is_symlink()
+    assert target.read_text() == stub(SESSIONS)
+    assert SESSIONS not in store.load().datasets

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from reconciler.audit import DatasetAudit, NotCompared
 from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS_CONTRACT, RAW_CLICKS
+from reconciler.render.words import audit_detail, audit_remedy, not_compared_words
 from reconciler.state import StateStore, read_lock
 from tests.audit.support import CUSTOMERS, EVENTS, ORDERS, SESSIONS, Project, contract
 
@@ -100,7 +102,8 @@ def test_git_ahead_is_pending_and_exits_2(project: Project) -> None:
     assert {e["category"] for e in found.values()} == {"pending"}
     assert found[ORDERS]["change_class"] == "tightened"
     assert "+    checks:\n" in str(found[ORDERS]["diff"])
-    assert "stub" in str(found[SESSIONS]["detail"])
+    assert found[SESSIONS]["reason"] == "stub-to-generate"
+    assert "stub" in audit_detail(DatasetAudit.model_validate(found[SESSIONS]))
     assert data["summary"]["contracts"] == [4, 2]
     assert data["summary"]["exclusives"] == [2, 0]
 
@@ -125,7 +128,10 @@ def test_a_contract_gone_from_cloud_is_missing_and_exits_4(project: Project) -> 
     missing = entries(data)[ORDERS]
     assert missing["category"] == "missing"
     assert missing["contract_id"] == project.state().datasets[ORDERS].contract_id
-    assert "`reconciler apply` creates it again" in str(missing["remedy"])
+    assert missing["reason"] == "contract-gone"
+    assert "`reconciler apply` creates it again" in audit_remedy(
+        DatasetAudit.model_validate(missing)
+    )
 
 
 def test_unmanaged_is_reported_and_fails_only_with_strict(project: Project) -> None:
@@ -184,7 +190,8 @@ def test_reporting_without_data_yet_is_not_compared_never_zero(project: Project)
     data = report_of(project)
     assert data["summary"]["datasets_without_contract"] is None
     assert data["summary"]["unresolved_incidents"] is None
-    assert "202" in data["coverage"]["not_compared"]["reason"]
+    assert data["coverage"]["not_compared"] == {"cause": "no-data-yet", "error": None}
+    assert "202" in not_compared_words(NotCompared.model_validate(data["coverage"]["not_compared"]))
 
 
 def test_reporting_that_cannot_be_read_is_not_compared_and_not_an_error(

@@ -15,16 +15,17 @@ from reconciler.audit import (
     AuditSettings,
     Category,
     Counts,
-    ReportingData,
+    Reason,
     audit_status,
     make_audit,
 )
 from reconciler.cloud.dto import Contract, ContractVersion, CoverageDataset, Incident
 from reconciler.contract import raw_sha256
-from reconciler.contract.diff import ChangeClass
 from reconciler.desired import DesiredState, load_desired
-from reconciler.observed import ObservedState
+from reconciler.observed import NotRead, ObservedState, ReportingData
+from reconciler.plan import ChangeClass
 from reconciler.render.audit import render_json, render_markdown, render_text
+from reconciler.render.words import audit_detail, audit_remedy, not_compared_words
 from reconciler.state import DatasetRecord, StateFile
 from tests.audit.support import CUSTOMERS, EVENTS, ORDERS, SESSIONS, contract
 
@@ -100,7 +101,7 @@ def audit(
         desired,
         observed,
         state,
-        reporting or ReportingData.not_read("not read (--no-reporting)"),
+        reporting or ReportingData.not_read(NotRead.NOT_REQUESTED),
         context=context,
     )
 
@@ -139,7 +140,9 @@ def test_a_contract_changed_in_cloud_since_the_apply_is_drift_with_who_when_and_
         ("v3", MOVED),
         ("v2", "2026-03-02T08:00:00.000Z"),
     ]
-    assert "2 versions by alice@example.com, bob@example.com, latest at " + MOVED in entry.detail
+    assert "2 versions by alice@example.com, bob@example.com, latest at " + MOVED in audit_detail(
+        entry
+    )
     assert entry.recorded_last_updated == RECORDED
     assert entry.last_updated == MOVED
     # Cloud -> git: applying git's version removes the check someone added in the UI.
@@ -157,9 +160,11 @@ def test_a_contract_replaced_in_cloud_under_a_new_id_is_drift(tmp_path: Path) ->
     )
     (entry,) = report.datasets
     assert entry.category is Category.DRIFTED
-    assert "replaced" in entry.detail
-    assert "contract-1" in entry.detail
-    assert "contract-9" in entry.detail
+    assert entry.reason is Reason.REPLACED
+    assert (entry.recorded_contract_id, entry.contract_id) == ("contract-1", "contract-9")
+    assert "replaced" in audit_detail(entry)
+    assert "contract-1" in audit_detail(entry)
+    assert "contract-9" in audit_detail(entry)
 
 
 def test_a_change_in_cloud_back_to_what_git_has_is_in_sync(tmp_path: Path) -> None:
@@ -199,10 +204,12 @@ def test_new_files_and_stubs_are_pending(tmp_path: Path) -> None:
     report = audit(desired, [remote(CUSTOMERS, BASE, 1)], StateFile.new())
     pending = {e.dataset: e for e in report.in_category(Category.PENDING)}
     assert sorted(pending) == sorted([CUSTOMERS, ORDERS, SESSIONS])
-    assert "not in Soda Cloud yet" in pending[ORDERS].detail
-    assert "stub" in pending[SESSIONS].detail
-    assert "generates a skeleton" in pending[SESSIONS].remedy
-    assert "`reconciler apply` writes Soda Cloud's contract into" in pending[CUSTOMERS].remedy
+    assert "not in Soda Cloud yet" in audit_detail(pending[ORDERS])
+    assert "stub" in audit_detail(pending[SESSIONS])
+    assert "generates a skeleton" in audit_remedy(pending[SESSIONS])
+    assert "`reconciler apply` writes Soda Cloud's contract into" in audit_remedy(
+        pending[CUSTOMERS]
+    )
     assert report.exit_code == 2
     assert report.summary.exclusives == (2, 0)
 
@@ -215,7 +222,7 @@ def test_a_difference_without_a_state_record_is_read_as_pending_and_says_so(
     )
     (entry,) = report.datasets
     assert entry.category is Category.PENDING
-    assert "no record" in entry.detail
+    assert "no record" in audit_detail(entry)
 
 
 def test_a_recorded_contract_gone_from_cloud_is_missing_and_counts_as_drift(
@@ -226,7 +233,8 @@ def test_a_recorded_contract_gone_from_cloud_is_missing_and_counts_as_drift(
     )
     (entry,) = report.datasets
     assert entry.category is Category.MISSING
-    assert "contract-2" in entry.detail
+    assert entry.reason is Reason.CONTRACT_GONE
+    assert "contract-2" in audit_detail(entry)
     assert (report.status, report.exit_code) == ("drift", 4)
 
 
@@ -238,7 +246,7 @@ def test_unmanaged_counts_as_drift_only_when_strict(tmp_path: Path) -> None:
     assert [e.category for e in relaxed.datasets] == [Category.UNMANAGED]
     assert relaxed.exit_code == 0
     assert strict.exit_code == 4
-    assert f"reconciler import {CUSTOMERS}" in relaxed.datasets[0].remedy
+    assert f"reconciler import {CUSTOMERS}" in audit_remedy(relaxed.datasets[0])
 
 
 def test_orphaned_records_are_informational(tmp_path: Path) -> None:
@@ -249,8 +257,10 @@ def test_orphaned_records_are_informational(tmp_path: Path) -> None:
     )
     orphaned = {e.dataset: e for e in report.in_category(Category.ORPHANED)}
     assert sorted(orphaned) == [CUSTOMERS, ORDERS]
-    assert "no longer in Soda Cloud" in orphaned[ORDERS].detail
-    assert "no longer in Soda Cloud" not in orphaned[CUSTOMERS].detail
+    assert orphaned[ORDERS].reason is Reason.FILE_AND_CONTRACT_GONE
+    assert orphaned[CUSTOMERS].reason is Reason.FILE_DELETED
+    assert "no longer in Soda Cloud" in audit_detail(orphaned[ORDERS])
+    assert "no longer in Soda Cloud" not in audit_detail(orphaned[CUSTOMERS])
     assert report.exit_code == 0
 
 
@@ -385,15 +395,17 @@ def test_reporting_not_read_is_not_compared_never_zero(tmp_path: Path) -> None:
         [remote(CUSTOMERS, BASE, 1)],
         state_of(customers=record(BASE, 1)),
         reporting=ReportingData(
-            coverage_reason="the Reporting API could not be read: Soda Cloud answered 401"
+            coverage_gap=NotRead.FAILED, coverage_error="Soda Cloud answered 401"
         ),
     )
     assert report.summary.datasets_without_contract is None
     assert report.summary.unresolved_incidents is None
     assert report.coverage.not_compared is not None
-    assert "401" in report.coverage.not_compared.reason
+    assert report.coverage.not_compared.cause is NotRead.FAILED
+    assert "401" in not_compared_words(report.coverage.not_compared)
     assert report.incidents.not_compared is not None
-    assert "no data yet" in report.incidents.not_compared.reason
+    assert report.incidents.not_compared.cause is NotRead.NO_DATA_YET
+    assert "no data yet" in not_compared_words(report.incidents.not_compared)
     text = render_text(report)
     assert (
         "  datasets without a contract  not compared: the Reporting API could not be read" in text
@@ -470,11 +482,13 @@ def test_json_is_the_whole_report(tmp_path: Path) -> None:
         state_of(customers=record(BASE, 1)),
     )
     data = json.loads(render_json(report))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["status"] == "pending"
     assert data["exit_code"] == 2
     assert data["summary"]["contracts"] == [1, 1]
     assert data["datasets"][0]["category"] == "pending"
+    assert data["datasets"][0]["reason"] == "git-ahead"
+    assert "detail" not in data["datasets"][0]
     assert data["datasets"][0]["diff"].startswith(f"--- soda-cloud/{CUSTOMERS}")
     assert AuditReport.model_validate(data) == report
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import Journal, apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import ApplyResult, Recovery
 from reconciler.clock import ManualClock
 from reconciler.cloud.client import SodaCloudClient
@@ -28,7 +28,8 @@ from reconciler.emulator import EmulatorFactory, RunningEmulator
 from reconciler.plan import Action, PlanSettings
 from reconciler.render.apply import render_text
 from reconciler.state import StateStore
-from reconciler.workflow import plan_against_cloud
+from reconciler.state.journal import Journal
+from reconciler.workflow.plan import plan_against_cloud
 from tests.cloud.support import bulk_seed, contract_text, dataset_name, settings_for
 
 SCHEDULES = range(101, 121)

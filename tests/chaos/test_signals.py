@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import Journal, apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import ApplyResult
 from reconciler.desired import load_desired
 from reconciler.emulator import Durations, EmulatorConfig, EmulatorFactory
 from reconciler.plan import PlanSettings
 from reconciler.state import PendingVerification, StateFile, StateStore, read_lock
-from reconciler.workflow import plan_against_cloud
+from reconciler.state.journal import Journal
+from reconciler.workflow.plan import plan_against_cloud
 from tests.chaos.runs import ApplyProcess
 from tests.cloud.support import bulk_seed, client_for, contract_text, dataset_name
 

@@ -10,13 +10,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.contract.diff import (
-    Change,
-    ChangeClass,
-    ContractDiff,
-    diff_contracts,
-    pass_set,
-)
+from reconciler.contract.diff import ContractDiff, diff_contracts
+from reconciler.contract.thresholds import pass_set
+from reconciler.plan import ChangeClass
+from reconciler.plan.vocabulary import Change, ChangeKind
+from reconciler.render.words import change_words, subject_words
 
 B, T, R, C = (
     ChangeClass.BREAKING,
@@ -61,7 +59,12 @@ def edited(old: str, new: str, count: int = 1) -> dict[str, Any]:
 
 def changes(new: dict[str, Any], old: dict[str, Any] | None = None) -> list[tuple[str, str]]:
     result = diff_contracts(doc(BASE) if old is None else old, new)
-    return [(c.change_class.value, c.description) for c in result.changes]
+    return [(c.change_class.value, change_words(c)) for c in result.changes]
+
+
+def worded(result: ContractDiff) -> list[tuple[str, str, ChangeClass]]:
+    """Each change as its subject and sentence read, with its class."""
+    return [(subject_words(c.subject), change_words(c), c.change_class) for c in result.changes]
 
 
 def test_the_same_document_has_no_change() -> None:
@@ -209,13 +212,13 @@ def test_freshness_bounds_are_compared_in_minutes() -> None:
     same = diff_contracts(
         freshness({"must_be_less_than": 24}), freshness({"must_be_less_than": 1, "unit": "day"})
     )
-    assert [(c.change_class, c.description) for c in same.changes] == [
+    assert [(c.change_class, change_words(c)) for c in same.changes] == [
         (C, "check freshness threshold unit hour -> day")
     ]
     looser = diff_contracts(
         freshness({"must_be_less_than": 2}), freshness({"must_be_less_than": 1, "unit": "day"})
     )
-    assert [(c.change_class, c.description) for c in looser.changes] == [
+    assert [(c.change_class, change_words(c)) for c in looser.changes] == [
         (R, "check freshness threshold must_be_less_than 2 hour -> must_be_less_than 1 day")
     ]
 
@@ -418,9 +421,11 @@ def test_another_dataset_is_breaking() -> None:
 
 def test_a_create_is_summarised() -> None:
     result = diff_contracts(None, doc(BASE))
-    assert result.changes == (Change("dataset", "new contract: 2 columns, 5 checks", T),)
+    assert worded(result) == [("dataset", "new contract: 2 columns, 5 checks", T)]
+    assert result.changes[0].kind is ChangeKind.NEW_CONTRACT
+    assert result.changes[0].counts == (2, 5)
     empty = diff_contracts(None, {"dataset": "a/b", "columns": []})
-    assert empty.changes == (Change("dataset", "new contract: 0 columns, 0 checks", C),)
+    assert worded(empty) == [("dataset", "new contract: 0 columns, 0 checks", C)]
 
 
 def test_the_most_severe_class_wins() -> None:
@@ -440,14 +445,13 @@ def test_odd_remote_shapes_give_generic_changes() -> None:
     }
     result = diff_contracts(odd, doc(BASE))
     assert result.change_class is T
-    assert (
-        Change("contract", "entries that are not well-formed columns or checks changed", T)
-        in result.changes
+    assert ("contract", "entries that are not well-formed columns or checks changed", T) in (
+        worded(result)
     )
     not_a_mapping: Any = [1, 2]
-    assert diff_contracts(not_a_mapping, doc(BASE)).changes == (
-        Change("contract", "the contract changed", T),
-    )
+    assert worded(diff_contracts(not_a_mapping, doc(BASE))) == [
+        ("contract", "the contract changed", T)
+    ]
 
 
 ODD = st.recursive(
@@ -506,7 +510,9 @@ def test_odd_shapes_never_crash(old: Any, new: Any) -> None:
     result = diff_contracts(old, new)
     assert isinstance(result, ContractDiff)
     for change in result.changes:
-        assert change.description
+        assert change_words(change)
         assert isinstance(change.change_class, ChangeClass)
+        # What a saved plan holds reads back as the same change.
+        assert Change.model_validate_json(change.model_dump_json()) == change
     if new is not None:
         assert diff_contracts(new, new).change_class is None

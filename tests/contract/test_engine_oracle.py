@@ -157,7 +157,7 @@ def example_folder(root: Path = REPOSITORY / "contracts") -> Iterator[tuple[str,
 
 def plan_example_contracts(scratch: Path) -> Iterator[tuple[str, str]]:
     from demo.plan_examples import _break_contracts
-    from reconciler.demo import UI_EDIT
+    from demo.tour import UI_EDIT
     from reconciler.emulator.seed import load_seed
 
     seed = load_seed(REPOSITORY / "demo" / "cloud-seed.yml")

@@ -10,6 +10,7 @@ import pytest
 from reconciler import desired
 from reconciler.contract import raw_sha256, semantic_fingerprint
 from reconciler.desired import load_desired
+from reconciler.desired import parallel as loading
 from tests.desired.helpers import contract, write
 
 
@@ -239,7 +240,7 @@ def test_several_processes_give_the_same_result_as_one(
     write(tmp_path, "pg/bad.yml", "dataset: pg/bad\ncolumns: [1]\n")
     write(tmp_path, "pg/dup.yml", contract("pg/t3"))
     serial = load_desired(tmp_path, workers=1)
-    monkeypatch.setattr(desired, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(loading, "PARALLEL_THRESHOLD", 2)
     parallel = load_desired(tmp_path, workers=2)
     assert parallel.diagnostics == serial.diagnostics
     assert parallel.files_read == serial.files_read == 14

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.demo import prepare_workspace
+from demo.tour import prepare_workspace
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from demo.tour import SCRUBBED_VARIABLES
 from reconciler.cli import main
-from reconciler.demo import SCRUBBED_VARIABLES
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""``make demo`` (``python -m reconciler.demo``): every action, in a copy, exit 0."""
+"""``make demo`` (``python -m demo``): every action, in a copy, exit 0."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler import demo
-from reconciler.demo import SKELETON_DATASET, Command, Step, prepare_workspace, run_tour
+from demo import tour as demo
+from demo.tour import SKELETON_DATASET, Command, Step, prepare_workspace, run_tour
 from tests.examples.support import REPOSITORY
 
 

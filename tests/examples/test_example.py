@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
+from demo.tour import RETIRED_DATASET, SKELETON_DATASET, UI_EDIT, UNMANAGED_DATASET
 from reconciler.config import load_project_config
-from reconciler.demo import RETIRED_DATASET, SKELETON_DATASET, UI_EDIT, UNMANAGED_DATASET
 from reconciler.emulator import load_seed
 from tests.examples.support import REPOSITORY, reconciler, reconciler_json
 

@@ -16,8 +16,8 @@ import click
 import pytest
 import yaml
 
+from demo.tour import UI_EDIT, edit_in_cloud_ui
 from reconciler.cli import main
-from reconciler.demo import UI_EDIT, edit_in_cloud_ui
 from tests.examples.support import REPOSITORY, reconciler
 
 WORKFLOWS = REPOSITORY / "plan-examples" / "github-actions"
@@ -175,7 +175,7 @@ def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path
     assert _run(validate, workspace) == 0
     assert _run(plan, workspace) == 3
     assert (workspace / "plan.md").read_text().startswith("### Soda contracts plan")
-    assert '"format_version": 2' in (workspace / "plan.json").read_text()
+    assert '"format_version": 3' in (workspace / "plan.json").read_text()
     # Merged: applied and verified, with the report the workflow uploads.
     assert _run(apply, workspace) == 0
     assert (workspace / "apply-report.md").read_text().startswith("### Soda contracts apply")

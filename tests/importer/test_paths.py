@@ -10,14 +10,23 @@ from reconciler.cloud.dto import Contract
 from reconciler.importer import (
     MAX_NAME_BYTES,
     Decision,
+    ImportItem,
+    ImportNote,
+    NoteCode,
     name_problem,
     plan_import,
     printable,
     relative_path,
 )
+from reconciler.render.words import import_notes_words
 
 ORDERS = "warehouse/analytics/public/orders"
 CUSTOMERS = "warehouse/analytics/public/customers"
+
+
+def said(item: ImportItem) -> str:
+    """What the import says about an item, as its report words it."""
+    return import_notes_words(item.notes, item.dataset)
 
 
 def contract(dataset: str, contents: str | None = "x", n: int = 1) -> Contract:
@@ -128,7 +137,8 @@ def test_globs_take_every_match_and_name_those_that_matched_nothing() -> None:
         (CUSTOMERS, Decision.SKIP),
         (ORDERS, Decision.WRITE),
     ]
-    assert "--force" in plan.items[0].reason
+    assert [n.code for n in plan.items[0].notes] == [NoteCode.EXISTS]
+    assert "--force" in said(plan.items[0])
     assert plan.unmatched_globs == ("nowhere/*",)
 
 
@@ -149,8 +159,9 @@ def test_a_file_elsewhere_for_the_dataset_is_skipped_then_written_into_with_forc
     skipped = plan_import({ORDERS: contract(ORDERS)}, existing, (), globs=(ORDERS,)).items[0]
     assert skipped.decision is Decision.SKIP
     assert skipped.path == PurePosixPath("stubs/orders.yml")
-    assert "stubs/orders.yml" in skipped.reason
-    assert f"reconciler import --force {ORDERS}" in skipped.reason
+    assert skipped.notes == (ImportNote(NoteCode.EXISTS_ELSEWHERE, path="stubs/orders.yml"),)
+    assert "stubs/orders.yml" in said(skipped)
+    assert f"reconciler import --force {ORDERS}" in said(skipped)
     forced = plan_import({ORDERS: contract(ORDERS)}, existing, (), globs=(ORDERS,), force=True)
     assert forced.items[0].decision is Decision.REPLACE
     assert forced.items[0].path == PurePosixPath("stubs/orders.yml")
@@ -165,7 +176,8 @@ def test_a_file_of_another_dataset_at_the_path_is_never_overwritten() -> None:
         force=True,
     )
     assert plan.items[0].decision is Decision.REFUSE
-    assert CUSTOMERS in plan.items[0].reason
+    assert plan.items[0].notes[0].other == CUSTOMERS
+    assert CUSTOMERS in said(plan.items[0])
 
 
 def test_an_unreadable_file_at_the_path_counts_as_existing() -> None:
@@ -186,7 +198,7 @@ def test_two_files_for_one_dataset_are_refused_rather_than_guessed() -> None:
         force=True,
     )
     assert plan.items[0].decision is Decision.REFUSE
-    assert "a/orders.yml, b/orders.yml" in plan.items[0].reason
+    assert "a/orders.yml, b/orders.yml" in said(plan.items[0])
 
 
 def test_hostile_and_empty_contracts_are_refused_and_the_rest_still_planned() -> None:
@@ -198,7 +210,7 @@ def test_hostile_and_empty_contracts_are_refused_and_the_rest_still_planned() ->
         "warehouse/s/surrogate": contract("warehouse/s/surrogate", contents="a\ud800", n=4),
     }
     plan = plan_import(contracts, {}, ())
-    decisions = {i.dataset: (i.decision, i.reason) for i in plan.items}
+    decisions = {i.dataset: (i.decision, said(i)) for i in plan.items}
     assert decisions[ORDERS][0] is Decision.WRITE
     assert decisions[hostile][0] is Decision.REFUSE
     assert "leave the contracts folder" in decisions[hostile][1]

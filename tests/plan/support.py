@@ -10,7 +10,8 @@ from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.contract import parse_contract_text
 from reconciler.desired import DesiredState, load_desired
 from reconciler.observed import ObservedState
-from reconciler.plan import Plan, PlanContext, PlanSettings, make_plan
+from reconciler.plan import Plan, PlanSettings
+from reconciler.plan.planner import PlanContext, make_plan
 from reconciler.state import DatasetRecord, PendingVerification, StateFile
 
 CUSTOMERS = "warehouse/analytics/public/customers"

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.saved import load_saved_plan
 from reconciler.errors import PlanError
-from reconciler.plan.file import plan_digest
+from reconciler.plan.file import load_saved_plan, plan_digest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "plan-examples" / "plan.json"
 
@@ -45,7 +44,8 @@ def test_an_edit_that_breaks_the_plan_says_it_was_edited_too(tmp_path: Path) -> 
     [
         ("[1]", "not a JSON object"),
         ("{", "not JSON"),
-        ('{"format_version": 3}', "format_version 3; this reconciler reads format_version 2"),
+        ('{"format_version": 4}', "format_version 4; this reconciler reads format_version 3"),
+        ('{"format_version": 2}', "format_version 2, made by an older reconciler"),
         ('{"format_version": 1}', "format_version 1, made by an older reconciler"),
     ],
 )

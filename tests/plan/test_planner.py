@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from reconciler.contract.diff import ChangeClass
-from reconciler.plan import Action, Plan, PlanSettings
+from reconciler.plan import Action, ChangeClass, Plan, PlanSettings
+from reconciler.plan.model import DriftCause, WarningCode
+from reconciler.plan.vocabulary import ChangeKind
+from reconciler.render.words import change_words, drift_words, warning_words
 from reconciler.state import PendingVerification
 from tests.plan.support import (
     CUSTOMERS,
@@ -54,7 +56,8 @@ def test_a_stub_whose_contract_exists_gets_that_contract_written_in(tmp_path: Pa
     entry = only(plan_of(desired, {EVENTS: remote(EVENTS, contract(EVENTS))}), EVENTS)
     assert entry.action is Action.GENERATE_SKELETON
     assert entry.remote is not None
-    assert "nothing changes in Soda Cloud" in entry.changes[0].description
+    assert entry.changes[0].kind is ChangeKind.STUB_WRITE_BACK
+    assert "nothing changes in Soda Cloud" in change_words(entry.changes[0])
 
 
 def test_identical_text_is_adopted_once_then_unchanged(tmp_path: Path) -> None:
@@ -93,7 +96,7 @@ def test_a_looser_threshold_is_a_relaxed_publish_that_is_verified(tmp_path: Path
     assert entry.action is Action.PUBLISH
     assert entry.change_class is ChangeClass.RELAXED
     assert entry.verify
-    assert any("must_be_less_than 5" in c.description for c in entry.changes)
+    assert any("must_be_less_than 5" in change_words(c) for c in entry.changes)
     assert entry.diff is not None
     assert "-            must_be: 0" in entry.diff
     assert "+            must_be_less_than: 5" in entry.diff
@@ -138,7 +141,8 @@ def test_a_contract_deleted_in_soda_cloud_is_created_again_and_flagged(tmp_path:
     entry = only(plan_of(desired, {}, state_of({CUSTOMERS: record(CUSTOMERS, text)})), CUSTOMERS)
     assert entry.action is Action.CREATE
     assert entry.drift is not None
-    assert "no longer in Soda Cloud" in entry.drift.reason
+    assert entry.drift.cause is DriftCause.GONE
+    assert "no longer in Soda Cloud" in drift_words(entry.drift)
 
 
 def test_unmanaged_and_orphaned_contracts_are_reported_never_acted_on(tmp_path: Path) -> None:
@@ -260,4 +264,9 @@ def test_path_mismatch_warnings_are_carried_into_the_plan(tmp_path: Path) -> Non
     from reconciler.desired import load_desired
 
     plan = plan_of(load_desired(tmp_path))
-    assert any("misplaced.yml" in w for w in plan.warnings)
+    [warning] = plan.warnings
+    assert (warning.code, warning.rule) == (WarningCode.FILE, "path-mismatch")
+    assert warning.file == f"{tmp_path.as_posix()}/misplaced.yml"
+    assert f"misplaced.yml:{warning.line}:{warning.col}: the file path does not mirror" in (
+        warning_words(warning)
+    )

@@ -12,7 +12,7 @@ from reconciler.cloud.dto import CoverageDataset
 from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, CUSTOMERS_CONTRACT, ORDERS, SESSIONS
 from reconciler.observed import DatasetListing, ObservedState
-from reconciler.plan import make_plan
+from reconciler.plan.planner import make_plan
 from reconciler.render.plan import render_markdown, render_text
 from tests.plan.support import CONTEXT, contract, desired_of, remote, state_of, stub
 from tests.project import Project

@@ -166,13 +166,18 @@ def test_corrupt_file_hint_points_at_the_backup_when_there_is_one(store: StateSt
     assert StateStore(store.backup_path).load() == first
 
 
-@pytest.mark.parametrize("kind", ["directory", "character device"])
+@pytest.mark.parametrize("kind", ["directory", "character device", "symbolic link"])
 def test_a_state_path_that_is_not_a_regular_file_is_refused_before_anything(
     tmp_path: Path, kind: str
 ) -> None:
     if kind == "directory":
         path = tmp_path / "state.json"
         path.mkdir()
+    elif kind == "symbolic link":
+        # A save would replace the link with a file: the state it points to would stay old.
+        (tmp_path / "elsewhere.json").write_bytes(encode(StateFile.new()))
+        path = tmp_path / "state.json"
+        path.symlink_to(tmp_path / "elsewhere.json")
     else:
         path = Path(os.devnull)
     store = StateStore(path)

@@ -8,7 +8,7 @@ pull-request gate), apply a saved plan (creates, a skeleton, publishes, verifica
 change made in the Soda Cloud UI and the audit that catches it, then the way back to a folder
 in sync. Each step says which exit code it expects; the demo exits 1 if one differs.
 
-``python -m reconciler.demo [--keep] [--workdir DIR]``
+``python -m demo [--keep] [--workdir DIR]`` (``make demo``), from the repository root.
 """
 
 from __future__ import annotations
@@ -80,11 +80,8 @@ UI_EDIT = UiEdit(
 
 
 def repository_root() -> Path:
-    """Where the example lives: the source checkout (``make demo`` installs it editable)."""
-    beside_package = Path(__file__).resolve().parents[1]
-    if all((beside_package / name).exists() for name in EXAMPLE_FILES):
-        return beside_package
-    return Path.cwd()
+    """Where the example lives: the repository this demo is part of."""
+    return Path(__file__).resolve().parents[1]
 
 
 def prepare_workspace(target: Path, source: Path | None = None) -> Path:
@@ -325,7 +322,7 @@ def run_tour(workspace: Path, steps: Sequence[Step]) -> Outcome:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m reconciler.demo",
+        prog="python -m demo",
         description="Run every reconciler action against a fresh local Soda Cloud.",
     )
     parser.add_argument("--workdir", type=Path, help="Run in this (empty or new) folder.")

@@ -1,0 +1,84 @@
+"""Reading the folder: walk it, analyse every file, apply the folder's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from reconciler.contract.diagnostics import Diagnostic, sort_diagnostics
+from reconciler.contract.parse import ParsedContract
+from reconciler.desired.model import DesiredContract, DesiredState
+from reconciler.desired.parallel import analyse_all, collector_paused
+from reconciler.desired.rules import folder_rules
+from reconciler.desired.walk import shown_root, walk
+
+
+def load_desired(
+    root: Path,
+    *,
+    variables: Mapping[str, str] | None = None,
+    strict: bool = False,
+    workers: int | None = None,
+) -> DesiredState:
+    """Read and validate every contract below ``root``.
+
+    ``variables`` are values for ``${var.X}`` (as ``--var`` gives them); ``strict`` turns
+    path mismatches into errors; ``workers`` (default: the CPU count for large folders)
+    bounds the processes used. What was loaded is frozen out of the cyclic garbage
+    collector's sight (``gc.freeze``): see :func:`~reconciler.desired.parallel.collector_paused`.
+    """
+    supplied = dict(variables or {})
+    diagnostics: list[Diagnostic] = []
+    display_root = shown_root(root)
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        diagnostics.append(
+            Diagnostic(
+                display_root,
+                1,
+                1,
+                "error",
+                "unreadable",
+                f"the contracts folder {display_root} {what}",
+                "Pass the folder as DIR or set `contracts:` in reconciler.yml.",
+            )
+        )
+        return DesiredState(root, {}, diagnostics, 0)
+    with collector_paused(freeze_after=True):
+        return _load(root, display_root, supplied, strict, workers)
+
+
+def _load(
+    root: Path,
+    display_root: str,
+    supplied: dict[str, str],
+    strict: bool,
+    workers: int | None,
+) -> DesiredState:
+    diagnostics: list[Diagnostic] = []
+    found, walk_problems = walk(root, display_root)
+    diagnostics.extend(walk_problems)
+    files_read = len(found) + sum(1 for d in walk_problems if d.rule != "symlink-escape")
+    parsed = analyse_all(found, supplied, workers)
+    by_display: dict[str, ParsedContract] = {}
+    for item, result in zip(found, parsed, strict=True):
+        by_display[item.display] = result
+        diagnostics.extend(result.diagnostics)
+    diagnostics.extend(folder_rules(found, parsed, display_root, strict))
+    diagnostics = sort_diagnostics(diagnostics)
+    failing = {d.file for d in diagnostics if d.is_error}
+    contracts: dict[str, DesiredContract] = {}
+    for item, result in zip(found, parsed, strict=True):
+        if item.display in failing or result.dataset is None or result.raw_text is None:
+            continue
+        contracts[result.dataset] = DesiredContract(
+            dataset=result.dataset,
+            path=item.path,
+            display_path=item.display,
+            raw_text=result.raw_text,
+            raw_sha256=result.raw_sha256,
+            semantic_fingerprint=result.semantic_fingerprint or "",
+            document=result.document,
+            is_stub=result.is_stub,
+        )
+    return DesiredState(root, contracts, diagnostics, files_read, by_display)

@@ -1,0 +1,66 @@
+"""What the commands and the journal hold a project's state by: the state manager.
+
+The local file (:class:`~reconciler.state.store.StateStore`) is one. A state kept off the
+runner is another: it keeps its bytes in a :class:`~reconciler.state.backend.StateBackend`
+(a PostgreSQL table holding an advisory lock for the run, an S3 object written with
+conditional writes) and offers the same: a state with its lineage and serial, saved only when
+its content changed, a backup of the previous save, and a lock that one writer holds at a
+time, across machines. The commands and the journal use only this interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from reconciler.clock import Clock
+from reconciler.state.lock import LockInfo
+from reconciler.state.model import StateFile
+
+
+class StateManager(Protocol):
+    clock: Clock
+
+    @property
+    def location(self) -> str:
+        """Where the state lives, as messages name it (a path, a table, a URL)."""
+        ...
+
+    def exists(self) -> bool:
+        """Whether a state was ever saved there."""
+        ...
+
+    def load(self) -> StateFile:
+        """The saved state; an empty one (not saved) when there is none yet. Refuses another
+        project's state (:class:`~reconciler.errors.StateForeign`)."""
+        ...
+
+    def fresh(self) -> StateFile:
+        """The empty state a new one starts from (continuing a surviving backup's lineage)."""
+        ...
+
+    def save(self, state: StateFile, *, replace: bool = False) -> StateFile:
+        """Save ``state`` if its content changed (under the lock); returns what is saved, with
+        its serial. ``replace`` writes over a state that cannot be read or is not this
+        project's."""
+        ...
+
+    def lock(
+        self,
+        operation: str,
+        *,
+        timeout: float = 0.0,
+        report: Callable[[str], None] | None = None,
+    ) -> AbstractContextManager[Any]:
+        """The lock ``save`` needs, for ``operation``, waiting ``timeout`` clock seconds for a
+        live holder; ``report`` hears a line when it waits or takes over a dead run's lock."""
+        ...
+
+    def read_lock(self) -> LockInfo | None:
+        """Who holds the lock, if anyone."""
+        ...
+
+    def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
+        """Remove the lock whose id is ``lock_id``; returns what it said."""
+        ...
