@@ -14,6 +14,7 @@ from reconciler.apply.options import ApplyOptions
 from reconciler.cli.context import Terminal, session_of
 from reconciler.cli.options import (
     cloud_options,
+    engine_option,
     format_option,
     lock_timeout_option,
     no_color_option,
@@ -26,6 +27,7 @@ from reconciler.cli.options import (
     write_output,
 )
 from reconciler.cli.progress import LineProgress, TerminalProgress
+from reconciler.config import EngineMode
 from reconciler.errors import ConfigError
 from reconciler.plan import Plan, PlanSettings
 from reconciler.plan.file import SavedPlan, load_saved_plan
@@ -63,6 +65,7 @@ from reconciler.workflow import apply_fresh, apply_saved
 @format_option("The final report's format.")
 @out_option("Also write the final report to this file.")
 @click.option("--strict", is_flag=True, help="A path that does not mirror its dataset is an error.")
+@engine_option
 @no_color_option
 @click.pass_context
 def apply(
@@ -82,6 +85,7 @@ def apply(
     output_format: str,
     out_path: Path | None,
     strict: bool,
+    engine: EngineMode | None,
     no_color: bool,
     **cloud: str | None,
 ) -> None:
@@ -96,13 +100,13 @@ def apply(
     saved = load_saved_plan(plan_file) if plan_file is not None else None
     refuse_conflicts(saved, auto_approve, targets, excludes, verify_mode)
     view = ApplyOnTerminal(auto_approve, no_color, output_format)
-    folder = directory or (Path(saved.plan.contracts_dir) if saved else None)
     session = session_of(
         ctx,
-        directory=folder,
+        directory=directory or (Path(saved.plan.contracts_dir) if saved else None),
         state=state_path,
         variables=variables,
         strict=strict,
+        engine=engine,
         cloud=cloud,
         listener=view.terminal,
     )

@@ -13,6 +13,7 @@ from reconciler.audit import AuditSettings
 from reconciler.cli.context import session_of
 from reconciler.cli.options import (
     cloud_options,
+    engine_option,
     format_option,
     no_color_option,
     out_option,
@@ -22,6 +23,7 @@ from reconciler.cli.options import (
     var_option,
     write_output,
 )
+from reconciler.config import EngineMode
 from reconciler.render.audit import render
 from reconciler.workflow import audit as make_audit
 
@@ -48,6 +50,7 @@ from reconciler.workflow import audit as make_audit
     help="Do not read the Reporting API: datasets without contracts and incidents are then "
     "reported as not compared.",
 )
+@engine_option
 @no_color_option
 @click.pass_context
 def audit(
@@ -63,6 +66,7 @@ def audit(
     out_path: Path | None,
     show_diff: bool,
     no_reporting: bool,
+    engine: EngineMode | None,
     no_color: bool,
     **cloud: str | None,
 ) -> None:
@@ -77,7 +81,7 @@ def audit(
     --strict), 6 pending and drift, 1 an error or an invalid contract.
     """
     session = session_of(
-        ctx, directory=directory, state=state_path, variables=variables, cloud=cloud
+        ctx, directory=directory, state=state_path, variables=variables, engine=engine, cloud=cloud
     )
     settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
     report = make_audit(session, settings, read_reporting=not no_reporting)

@@ -19,7 +19,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.progress import LineProgress, TerminalProgress
 from reconciler.cloud.http import Wait
-from reconciler.config import ProjectConfig, load_project_config
+from reconciler.config import EngineMode, ProjectConfig, load_project_config
 from reconciler.desired import DesiredState
 from reconciler.render.diagnostics import render_text as render_diagnostics
 from reconciler.workflow import Session
@@ -42,11 +42,12 @@ def session_of(
     state: Path | None = None,
     variables: tuple[str, ...] = (),
     strict: bool = False,
+    engine: EngineMode | None = None,
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
 ) -> Session:
-    """The session of a command's flags: ``--state``, ``--var``, the cloud flags and the
-    contracts folder, over ``reconciler.yml``."""
+    """The session of a command's flags: ``--state``, ``--var``, ``--engine``, the cloud
+    flags and the contracts folder, over ``reconciler.yml``."""
     project = project_config(ctx)
     return Session(
         project=project,
@@ -55,6 +56,7 @@ def session_of(
         cloud_flags=cloud_flags(cloud or {}),
         variables=parse_variables(variables),
         strict=strict,
+        engine=engine,
         listener=listener or Terminal(),
     )
 

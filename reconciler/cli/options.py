@@ -157,6 +157,18 @@ def verify_option(help: str) -> Callable[[F], F]:
 no_color_option = click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR set).")
 
 
+def engine_option(command: F) -> F:
+    """``--engine auto|on|off``: whether Soda's engine referees the contracts folder."""
+    return click.option(
+        "--engine",
+        "engine",
+        type=click.Choice(["auto", "on", "off"]),
+        default=None,
+        help="Soda's engine judges every contract too: auto (when installed), on (it must "
+        "be), off (never loaded). Default: `engine:` in reconciler.yml, else auto.",
+    )(command)
+
+
 def target_options(command: F) -> F:
     command = click.option(
         "--exclude",

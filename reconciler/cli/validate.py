@@ -11,7 +11,9 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import project_config
-from reconciler.cli.options import contracts_dir, parse_variables
+from reconciler.cli.options import contracts_dir, engine_option, parse_variables
+from reconciler.config import EngineMode
+from reconciler.contract.referee import engine_wanted
 from reconciler.desired import load_desired
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import FORMATS, render
@@ -35,6 +37,7 @@ from reconciler.render.diagnostics import FORMATS, render
     show_default=True,
     help="text for people, json for programs, github for pull-request annotations.",
 )
+@engine_option
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -42,11 +45,13 @@ def validate(
     strict: bool,
     var_values: tuple[str, ...],
     output_format: str,
+    engine: EngineMode | None,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
 
     DIR defaults to the `contracts` setting of reconciler.yml, else contracts/.
-    Exits 0 when there is no error (warnings allowed), 1 otherwise.
+    Exits 0 when there is no error (warnings allowed), 1 otherwise. With Soda's engine
+    installed (--engine auto) it judges every file too: we are never more lenient than it.
 
     \b
     --format json prints one object:
@@ -55,14 +60,18 @@ def validate(
       contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
     variables = parse_variables(var_values)
-    root = contracts_dir(project_config(ctx), directory)
+    project = project_config(ctx)
+    root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise ConfigError(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    state = load_desired(root, variables=variables, strict=strict)
+    use_engine = engine_wanted(engine or project.engine)
+    state = load_desired(
+        root, variables=variables, strict=strict, engine=use_engine, rules=project.rules
+    )
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count

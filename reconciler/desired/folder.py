@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.contract.diagnostics import Diagnostic, sort_diagnostics
 from reconciler.contract.parse import ParsedContract
+from reconciler.contract.silence import RuleSetting, silence
 from reconciler.desired.model import DesiredContract, DesiredState
 from reconciler.desired.parallel import analyse_all, collector_paused
 from reconciler.desired.rules import folder_rules
@@ -19,13 +20,19 @@ def load_desired(
     variables: Mapping[str, str] | None = None,
     strict: bool = False,
     workers: int | None = None,
+    engine: bool = False,
+    rules: Mapping[str, RuleSetting] | None = None,
 ) -> DesiredState:
     """Read and validate every contract below ``root``.
 
     ``variables`` are values for ``${var.X}`` (as ``--var`` gives them); ``strict`` turns
     path mismatches into errors; ``workers`` (default: the CPU count for large folders)
-    bounds the processes used. What was loaded is frozen out of the cyclic garbage
-    collector's sight (``gc.freeze``): see :func:`~reconciler.desired.parallel.collector_paused`.
+    bounds the processes used. With ``engine`` (see
+    :func:`~reconciler.contract.referee.engine_wanted`) Soda's engine referees each file;
+    ``rules`` (``rules:`` of reconciler.yml) and each file's ``# reconciler: ignore``
+    comments then set what the folder's diagnostics weigh. What was loaded is frozen out of
+    the cyclic garbage collector's sight (``gc.freeze``): see
+    :func:`~reconciler.desired.parallel.collector_paused`.
     """
     supplied = dict(variables or {})
     diagnostics: list[Diagnostic] = []
@@ -45,7 +52,7 @@ def load_desired(
         )
         return DesiredState(root, {}, diagnostics, 0)
     with collector_paused(freeze_after=True):
-        return _load(root, display_root, supplied, strict, workers)
+        return _load(root, display_root, supplied, strict, workers, engine, dict(rules or {}))
 
 
 def _load(
@@ -54,18 +61,21 @@ def _load(
     supplied: dict[str, str],
     strict: bool,
     workers: int | None,
+    engine: bool,
+    rules: dict[str, RuleSetting],
 ) -> DesiredState:
     diagnostics: list[Diagnostic] = []
     found, walk_problems = walk(root, display_root)
     diagnostics.extend(walk_problems)
     files_read = len(found) + sum(1 for d in walk_problems if d.rule != "symlink-escape")
-    parsed = analyse_all(found, supplied, workers)
+    parsed = analyse_all(found, supplied, workers, use_engine=engine)
     by_display: dict[str, ParsedContract] = {}
     for item, result in zip(found, parsed, strict=True):
         by_display[item.display] = result
         diagnostics.extend(result.diagnostics)
     diagnostics.extend(folder_rules(found, parsed, display_root, strict))
-    diagnostics = sort_diagnostics(diagnostics)
+    texts = {display: result.raw_text for display, result in by_display.items()}
+    diagnostics = sort_diagnostics(silence(diagnostics, rules, texts))
     failing = {d.file for d in diagnostics if d.is_error}
     contracts: dict[str, DesiredContract] = {}
     for item, result in zip(found, parsed, strict=True):
@@ -80,5 +90,6 @@ def _load(
             semantic_fingerprint=result.semantic_fingerprint or "",
             document=result.document,
             is_stub=result.is_stub,
+            variables=supplied,
         )
     return DesiredState(root, contracts, diagnostics, files_read, by_display)

@@ -3,6 +3,7 @@ about every file (diagnostics)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 from reconciler.contract.diagnostics import Diagnostic, count
 from reconciler.contract.model import Contract
-from reconciler.contract.parse import ParsedContract
+from reconciler.contract.parse import ParsedContract, validated_model
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,17 @@ class DesiredContract:
     semantic_fingerprint: str
     document: Any
     is_stub: bool
+    # The ${var.X} values the folder was read with (--var): the model reads values as the
+    # engine does, substituted.
+    variables: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @cached_property
     def model(self) -> Contract | None:
-        """The validated contract; None for a stub. Built on first use."""
+        """The validated contract, its values as the engine reads them; None for a stub.
+        Built on first use."""
         if self.is_stub:
             return None
-        return Contract.model_validate(self.document)
+        return validated_model(self.document, self.variables)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,12 @@ def _soda() -> dict[str, ModuleType]:
         return _modules
 
 
+def load_engine() -> None:
+    """Import soda-core now (most of a second, once per process): before forking workers,
+    which then inherit it."""
+    _soda()
+
+
 # -- the dry run -----------------------------------------------------------------------------
 
 

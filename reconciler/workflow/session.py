@@ -31,7 +31,8 @@ from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.http import Wait, log_wait
 from reconciler.cloud.session import open_client
 from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_settings
-from reconciler.config import ProjectConfig
+from reconciler.config import EngineMode, ProjectConfig
+from reconciler.contract.referee import engine_wanted
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import ContractsInvalid
 from reconciler.state import StateManager, StateProject, StateStore
@@ -71,6 +72,8 @@ class Session:
     cloud_flags: CloudFlags = field(default_factory=CloudFlags)
     variables: Mapping[str, str] = field(default_factory=dict)  # ${var.X} values (--var)
     strict: bool = False  # a path that does not mirror its dataset is an error
+    # Whether Soda's engine referees the folder (--engine, else `engine:` of reconciler.yml).
+    engine: EngineMode | None = None
     listener: Listener = field(default_factory=QuietListener)
     # The client's clock (tests: a manual one); default: the one its Soda Cloud needs.
     clock: Clock | None = None
@@ -89,10 +92,21 @@ class Session:
         """The state file as plans and reports name it."""
         return shown(self.state_path)
 
+    @property
+    def engine_mode(self) -> EngineMode:
+        return self.engine or self.project.engine
+
     def read_folder(self) -> DesiredState:
-        """The contracts folder, read and heard; stops (:class:`ContractsInvalid`) when a file
-        has an error, so nothing is planned or applied from an invalid folder."""
-        desired = load_desired(self.contracts, variables=self.variables, strict=self.strict)
+        """The contracts folder, read (refereed by Soda's engine when wanted, weighed by
+        ``rules:``) and heard; stops (:class:`ContractsInvalid`) when a file has an error, so
+        nothing is planned or applied from an invalid folder."""
+        desired = load_desired(
+            self.contracts,
+            variables=self.variables,
+            strict=self.strict,
+            engine=engine_wanted(self.engine_mode),
+            rules=self.project.rules,
+        )
         self.listener.folder_read(desired)
         if not desired.ok:
             count = desired.error_count
