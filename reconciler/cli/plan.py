@@ -8,7 +8,9 @@ import click
 
 from reconciler.cli.context import session_of
 from reconciler.cli.options import (
+    Duration,
     cloud_options,
+    engine_option,
     format_option,
     no_color_option,
     out_option,
@@ -18,12 +20,17 @@ from reconciler.cli.options import (
     var_option,
     verify_option,
 )
+from reconciler.config import EngineMode
+from reconciler.errors import ConfigError
 from reconciler.plan import Plan, PlanSettings
+from reconciler.plan.checks import DataChecks
 from reconciler.plan.file import write_plan_file
+from reconciler.plan.model import FAILING_CHECKS
 from reconciler.render.plan import failing_line, render, saved_line
+from reconciler.workflow import Session
 from reconciler.workflow import plan as make_plan
 
-FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
+FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift", FAILING_CHECKS)
 
 
 @click.command("plan")
@@ -48,9 +55,28 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
     "fail_on",
     multiple=True,
     type=click.Choice(FAIL_ON),
-    help="Exit 3 when the plan holds this change class (repeatable), e.g. breaking.",
+    help="Exit 3 when the plan holds this change class (repeatable), e.g. breaking; "
+    "failing-checks: a changed contract would fail on today's data (with --check-data).",
+)
+@click.option(
+    "--check-data/--no-check-data",
+    "check_data",
+    default=None,
+    envvar="RECONCILER_CHECK_DATA",
+    help="Run every contract it would create or publish with a change of meaning on today's "
+    "data (Soda's engine, `data_sources:` of reconciler.yml), locally, publishing nothing. "
+    "Default: RECONCILER_CHECK_DATA, else `check_data:` in reconciler.yml, else none.",
+)
+@click.option(
+    "--check-data-timeout",
+    type=Duration(),
+    default="60s",
+    show_default=True,
+    metavar="DURATION",
+    help="How long one contract may run on the data before it is reported as not checked.",
 )
 @click.option("--strict", is_flag=True, help="A path that does not mirror its dataset is an error.")
+@engine_option
 @no_color_option
 @click.pass_context
 def plan(
@@ -67,7 +93,10 @@ def plan(
     verify_mode: str | None,
     detailed_exitcode: bool,
     fail_on: tuple[str, ...],
+    check_data: bool | None,
+    check_data_timeout: float,
     strict: bool,
+    engine: EngineMode | None,
     no_color: bool,
     **cloud: str | None,
 ) -> None:
@@ -76,15 +105,24 @@ def plan(
     Reads Soda Cloud (one call per 1000 contracts, plus the versions of contracts that
     changed since the last apply) and never changes it. Exit codes: 0 no changes (or any
     plan without --detailed-exitcode), 2 changes (--detailed-exitcode), 3 a --fail-on class
-    is present, 1 an error or an invalid contract.
+    is present (failing-checks: a change makes a check fail on today's data), 1 an error or
+    an invalid contract.
     """
     session = session_of(
-        ctx, directory=directory, state=state_path, variables=variables, strict=strict, cloud=cloud
+        ctx,
+        directory=directory,
+        state=state_path,
+        variables=variables,
+        strict=strict,
+        engine=engine,
+        cloud=cloud,
     )
     settings = PlanSettings(
         targets=targets, excludes=excludes, verify=verify_mode or session.project.verify
     )
-    made = make_plan(session, settings)
+    made = make_plan(
+        session, settings, data_checks(session, check_data, check_data_timeout, fail_on)
+    )
     if out_path is not None:
         write_plan_file(out_path, made)
     color = output_format == "text" and use_color(no_color)
@@ -92,6 +130,20 @@ def plan(
     if out_path is not None and output_format == "text":
         click.echo(saved_line(out_path))
     ctx.exit(plan_exit(made, fail_on, detailed_exitcode=detailed_exitcode))
+
+
+def data_checks(
+    session: Session, flag: bool | None, timeout: float, fail_on: tuple[str, ...]
+) -> DataChecks | None:
+    """Whether (``--check-data``, else ``check_data:``) and how the plan runs its changed
+    contracts on today's data; ``--fail-on failing-checks`` needs it."""
+    wanted = flag if flag is not None else session.project.check_data == "changed"
+    if FAILING_CHECKS in fail_on and not wanted:
+        raise ConfigError(
+            "--fail-on failing-checks needs the data checks, which are off",
+            hint="Add --check-data, or set `check_data: changed` in reconciler.yml.",
+        )
+    return DataChecks(budget=timeout or None) if wanted else None
 
 
 def plan_exit(made: Plan, fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:

@@ -108,7 +108,7 @@ def test_json_output_is_the_saved_plan_document(project: Project) -> None:
     out = project.root / "saved.json"
     document = project.plan_json("--out", str(out))
     assert json.loads(out.read_text()) == document
-    assert document["format_version"] == 3
+    assert document["format_version"] == 4
     assert document["digest"].startswith("sha256:")
     # Codes and data, no sentences: the entry says what it creates in values.
     [entry] = [d for d in document["datasets"] if d["dataset"] == ORDERS]
