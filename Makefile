@@ -19,11 +19,17 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-demo: $(VENV)/.installed
+# Soda's engine with DuckDB: the demo's shop runs real checks on a DuckDB file.
+$(VENV)/.installed-duckdb: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[duckdb]'
+	@touch $@
+
+demo: $(VENV)/.installed-duckdb
 	$(BIN)/python -m demo
 
 # Regenerate plan-examples/ (real outputs of the example, made stable); a test checks them.
-plan-examples: $(VENV)/.installed
+# Soda's engine judges every contract there (engine: on), so it is installed too.
+plan-examples: $(VENV)/.installed-duckdb
 	$(BIN)/python -m demo.plan_examples
 
 lint: $(VENV)/.installed-test

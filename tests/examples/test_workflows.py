@@ -4,6 +4,7 @@ as the workflow expects."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -16,8 +17,9 @@ import click
 import pytest
 import yaml
 
-from demo.tour import UI_EDIT, edit_in_cloud_ui
+from demo.tour import TIGHTENED, UI_EDIT, edit_in_cloud_ui, prepare_shop
 from reconciler.cli import main
+from tests import shop
 from tests.examples.support import REPOSITORY, reconciler
 
 WORKFLOWS = REPOSITORY / "plan-examples" / "github-actions"
@@ -86,6 +88,8 @@ def test_each_workflow_runs_the_commands_it_is_for() -> None:
     by_subcommand = {c.args[0]: c.args for c in ALL_COMMANDS}
     assert by_subcommand["validate"][1:] == ("--format", "github")
     assert {"--fail-on", "breaking", "markdown"} <= set(by_subcommand["plan"])
+    with_data, without = (c.args for c in ALL_COMMANDS if c.args[0] == "plan")
+    assert set(with_data) - set(without) == {"failing-checks", "--check-data-timeout", "2m"}
     assert "--auto-approve" in by_subcommand["apply"]
     assert {"--format", "markdown", "--out"} <= set(by_subcommand["audit"])
 
@@ -168,14 +172,14 @@ def _run(command: CommandLine, workspace: Path) -> int:
 
 
 def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path) -> None:
-    (validate, plan), (apply,), (audit,) = (_commands(n) for n in (PLAN, APPLY, AUDIT))
+    (validate, _, plan), (apply,), (audit,) = (_commands(n) for n in (PLAN, APPLY, AUDIT))
 
     # A pull request: valid; the plan holds the breaking change of orders, so the gate
     # needs the label.
     assert _run(validate, workspace) == 0
     assert _run(plan, workspace) == 3
     assert (workspace / "plan.md").read_text().startswith("### Soda contracts plan")
-    assert '"format_version": 3' in (workspace / "plan.json").read_text()
+    assert '"format_version": 4' in (workspace / "plan.json").read_text()
     # Merged: applied and verified, with the report the workflow uploads.
     assert _run(apply, workspace) == 0
     assert (workspace / "apply-report.md").read_text().startswith("### Soda contracts apply")
@@ -185,3 +189,29 @@ def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path
     edit_in_cloud_ui(workspace, UI_EDIT)
     assert _run(audit, workspace) == 4
     assert UI_EDIT.dataset in (workspace / "audit.md").read_text()
+
+
+@shop.needs_engine
+def test_with_data_checks_the_plan_workflow_stops_a_change_that_fails_on_todays_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, with_data, _ = _commands(PLAN)
+    workspace = prepare_shop(tmp_path / "shop")
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("RECONCILER_CHECK_DATA", "true")  # the repository variable
+    # A first pull request: orders fails only where it failed before; the gate lets it by.
+    assert _run(with_data, workspace) == 0
+    assert not _fails_on_data(workspace / "plan.json")
+    assert reconciler(("apply", "--auto-approve")).exit_code == 3  # orders' real failures
+    TIGHTENED.apply_in(workspace)
+    assert _run(with_data, workspace) == 3
+    assert _fails_on_data(workspace / "plan.json")  # the Gate step's `jq` question
+    assert (
+        "would fail: column email: missing_count 40 (2.0%)" in (workspace / "plan.md").read_text()
+    )
+
+
+def _fails_on_data(plan: Path) -> bool:
+    """``jq -e 'any(.datasets[]; .data_check.failing == true)'``, as the Gate step asks."""
+    document = json.loads(plan.read_text())
+    return any((d["data_check"] or {}).get("failing") is True for d in document["datasets"])
