@@ -368,6 +368,12 @@ def import_note_words(note: ImportNote, dataset: str) -> str:
         )
     if code is ImportNoteCode.LOOKALIKE:
         return f"warning: {note.detail}"
+    if code is ImportNoteCode.UNAPPLIED_CHANGES:
+        return (
+            "the file has changes that were never applied (it differs from the text last "
+            "applied): Soda Cloud's newer text was not written over them; merge the two by "
+            "hand, or apply the file to overwrite Soda Cloud's change"
+        )
     if code is ImportNoteCode.INVALID:
         return (
             "written as Soda Cloud has it, but it does not validate here "
