@@ -29,7 +29,13 @@ from reconciler.render.fit import (
 )
 from reconciler.render.split import section_room, split_sections
 from reconciler.render.style import Style, ansi, plain
-from reconciler.render.words import change_words, drift_words, note_words, warning_words
+from reconciler.render.words import (
+    change_words,
+    drift_words,
+    note_words,
+    verify_only_words,
+    warning_words,
+)
 
 GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
 
@@ -121,6 +127,11 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
         lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
         for change in entry.changes:
             lines.append(f"      {printable(change_words(change))}")
+        if entry.check_paths:
+            paths = ", ".join(entry.check_paths)
+            lines.append(
+                f"      {printable(f'{verify_only_words(len(entry.check_paths))} {paths}')}"
+            )
         if entry.drift is not None:
             lines.append(
                 style(
@@ -382,6 +393,9 @@ def _dataset_section(
     body.extend(f"- {markdown(change_words(c))}" for c in changes)
     if more_changes > len(changes):
         body.append(f"- ... and {more_changes - len(changes)} more changes")
+    if entry.check_paths:
+        paths = ", ".join(code(path) for path in entry.check_paths)
+        body.append(f"- {verify_only_words(len(entry.check_paths))} {paths}")
     if entry.drift is not None:
         body.append(f"- **drift**: {markdown(drift_words(entry.drift))}; publishing overwrites it")
     if entry.dataset_listed is False:

@@ -15,6 +15,7 @@ from reconciler.apply.result import (
     DatasetOutcome,
     Done,
     DoneStep,
+    Notice,
     Recovery,
     Stop,
     VerificationOutcome,
@@ -304,6 +305,27 @@ _RECOVERIES = {
 
 def recovery_words(recovery: Recovery) -> str:
     return _RECOVERIES[recovery]
+
+
+_NOTICES = {
+    Notice.CHECK_PATHS_UNAVAILABLE: "Soda Cloud does not take checkPaths for this organisation: "
+    "the verifications planned for the changed checks only (--verify changed-checks) ran "
+    "the whole contract.",
+}
+
+
+def notice_words(notice: Notice) -> str:
+    return _NOTICES[notice]
+
+
+def verify_only_words(count: int) -> str:
+    """Before the check paths of a verification limited to them (the plan)."""
+    return f"verifies {_counted(count, 'check')} only (the changed ones):"
+
+
+def checked_words(paths: Sequence[str]) -> str:
+    """The checks a verification was limited to."""
+    return f"verified {_counted(len(paths), 'check')} only: {', '.join(paths)}"
 
 
 def outcome_error(outcome: DatasetOutcome) -> str | None:
