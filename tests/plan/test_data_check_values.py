@@ -13,7 +13,7 @@ from reconciler.data_checks import data_sources_of, judged
 from reconciler.engine import CheckResult, NotChecked, RunResult, Threshold
 from reconciler.errors import DataSourceConfigError
 from reconciler.plan.checks import Baseline, CheckedCheck, CheckOutcome, Since
-from reconciler.render.words import bounds_words, checked_words, data_check_line
+from reconciler.render.words import bounds_words, check_outcome_words, data_check_line
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 MUST_BE_0 = Threshold(level="fail", must_be=0)
@@ -117,7 +117,7 @@ def words(**fields: object) -> str:
         "diagnostics": {"missing_count": 10, "missing_percent": 10.0},
         "since": Since.NEW,
     }
-    return checked_words(CheckedCheck.model_validate({**base, **fields}))
+    return check_outcome_words(CheckedCheck.model_validate({**base, **fields}))
 
 
 def test_a_failing_check_is_worded_with_its_value_and_what_it_had_to_be() -> None:
