@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,8 @@ def test_a_tightened_check_todays_data_breaks_stops_the_gate_naming_the_check_an
     assert "verify, FAILS ON DATA]" in result.stdout
     assert "1 checked on today's data (1 would fail)" in result.stdout
     assert "Failing: a change makes checks fail on today's data (--fail-on)." in result.stderr
+    if shop_data.kind == "postgres":  # the password came from ${env.NAME}: never shown
+        assert os.environ[shop.PASSWORD_ENV] not in result.output
     # Without the gate the same plan is only a plan.
     assert project.plan("--check-data").exit_code == 0
 
