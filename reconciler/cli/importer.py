@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import session_of
-from reconciler.cli.options import cloud_options, lock_timeout_option, state_option
+from reconciler.cli.options import cloud_options, env_option, lock_timeout_option, state_option
 from reconciler.render.importer import (
     refusal_line,
     result_lines,
@@ -32,6 +32,7 @@ from reconciler.workflow import import_contracts
     default=None,
     help="The contracts folder (default: `contracts:` in reconciler.yml, else contracts/).",
 )
+@env_option()
 @state_option
 @lock_timeout_option
 @cloud_options
@@ -42,7 +43,8 @@ def import_command(
     globs: tuple[str, ...],
     force: bool,
     directory: Path | None,
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     lock_timeout: float,
     **cloud: str | None,
 ) -> None:
@@ -54,11 +56,15 @@ def import_command(
     <DIR>/<datasource>/<prefixes...>/<table>.yml. An existing file is never overwritten
     without --force. Names that would leave the folder or make a bad path are refused.
     What was written is recorded in the state, so the next plan shows no change for it.
+    In an environment (--env) with renamed data sources, each file gets the dataset's name in
+    the shared folder (warehouse_staging/... is written as warehouse/...).
 
     Exit codes: 0 done (written or skipped), 1 an error, a refused dataset or a GLOB that
     matched no contract.
     """
-    session = session_of(ctx, directory=directory, state=state_path, cloud=cloud)
+    session = session_of(
+        ctx, directory=directory, state=state_path, cloud=cloud, environment=env_name
+    )
     report = import_contracts(session, globs, force=force, lock_timeout=lock_timeout)
     for line in result_lines(report):
         click.echo(line)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import project_config
-from reconciler.cli.options import contracts_dir, parse_variables
+from reconciler.cli.context import environment_of, project_config
+from reconciler.cli.options import contracts_dir, env_option, parse_variables
 from reconciler.desired import load_desired
+from reconciler.desired.environment import for_environment
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import FORMATS, render
 
@@ -35,6 +36,10 @@ from reconciler.render.diagnostics import FORMATS, render
     show_default=True,
     help="text for people, json for programs, github for pull-request annotations.",
 )
+@env_option(
+    "Validate the contracts as rendered for this environment (its variables and data source "
+    "renames; also RECONCILER_ENV). Without it, the files as written."
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -42,6 +47,7 @@ def validate(
     strict: bool,
     var_values: tuple[str, ...],
     output_format: str,
+    env_name: str | None,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
 
@@ -54,8 +60,11 @@ def validate(
       diagnostics: [{file, line, col, severity, rule, message, hint}],
       contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
-    variables = parse_variables(var_values)
-    root = contracts_dir(project_config(ctx), directory)
+    project = project_config(ctx)
+    given = parse_variables(var_values)
+    environment = environment_of(project, env_name, given)
+    variables = {**(environment.variables if environment else {}), **given}
+    root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise ConfigError(
@@ -63,6 +72,8 @@ def validate(
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
     state = load_desired(root, variables=variables, strict=strict)
+    if environment is not None and state.ok:
+        state = for_environment(state, environment)
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count

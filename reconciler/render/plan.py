@@ -5,10 +5,11 @@ Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from reconciler.plan.file import plan_file_text
+from reconciler.plan.file import plan_document, plan_file_text
 from reconciler.plan.model import DatasetPlan, Plan, Summary
 from reconciler.plan.vocabulary import Action, ChangeClass
 from reconciler.render.escape import (
@@ -16,6 +17,7 @@ from reconciler.render.escape import (
     code,
     code_block,
     html_code,
+    json_text,
     markdown,
     printable,
 )
@@ -163,6 +165,8 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
     lines.append(style(summary_line(summary), "bold"))
     if not summary.has_changes:
         lines.append("No changes: Soda Cloud matches the contracts folder.")
+    if plan.environment is not None:
+        lines[:0] = [style(_environment_line(plan), "bold"), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -197,10 +201,19 @@ def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
     Never longer than ``limit`` characters (by default GitHub's limit less the room the
     workflow needs for its marker and footer): when it must cut, the summary and the
     warnings stay and the comment says how many datasets it left out."""
+    title = "### Soda contracts plan"
+    if plan.environment is not None:
+        title += f": {code(plan.environment)}"
+    head = _markdown_head(plan, title)
+    return fit_sections(head, _markdown_sections(plan), limit=limit, left_out=_left_out_note)
+
+
+def _markdown_head(plan: Plan, title: str) -> str:
     summary = plan.summary()
-    head = [
-        "### Soda contracts plan",
-        "",
+    head = [title, ""]
+    if plan.environment is not None:
+        head += [_environment_line(plan, markdown_values=True), ""]
+    head += [
         f"**{summary_line(summary)}**",
         "",
         "| action | datasets |",
@@ -226,10 +239,92 @@ def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
         head.append("No changes: Soda Cloud matches the contracts folder.")
         head.append("")
     # A blank line ends the last quote block: a <details> right after it would belong to it.
-    text = "\n".join(head) + "\n"
+    return "\n".join(head) + "\n"
+
+
+def _markdown_sections(plan: Plan) -> list[str]:
     sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
-    sections += _markdown_reports(plan)
-    return fit_sections(text, sections, limit=limit, left_out=_left_out_note)
+    return sections + _markdown_reports(plan)
+
+
+def _environment_line(plan: Plan, *, markdown_values: bool = False) -> str:
+    """Which environment a plan is for, its Soda Cloud and its state."""
+    if markdown_values:
+        return (
+            f"Environment {code(plan.environment or '')}: Soda Cloud {code(plan.cloud_host)}, "
+            f"state {code(plan.state.path)}"
+        )
+    return printable(
+        f"Environment {plan.environment}: Soda Cloud {plan.cloud_host}, state {plan.state.path}"
+    )
+
+
+def render_plans(
+    plans: Sequence[Plan], output_format: str, *, color: bool = False, show_diff: bool = False
+) -> str:
+    """One plan as :func:`render` makes it; several (one per environment) as one text, one
+    markdown comment or one JSON object."""
+    if len(plans) == 1:
+        return render(plans[0], output_format, color=color, show_diff=show_diff)
+    if output_format == "json":
+        documents = {plan.environment or "": plan_document(plan) for plan in plans}
+        return (
+            json_text(json.dumps({"environments": documents}, indent=2, ensure_ascii=False)) + "\n"
+        )
+    if output_format == "markdown":
+        return render_markdown_environments(plans)
+    return "\n".join(render_text(plan, color=color, show_diff=show_diff) for plan in plans)
+
+
+def render_markdown_environments(plans: Sequence[Plan], *, limit: int = REPORT_LIMIT) -> str:
+    """One pull-request comment for several environments: a table of their summaries, then a
+    section per environment (its summary, warnings and datasets), fitted to ``limit`` as a
+    whole. Every environment keeps its summary and warnings; where datasets must be left
+    out, the room is shared so that an environment with few changes keeps all of them and
+    the others say how many they left out."""
+    rows = [
+        f"### Soda contracts plan: {len(plans)} environments",
+        "",
+        "| environment | create | skeletons | publish | breaking | verify | adopt | drifted |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for plan in plans:
+        s = plan.summary()
+        rows.append(
+            f"| {code(plan.environment or '', in_table=True)} | {s.create} | {s.skeleton} | "
+            f"{s.publish} | {s.breaking} | {s.verify} | {s.adopt} | {s.drift} |"
+        )
+    title = "\n".join([*rows, ""]) + "\n"
+    heads = [_markdown_head(plan, f"#### {code(plan.environment or '')}") for plan in plans]
+    sections = [_markdown_sections(plan) for plan in plans]
+    room = limit - len(title) - sum(len(head) for head in heads)
+    needs = [sum(len(part) for part in parts) for parts in sections]
+    shares = _shares(max(0, room), needs)
+    blocks = [
+        fit_sections(head, parts, limit=len(head) + share, left_out=_left_out_note)
+        for head, parts, share in zip(heads, sections, shares, strict=True)
+    ]
+    return fit_sections(title, blocks, limit=limit, left_out=_environments_left_out)
+
+
+def _shares(room: int, needs: Sequence[int]) -> list[int]:
+    """``room`` shared out by need: the smallest needs are met first, the rest split evenly
+    (each environment's datasets then fill what it gets)."""
+    given = [0] * len(needs)
+    left = room
+    order = sorted(range(len(needs)), key=lambda i: needs[i])
+    for rank, index in enumerate(order):
+        share = left // (len(needs) - rank)
+        given[index] = min(needs[index], share)
+        left -= given[index]
+    return given
+
+
+def _environments_left_out(count: int) -> str:
+    return (
+        f"\n_{count} more environment{'s' if count != 1 else ''} left out: a comment holds at "
+        f"most {GITHUB_COMMENT_LIMIT:,} characters. Plan each with `reconciler plan --env NAME`._\n"
+    )
 
 
 def _left_out_note(count: int) -> str:

@@ -2,12 +2,14 @@
 :class:`Session`.
 
     plan(session, settings)                    -> Plan          read folder, state, Soda Cloud
+    plan_each(sessions, settings)              -> (Plan, ...)   one per environment
     apply_fresh(session, settings, opts, view) -> ApplyResult   plan, preview, confirm, apply
     apply_saved(session, saved, opts, view)    -> ApplyResult   check a saved plan, apply it
     audit(session, settings)                   -> AuditReport   how git and Soda Cloud differ
     import_contracts(session, globs)           -> ImportReport  Soda Cloud's contracts into git
     rebuild(session)                           -> Rebuilt       the state recreated
     forget(session, dataset)                   -> Forgotten     a record dropped
+    migrate(session, location)                 -> Migrated      the state copied elsewhere
 
 Each verb reads the folder through the session (its diagnostics go to the session's
 listener), opens the state's backend and, when it writes, takes its lock; it reads Soda Cloud
@@ -22,14 +24,15 @@ benchmarks that bring their own Soda Cloud.
 from reconciler.workflow.apply import ApplyView, Unattended, apply_fresh, apply_saved
 from reconciler.workflow.audit import audit
 from reconciler.workflow.importer import import_contracts
-from reconciler.workflow.plan import plan
+from reconciler.workflow.plan import plan, plan_each
 from reconciler.workflow.session import Listener, QuietListener, Session
-from reconciler.workflow.state import Forgotten, Rebuilt, forget, rebuild
+from reconciler.workflow.state import Forgotten, Migrated, Rebuilt, forget, migrate, rebuild
 
 __all__ = [
     "ApplyView",
     "Forgotten",
     "Listener",
+    "Migrated",
     "QuietListener",
     "Rebuilt",
     "Session",
@@ -39,6 +42,8 @@ __all__ = [
     "audit",
     "forget",
     "import_contracts",
+    "migrate",
     "plan",
+    "plan_each",
     "rebuild",
 ]
