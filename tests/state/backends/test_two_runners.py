@@ -155,9 +155,7 @@ def assert_converged(place: Place, cloud: RunningEmulator) -> StateFile:
 
 
 @pytest.fixture
-def runners(
-    place: Place, cloud: RunningEmulator, tmp_path: Path
-) -> tuple[Runner, Runner]:
+def runners(place: Place, cloud: RunningEmulator, tmp_path: Path) -> tuple[Runner, Runner]:
     # The two copies are one project ("contracts" below each), so one row (or object) holds
     # the state of both; the place's own key is not used.
     first, second = working_copies(tmp_path)
