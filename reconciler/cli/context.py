@@ -134,12 +134,13 @@ def environment_names(
     project: ProjectConfig, given: str | None, *, several: bool, required: bool = True
 ) -> list[str | None]:
     """The environments a command works in: ``--env`` (a name, a comma list, or ``all``
-    where ``several``), else ``RECONCILER_ENV``; ``[None]`` for a project without any (and,
-    unless ``required``, when none is chosen)."""
+    where ``several``), else ``RECONCILER_ENV``; ``[None]`` for a project without any (where
+    ``all`` is the project itself) and, unless ``required``, when none is chosen."""
     text = (given if given is not None else os.environ.get(ENV_VARIABLE, "")).strip()
     known = list(project.environments)
     if not known:
-        if text:
+        # `all` of none is the project itself: one workflow serves projects with and without.
+        if text and text != ALL:
             raise ConfigError(
                 f"--env {text}: {project.source or 'reconciler.yml'} defines no environments",
                 hint="Remove --env (and RECONCILER_ENV), or add `environments:` to "
@@ -170,13 +171,16 @@ def environment_names(
 ENV_VARIABLE = "RECONCILER_ENV"
 
 
-def environment_of(
+def environments_of(
     project: ProjectConfig, given: str | None, variables: Mapping[str, str]
-) -> Environment | None:
-    """The one environment ``--env`` (or ``RECONCILER_ENV``) chooses, if any (``validate``:
-    without one, the folder is checked as it is written)."""
-    (name,) = environment_names(project, given, several=False, required=False)
-    return chosen_with(project.environment(name), variables) if name is not None else None
+) -> list[Environment | None]:
+    """The environments ``--env`` (or ``RECONCILER_ENV``) chooses (``validate``: without
+    one, the folder is checked as it is written)."""
+    names = environment_names(project, given, several=True, required=False)
+    return [
+        chosen_with(project.environment(name), variables) if name is not None else None
+        for name in names
+    ]
 
 
 def chosen_with(environment: Environment, given: Mapping[str, str]) -> Environment:

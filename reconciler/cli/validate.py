@@ -6,14 +6,18 @@ is reported in one run, sorted by file and position.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
 
-from reconciler.cli.context import environment_of, project_config
+from reconciler.cli.context import environments_of, project_config
 from reconciler.cli.options import contracts_dir, env_option, parse_variables
-from reconciler.desired import load_desired
+from reconciler.contract.diagnostics import sort_diagnostics
+from reconciler.desired import DesiredState, load_desired
 from reconciler.desired.environment import for_environment
+from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import FORMATS, render
 
@@ -38,7 +42,8 @@ from reconciler.render.diagnostics import FORMATS, render
 )
 @env_option(
     "Validate the contracts as rendered for this environment (its variables and data source "
-    "renames; also RECONCILER_ENV). Without it, the files as written."
+    "renames), a comma list of them, or `all`; also RECONCILER_ENV. Without it, the files "
+    "as written."
 )
 @click.pass_context
 def validate(
@@ -62,8 +67,7 @@ def validate(
     """
     project = project_config(ctx)
     given = parse_variables(var_values)
-    environment = environment_of(project, env_name, given)
-    variables = {**(environment.variables if environment else {}), **given}
+    environments = environments_of(project, env_name, given)
     root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
@@ -71,9 +75,7 @@ def validate(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    state = load_desired(root, variables=variables, strict=strict)
-    if environment is not None and state.ok:
-        state = for_environment(state, environment)
+    state = validated(root, environments, given, strict=strict)
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count
@@ -82,3 +84,23 @@ def validate(
             "planned or applied from it",
             hint="Fix the errors listed above and run `reconciler validate` again.",
         )
+
+
+def validated(
+    root: Path,
+    environments: Sequence[Environment | None],
+    given: Mapping[str, str],
+    *,
+    strict: bool,
+) -> DesiredState:
+    """The folder as each environment renders it, their diagnostics together (each says
+    which environment it is about); the contracts as the first environment sees them."""
+    states = []
+    for environment in environments:
+        variables = {**(environment.variables if environment else {}), **given}
+        state = load_desired(root, variables=variables, strict=strict)
+        if environment is not None and state.ok:
+            state = for_environment(state, environment)
+        states.append(state)
+    diagnostics = sort_diagnostics(list(dict.fromkeys(d for s in states for d in s.diagnostics)))
+    return dataclasses.replace(states[0], diagnostics=diagnostics)

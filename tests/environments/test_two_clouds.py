@@ -258,6 +258,8 @@ def test_an_environment_is_required_and_its_key_never_falls_back(folder: Folder)
 
 def test_validate_renders_for_the_environment(folder: Folder) -> None:
     assert folder.run("validate", "--env", "staging").exit_code == 0
+    # What the pull-request workflow runs: every environment's rendering at once.
+    assert folder.run("validate", env={"RECONCILER_ENV": "all"}).exit_code == 0
     broken = folder.root / "reconciler.yml"
     broken.write_text(
         broken.read_text().replace("OWNER: staging-team", 'OWNER: "a: b"\n      OTHER: x', 1)
@@ -272,3 +274,7 @@ def test_validate_renders_for_the_environment(folder: Folder) -> None:
     assert "environment-render" in result.output
     assert "cannot render this contract for environment staging" in result.output
     assert folder.run("validate").exit_code == 0  # the files as written are fine
+    assert folder.run("validate", "--env", "production").exit_code == 0
+    every = folder.run("validate", "--env", "all")
+    assert every.exit_code == 1, every.output
+    assert every.output.count("cannot render this contract for environment staging") == 1

@@ -4,6 +4,7 @@ as the workflow expects."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -82,12 +83,23 @@ def test_the_three_workflows_parse_and_start_on_their_events() -> None:
 def test_each_workflow_runs_the_commands_it_is_for() -> None:
     shown = {(c.workflow, c.args[0]) for c in ALL_COMMANDS}
 
-    assert shown == {(PLAN, "validate"), (PLAN, "plan"), (APPLY, "apply"), (AUDIT, "audit")}
+    assert shown == {
+        (PLAN, "validate"),
+        (PLAN, "plan"),
+        (APPLY, "apply"),
+        (APPLY, "state"),
+        (AUDIT, "audit"),
+    }
     by_subcommand = {c.args[0]: c.args for c in ALL_COMMANDS}
     assert by_subcommand["validate"][1:] == ("--format", "github")
     assert {"--fail-on", "breaking", "markdown"} <= set(by_subcommand["plan"])
-    assert "--auto-approve" in by_subcommand["apply"]
     assert {"--format", "markdown", "--out"} <= set(by_subcommand["audit"])
+    # The apply re-plans on main: it refuses to overwrite a change nobody reviewed, unless
+    # a person runs it by hand to overwrite; otherwise the two are the same command.
+    overwriting, gated = (c.args for c in ALL_COMMANDS if c.args[0] == "apply")
+    assert gated[1:4] == ("--auto-approve", "--fail-on", "drift")
+    assert overwriting == (gated[0], gated[1], *gated[4:])
+    assert "--lock-timeout" in gated
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=lambda c: " ".join(c.args))
@@ -103,17 +115,30 @@ def test_every_reconciler_command_in_a_workflow_parses(command: CommandLine) -> 
     group.make_context(group.name or "", args)
 
 
-def test_the_apply_workflow_runs_one_at_a_time_and_keeps_state_and_report() -> None:
+def test_the_apply_workflow_runs_one_environment_at_a_time_and_keeps_state_and_report() -> None:
     document = _workflow(APPLY)
     steps = {s.get("name"): s for s in _steps(document)}
+    (job,) = document["jobs"].values()
 
     assert document["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
-    (apply,) = (c for c in ALL_COMMANDS if c.args[0] == "apply")
-    report = apply.args[apply.args.index("--out") + 1]
-    assert steps["Upload the apply report"]["with"]["path"] == report
-    keep = steps["Commit the state and generated skeletons"]
+    # Staging first; production only after staging succeeded.
+    assert job["strategy"]["matrix"]["environment"] == ["staging", "production"]
+    assert (job["strategy"]["max-parallel"], job["strategy"]["fail-fast"]) == (1, True)
+    assert job["env"]["RECONCILER_ENV"] == "${{ matrix.environment }}"
+    assert job["environment"] == "${{ matrix.environment }}"
+    for apply in (c for c in ALL_COMMANDS if c.args[0] == "apply"):
+        report = apply.args[apply.args.index("--out") + 1]
+        assert steps["Upload the apply report"]["with"]["path"] == report
+    dispatch = _triggers(document)["workflow_dispatch"]["inputs"]["overwrite_drift"]
+    assert (dispatch["type"], dispatch["default"]) == ("boolean", False)
+    overwrite = steps["Apply"]["env"]["OVERWRITE_DRIFT"]
+    assert overwrite == "${{ inputs.overwrite_drift || false }}"
+    keep = steps["Commit generated skeletons and a local state"]
     assert keep["if"].startswith("always()")
-    assert "git add .reconciler/state.json contracts" in keep["run"]
+    # The state is committed only when it is a local file (state show says where it is).
+    assert 'if [ -n "$STATE_FILE" ]; then git add "$STATE_FILE"; fi' in keep["run"]
+    assert keep["env"]["STATE_FILE"] == "${{ steps.state.outputs.file }}"
+    assert 'd["backend"] == "file"' in steps["Find the state"]["run"]
     assert "git push" in keep["run"]
 
 
@@ -161,27 +186,43 @@ def test_the_comment_script_is_valid_javascript(tmp_path: Path) -> None:
 
 
 def _run(command: CommandLine, workspace: Path) -> int:
-    result = reconciler(command.args)
+    """``command`` as its workflow runs it: with the workflow's own RECONCILER_ENV, where it
+    sets one for every job (``all`` for the plan: the example has no environments)."""
+    chosen = _workflow(command.workflow)["env"].get("RECONCILER_ENV")
+    result = reconciler(command.args, env={"RECONCILER_ENV": chosen} if chosen else None)
     if command.stdout_to:
         (workspace / command.stdout_to).write_text(result.stdout, encoding="utf-8")
     return result.exit_code
 
 
 def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path) -> None:
-    (validate, plan), (apply,), (audit,) = (_commands(n) for n in (PLAN, APPLY, AUDIT))
+    (validate, plan), (overwrite, apply, where), (audit,) = (
+        _commands(n) for n in (PLAN, APPLY, AUDIT)
+    )
 
     # A pull request: valid; the plan holds the breaking change of orders, so the gate
     # needs the label.
     assert _run(validate, workspace) == 0
     assert _run(plan, workspace) == 3
     assert (workspace / "plan.md").read_text().startswith("### Soda contracts plan")
-    assert '"format_version": 3' in (workspace / "plan.json").read_text()
+    # The example has no environments: one saved plan.
+    assert '"format_version": 3' in (workspace / "plan-default.json").read_text()
     # Merged: applied and verified, with the report the workflow uploads.
     assert _run(apply, workspace) == 0
     assert (workspace / "apply-report.md").read_text().startswith("### Soda contracts apply")
     assert (workspace / ".reconciler" / "state.json").is_file()
+    # Its state is a local file: the workflow commits it.
+    assert _run(where, workspace) == 0
+    shown = json.loads((workspace / "state-show.json").read_text())
+    assert (shown["backend"], shown["path"]) == ("file", ".reconciler/state.json")
     # Nightly: in sync (no issue), then after an edit in the Soda Cloud UI, drift (an issue).
     assert _run(audit, workspace) == 0
     edit_in_cloud_ui(workspace, UI_EDIT)
     assert _run(audit, workspace) == 4
     assert UI_EDIT.dataset in (workspace / "audit.md").read_text()
+    # The next merge's apply refuses to overwrite it; a manual run overwrites it.
+    assert _run(apply, workspace) == 1
+    assert _run(audit, workspace) == 4
+    assert _run(overwrite, workspace) == 0
+    assert "overwrote" in (workspace / "apply-report.md").read_text()
+    assert _run(audit, workspace) == 0
