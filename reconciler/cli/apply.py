@@ -62,7 +62,10 @@ from reconciler.workflow import apply_fresh, apply_saved
     help="drift: refuse (exit 1, nothing changed) to overwrite a change made in Soda Cloud "
     "that the plan did not expect (a saved plan: drift it did not show; a fresh plan: any).",
 )
-@verify_option("Verify datasets with semantic changes (changed, default), all, or none.")
+@verify_option(
+    "Verify datasets with semantic changes (changed, default), only the checks their changes "
+    "can make fail (changed-checks), all, or none."
+)
 @click.option(
     "--generate",
     "generate_mode",

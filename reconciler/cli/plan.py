@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.comments import write_comments
 from reconciler.cli.context import sessions_of
 from reconciler.cli.options import (
     cloud_options,
@@ -23,7 +24,7 @@ from reconciler.cli.options import (
 from reconciler.errors import ConfigError
 from reconciler.plan import Plan, PlanSettings
 from reconciler.plan.file import ENV_FIELD, write_plan_files
-from reconciler.render.plan import failing_line, render_plans, saved_line
+from reconciler.render.plan import failing_line, render_plans, render_plans_parts, saved_line
 from reconciler.workflow import plan_each
 
 FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
@@ -45,6 +46,14 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 )
 @format_option("text for a terminal, markdown for a pull-request comment, json for machines.")
 @click.option("--diff", "show_diff", is_flag=True, help="Add the unified YAML diffs (text format).")
+@click.option(
+    "--split",
+    "split_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write the plan as markdown pull-request comments into DIR (comment-001.md, "
+    "...): each fits in a GitHub comment, together they hold every dataset.",
+)
 @verify_option(
     "Which datasets apply verifies (default: `verify:` in reconciler.yml, else changed)."
 )
@@ -75,6 +84,7 @@ def plan(
     out_path: Path | None,
     output_format: str,
     show_diff: bool,
+    split_dir: Path | None,
     verify_mode: str | None,
     detailed_exitcode: bool,
     fail_on: tuple[str, ...],
@@ -104,6 +114,8 @@ def plan(
     )
     made = plan_each(sessions, settings)
     saved = write_plan_files(out_path, made) if out_path is not None else []
+    if split_dir is not None:
+        write_comments(split_dir, render_plans_parts(made))
     color = output_format == "text" and use_color(no_color)
     click.echo(render_plans(made, output_format, color=color, show_diff=show_diff), nl=False)
     for path in saved if output_format == "text" else ():

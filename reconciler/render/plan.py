@@ -6,12 +6,12 @@ Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute wha
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from reconciler.plan.file import plan_document, plan_file_text
 from reconciler.plan.model import DatasetPlan, Plan, Summary
-from reconciler.plan.vocabulary import Action, ChangeClass
+from reconciler.plan.vocabulary import Action, Change, ChangeClass
 from reconciler.render.escape import (
     bounded,
     code,
@@ -24,12 +24,20 @@ from reconciler.render.escape import (
 from reconciler.render.fit import (
     BULLET_LIMIT,
     GITHUB_TEXT_LIMIT,
+    LIST_SHOWN,
     REPORT_LIMIT,
     capped,
     fit_sections,
 )
+from reconciler.render.split import section_room, split_sections
 from reconciler.render.style import Style, ansi, plain
-from reconciler.render.words import change_words, drift_words, note_words, warning_words
+from reconciler.render.words import (
+    change_words,
+    drift_words,
+    note_words,
+    verify_only_words,
+    warning_words,
+)
 
 GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
 
@@ -121,6 +129,11 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
         lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
         for change in entry.changes:
             lines.append(f"      {printable(change_words(change))}")
+        if entry.check_paths:
+            paths = ", ".join(entry.check_paths)
+            lines.append(
+                f"      {printable(f'{verify_only_words(len(entry.check_paths))} {paths}')}"
+            )
         if entry.drift is not None:
             lines.append(
                 style(
@@ -195,24 +208,56 @@ def render_json(plan: Plan) -> str:
     return plan_file_text(plan)
 
 
+TITLE = "### Soda contracts plan"
+
+
 def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
     """A pull-request comment: summary table, warnings, then one ``<details>`` per dataset.
 
     Never longer than ``limit`` characters (by default GitHub's limit less the room the
     workflow needs for its marker and footer): when it must cut, the summary and the
-    warnings stay and the comment says how many datasets it left out."""
-    title = "### Soda contracts plan"
-    if plan.environment is not None:
-        title += f": {code(plan.environment)}"
-    head = _markdown_head(plan, title)
+    warnings stay and the comment says how many datasets it left out. To show every dataset
+    however long the plan, :func:`render_markdown_parts` spreads it over several comments."""
+    head = f"{_title(plan)}\n\n" + _markdown_head(plan)
     return fit_sections(head, _markdown_sections(plan), limit=limit, left_out=_left_out_note)
 
 
-def _markdown_head(plan: Plan, title: str) -> str:
+def render_markdown_parts(plan: Plan, *, limit: int = REPORT_LIMIT) -> tuple[str, ...]:
+    """The plan as pull-request comments of at most ``limit`` characters each that together
+    hold every dataset: the summary and warnings in the first, then each dataset's
+    ``<details>`` whole, in order, numbered "part 1 of 3". One comment, the same as
+    :func:`render_markdown`'s, when the plan fits in one. A dataset whose diff alone
+    outgrows a comment shows as much of the diff as fits, and says how much is left."""
+    title = _part_title(_title(plan))
+    room = section_room(limit, title, _part_onward)
+    sections = [_markdown_dataset(entry, room) for entry in plan.datasets if entry.changed]
+    sections += _markdown_reports(plan, room)
+    return split_sections(
+        _markdown_head(plan), sections, limit=limit, title=title, onward=_part_onward
+    )
+
+
+def _title(plan: Plan) -> str:
+    return TITLE if plan.environment is None else f"{TITLE}: {code(plan.environment)}"
+
+
+def _part_title(title: str) -> Callable[[int, int], str]:
+    def numbered(number: int, total: int) -> str:
+        if total == 1:
+            return f"{title}\n\n"
+        return f"{title} (part {number} of {total})\n\n"
+
+    return numbered
+
+
+def _part_onward(number: int, total: int) -> str:
+    return f"\n_Continued in the next comment: part {number + 1} of {total}._\n"
+
+
+def _markdown_head(plan: Plan) -> str:
+    """The environment (if any), the summary table and the warnings, under the title."""
     summary = plan.summary()
-    head = [title, ""]
-    if plan.environment is not None:
-        head += [_environment_line(plan, markdown_values=True), ""]
+    head = [_environment_line(plan, markdown_values=True), ""] if plan.environment else []
     head += [
         f"**{summary_line(summary)}**",
         "",
@@ -276,14 +321,46 @@ def render_plans(
     return "\n".join(render_text(plan, color=color, show_diff=show_diff) for plan in plans)
 
 
+def render_plans_parts(plans: Sequence[Plan], *, limit: int = REPORT_LIMIT) -> tuple[str, ...]:
+    """The comments of ``plan --split`` that together hold every dataset: one plan's parts
+    (:func:`render_markdown_parts`); several plans' one comment when it holds every dataset
+    of each, else that comment (their summaries and warnings, the datasets that fit) followed
+    by each environment's own parts, under its name."""
+    if len(plans) == 1:
+        return render_markdown_parts(plans[0], limit=limit)
+    whole = render_markdown_environments(plans, limit=limit)
+    if _holds_every_section(plans, limit):
+        return (whole,)
+    return (whole, *(part for plan in plans for part in render_markdown_parts(plan, limit=limit)))
+
+
+def _holds_every_section(plans: Sequence[Plan], limit: int) -> bool:
+    title, heads, sections = _environment_blocks(plans)
+    needed = len(title) + sum(len(head) for head in heads)
+    return needed + sum(len(part) for parts in sections for part in parts) <= limit
+
+
 def render_markdown_environments(plans: Sequence[Plan], *, limit: int = REPORT_LIMIT) -> str:
     """One pull-request comment for several environments: a table of their summaries, then a
     section per environment (its summary, warnings and datasets), fitted to ``limit`` as a
     whole. Every environment keeps its summary and warnings; where datasets must be left
     out, the room is shared so that an environment with few changes keeps all of them and
     the others say how many they left out."""
+    title, heads, sections = _environment_blocks(plans)
+    room = limit - len(title) - sum(len(head) for head in heads)
+    needs = [sum(len(part) for part in parts) for parts in sections]
+    shares = _shares(max(0, room), needs)
+    blocks = [
+        fit_sections(head, parts, limit=len(head) + share, left_out=_left_out_note)
+        for head, parts, share in zip(heads, sections, shares, strict=True)
+    ]
+    return fit_sections(title, blocks, limit=limit, left_out=_environments_left_out)
+
+
+def _environment_blocks(plans: Sequence[Plan]) -> tuple[str, list[str], list[list[str]]]:
+    """The comment's title and table, each environment's head, each one's sections."""
     rows = [
-        f"### Soda contracts plan: {len(plans)} environments",
+        f"{TITLE}: {len(plans)} environments",
         "",
         "| environment | create | skeletons | publish | breaking | verify | adopt | drifted |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -295,16 +372,8 @@ def render_markdown_environments(plans: Sequence[Plan], *, limit: int = REPORT_L
             f"{s.publish} | {s.breaking} | {s.verify} | {s.adopt} | {s.drift} |"
         )
     title = "\n".join([*rows, ""]) + "\n"
-    heads = [_markdown_head(plan, f"#### {code(plan.environment or '')}") for plan in plans]
-    sections = [_markdown_sections(plan) for plan in plans]
-    room = limit - len(title) - sum(len(head) for head in heads)
-    needs = [sum(len(part) for part in parts) for parts in sections]
-    shares = _shares(max(0, room), needs)
-    blocks = [
-        fit_sections(head, parts, limit=len(head) + share, left_out=_left_out_note)
-        for head, parts, share in zip(heads, sections, shares, strict=True)
-    ]
-    return fit_sections(title, blocks, limit=limit, left_out=_environments_left_out)
+    heads = [f"#### {code(plan.environment or '')}\n\n" + _markdown_head(plan) for plan in plans]
+    return title, heads, [_markdown_sections(plan) for plan in plans]
 
 
 def _shares(room: int, needs: Sequence[int]) -> list[int]:
@@ -403,40 +472,117 @@ def _markdown_warnings(plan: Plan) -> list[str]:
     return out
 
 
-def _markdown_dataset(entry: DatasetPlan) -> str:
+def _markdown_dataset(entry: DatasetPlan, room: int | None = None) -> str:
+    """One dataset's ``<details>``; with ``room``, at most that many characters: the diff is
+    cut at a line (saying how many lines are left out), then the list of changes capped."""
+    lines = _diff_lines(entry)
+    whole_section = _dataset_section(entry, entry.changes, lines, len(lines))
+    if room is None or len(whole_section) <= room:
+        return whole_section
+    low, high = 0, len(lines)
+    while low < high:  # the most diff lines that fit
+        middle = (low + high + 1) // 2
+        if len(_dataset_section(entry, entry.changes, lines[:middle], len(lines))) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    section = _dataset_section(entry, entry.changes, lines[:low], len(lines))
+    if len(section) <= room:
+        return section
+    shown = entry.changes[:LIST_SHOWN]
+    return _dataset_section(entry, shown, [], len(lines), more_changes=len(entry.changes))
+
+
+def _diff_lines(entry: DatasetPlan) -> list[str]:
+    return entry.diff.rstrip("\n").splitlines() if entry.diff else []
+
+
+def _dataset_section(
+    entry: DatasetPlan,
+    changes: tuple[Change, ...],
+    diff_lines: list[str],
+    diff_total: int,
+    *,
+    more_changes: int = 0,
+) -> str:
     tags = " · ".join(_tags(entry))
     title = f"{SYMBOL[entry.action].strip() or '·'} {ACTION_WORDS[entry.action]} {html_code(entry.dataset)}"
     if tags:
         title += f" · {tags}"
     body = [f"<details><summary>{title}</summary>", ""]
-    body.extend(f"- {markdown(change_words(c))}" for c in entry.changes)
+    body.extend(f"- {markdown(change_words(c))}" for c in changes)
+    if more_changes > len(changes):
+        body.append(f"- ... and {more_changes - len(changes)} more changes")
+    if entry.check_paths:
+        paths = ", ".join(code(path) for path in entry.check_paths)
+        body.append(f"- {verify_only_words(len(entry.check_paths))} {paths}")
     if entry.drift is not None:
         body.append(f"- **drift**: {markdown(drift_words(entry.drift))}; publishing overwrites it")
     if entry.dataset_listed is False:
         body.append(f"- **unknown dataset**: {markdown(UNLISTED)}")
     body.extend(f"- note: {markdown(note_words(n))}" for n in entry.notes)
-    if entry.diff:
-        body += ["", *code_block(entry.diff, "diff")]
+    if diff_lines:
+        body += ["", *code_block("\n".join(diff_lines), "diff")]
+    if len(diff_lines) < diff_total:
+        left = diff_total - len(diff_lines)
+        body += [
+            "",
+            f"_{'The diff is cut here: ' if diff_lines else 'The diff is left out: '}{left:,} "
+            f"more line{'s' if left != 1 else ''}. `reconciler plan --diff` shows all of it._",
+        ]
     body += ["", "</details>", ""]
     return "\n".join(body) + "\n"
 
 
-def _markdown_reports(plan: Plan) -> list[str]:
-    sections = []
-    if plan.unmanaged:
-        lines = [
-            "<details><summary>Unmanaged contracts (in Soda Cloud, no file; never deleted)</summary>",
-            "",
-        ]
-        lines += [f"- {code(u.dataset)}" for u in plan.unmanaged]
-        lines += ["", "Bring them into git with `reconciler import`.", "", "</details>", ""]
-        sections.append("\n".join(lines) + "\n")
-    if plan.orphaned:
-        lines = [
-            "<details><summary>Orphaned records (file deleted; never deleted in Soda Cloud)</summary>",
-            "",
-        ]
-        lines += [f"- {code(o.dataset)}" for o in plan.orphaned]
-        lines += ["", "Stop tracking with `reconciler state forget DATASET`.", "", "</details>", ""]
-        sections.append("\n".join(lines) + "\n")
+def _markdown_reports(plan: Plan, room: int | None = None) -> list[str]:
+    """The unmanaged contracts and the orphaned records, each a ``<details>``; with
+    ``room``, a long list is spread over several, each of at most that many characters."""
+    unmanaged = [f"- {code(u.dataset)}" for u in plan.unmanaged]
+    orphaned = [f"- {code(o.dataset)}" for o in plan.orphaned]
+    return [
+        *_report_sections(
+            "Unmanaged contracts (in Soda Cloud, no file; never deleted)",
+            unmanaged,
+            "Bring them into git with `reconciler import`.",
+            room,
+        ),
+        *_report_sections(
+            "Orphaned records (file deleted; never deleted in Soda Cloud)",
+            orphaned,
+            "Stop tracking with `reconciler state forget DATASET`.",
+            room,
+        ),
+    ]
+
+
+def _report_sections(summary: str, items: list[str], advice: str, room: int | None) -> list[str]:
+    if not items:
+        return []
+    whole_section = _report_section(summary, items, advice)
+    if room is None or len(whole_section) <= room:
+        return [whole_section]
+    # Room for the longest range note ("1,000-2,000 of 9,999"), so every chunk fits.
+    widest = _report_section(
+        f"{summary} · {len(items):,}-{len(items):,} of {len(items):,}", [], advice
+    )
+    chunks: list[list[str]] = [[]]
+    size = len(widest)
+    for item in items:
+        if chunks[-1] and size + len(item) + 1 > room:
+            chunks.append([])
+            size = len(widest)
+        chunks[-1].append(item)
+        size += len(item) + 1
+    sections, first = [], 1
+    for chunk in chunks:
+        last = first + len(chunk) - 1
+        ranged = f"{summary} · {first:,}-{last:,} of {len(items):,}"
+        sections.append(_report_section(ranged, chunk, advice))
+        first = last + 1
     return sections
+
+
+def _report_section(summary: str, items: list[str], advice: str) -> str:
+    lines = [f"<details><summary>{summary}</summary>", "", *items]
+    lines += ["", advice, "", "</details>", ""]
+    return "\n".join(lines) + "\n"

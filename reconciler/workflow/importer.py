@@ -1,19 +1,24 @@
 """``import``: Soda Cloud's contracts written into the contracts folder, byte for byte, and
-recorded in the state so that the next plan shows no change for them.
+recorded in the state so that the next plan shows no change for them. ``import --drifted``:
+the same for the files of drifted datasets, so that a change made in Soda Cloud's UI comes
+back into git.
 
 In an environment, Soda Cloud names datasets as the environment renders them
 (``warehouse_staging/...``) while the folder is shared by every environment: each contract is
 written with its dataset's shared name (:func:`reconciler.desired.environment.shared_text`),
 at the shared path, and recorded in the environment's state under the environment's name, with
 the fingerprints of the file as rendered there. A contract that no file could render to (its
-data source is renamed away in this environment) is refused, saying so.
+data source is renamed away in this environment) is refused, saying so. ``--drifted`` replaces
+files whose text is the one last applied, which in an environment that renders the folder is
+not the file's own text: it is refused there (``import --force DATASET`` brings one back).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from reconciler.cloud.dto import Contract
 from reconciler.contract import parse_contract_text
@@ -25,18 +30,22 @@ from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractLoadError
 from reconciler.importer import (
     ImportNote,
+    ImportPlan,
     ImportReport,
     ImportResult,
     NoteCode,
     Outcome,
+    drifted_files,
     execute_import,
     existing_files,
     imported_record,
+    plan_drifted,
     plan_import,
     record_imported,
 )
 from reconciler.observed import contracts_by_dataset
 from reconciler.plan.globs import glob_matches
+from reconciler.state import StateManager
 from reconciler.workflow.session import Session
 
 
@@ -63,15 +72,13 @@ def import_contracts(
             globs=globs,
             force=force,
         )
-        results: list[ImportResult] = list(unmanageable)
-        try:
-            # One by one, so that whatever was written is recorded even if the run stops.
-            for result in execute_import(root, plan, now=store.clock.now()):
-                results.append(as_rendered(result, listed, environment))
-        finally:
-            if any(r.record is not None for r in results):
-                recorded = [in_environment(r, environment) for r in results]
-                store.save(record_imported(store.load(), recorded))
+        results = list(unmanageable) + _carried_out(
+            store,
+            root,
+            plan,
+            made=lambda result: as_rendered(result, listed, environment),
+            keyed=lambda result: in_environment(result, environment),
+        )
     return ImportReport(
         folder=root,
         results=tuple(results),
@@ -79,6 +86,64 @@ def import_contracts(
         nothing_chosen=not plan.items and not globs and not unmanageable,
         state_location=store.location,
     )
+
+
+def import_drifted(
+    session: Session, globs: tuple[str, ...], *, lock_timeout: float
+) -> ImportReport:
+    """``reconciler import --drifted [GLOB]...``, under the state lock: Soda Cloud's text
+    written into the file of every dataset the audit calls drifted (a file with changes
+    never applied is refused), and recorded."""
+    refuse_drifted_in(session.environment)
+    desired = session.read_folder()
+    store = session.state_store()
+    with session.lock(store, "import", lock_timeout):
+        state = store.load()
+        plan = plan_drifted(
+            drifted_files(desired, asyncio.run(_listed(session)), state, globs=globs)
+        )
+        results = _carried_out(store, session.contracts, plan)
+    return ImportReport(
+        folder=session.contracts,
+        results=tuple(results),
+        unmatched_globs=(),
+        nothing_chosen=not plan.items,
+        state_location=store.location,
+        drifted=True,
+    )
+
+
+def _carried_out(
+    store: StateManager,
+    root: Path,
+    plan: ImportPlan,
+    *,
+    made: Callable[[ImportResult], ImportResult] = lambda result: result,
+    keyed: Callable[[ImportResult], ImportResult] = lambda result: result,
+) -> list[ImportResult]:
+    """The plan's files written one by one into ``root`` (each result as ``made`` makes it);
+    whatever was written is recorded (under the name ``keyed`` gives it), even if the run
+    stops. Called under the store's lock."""
+    results: list[ImportResult] = []
+    try:
+        results.extend(made(result) for result in execute_import(root, plan, now=store.clock.now()))
+    finally:
+        if any(r.record is not None for r in results):
+            store.save(record_imported(store.load(), [keyed(r) for r in results]))
+    return results
+
+
+def refuse_drifted_in(environment: Environment | None) -> None:
+    """``--drifted`` replaces a file whose text is the one last applied; in an environment
+    that renders the folder (renames, values) what was applied is not the file's text."""
+    if environment is not None and (environment.renames_anything or environment.variables):
+        raise ConfigError(
+            f"import --drifted cannot bring drift back from environment {environment.name}: "
+            "it renders the contracts (renamed data sources or variable values), so Soda "
+            "Cloud's text there is not a text of the shared folder",
+            hint=f"Bring each drifted contract back with `reconciler import --force DATASET "
+            f"--env {environment.name}` (it writes the shared name), and check the values.",
+        )
 
 
 async def _listed(session: Session) -> dict[str, Contract]:

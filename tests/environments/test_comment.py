@@ -6,7 +6,7 @@ from __future__ import annotations
 from reconciler.plan.model import DatasetPlan, Plan, StateBasis
 from reconciler.plan.vocabulary import Action
 from reconciler.render.fit import REPORT_LIMIT
-from reconciler.render.plan import render_markdown_environments, render_plans
+from reconciler.render.plan import render_markdown_environments, render_plans, render_plans_parts
 
 
 def plan(environment: str, datasets: int, diff_lines: int = 40) -> Plan:
@@ -73,3 +73,22 @@ def test_one_environment_renders_as_a_plan_does_and_json_keeps_each_document() -
     text = render_plans([plan("staging", 1), plan("production", 1)], "text")
     assert text.index("Environment staging:") < text.index("Environment production:")
     assert '"environments": {' in render_plans([plan("staging", 1), plan("production", 1)], "json")
+
+
+def test_split_comments_hold_every_dataset_of_every_environment() -> None:
+    small = render_plans_parts([plan("staging", 3), plan("production", 2)])
+    assert small == (render_markdown_environments([plan("staging", 3), plan("production", 2)]),)
+
+    big, few = plan("staging", 900), plan("production", 4)
+    parts = render_plans_parts([big, few])
+
+    assert parts[0] == render_markdown_environments([big, few])
+    assert all(len(part) <= REPORT_LIMIT for part in parts)
+    staging = [p for p in parts[1:] if p.startswith("### Soda contracts plan: `staging`")]
+    production = [p for p in parts[1:] if p.startswith("### Soda contracts plan: `production`")]
+    assert len(staging) > 1
+    assert len(production) == 1
+    assert len(staging) + len(production) == len(parts) - 1
+    assert staging[0].startswith(f"### Soda contracts plan: `staging` (part 1 of {len(staging)})")
+    shown = "".join(staging)
+    assert all(f"warehouse_staging/db/public/table_{n:04d}" in shown for n in range(900))

@@ -1,9 +1,11 @@
-"""The GitHub Actions workflows in plan-examples/github-actions/: valid YAML and shell, and
-every ``reconciler`` command they run exists with those flags and behaves, on the example,
-as the workflow expects."""
+"""The GitHub Actions workflows in plan-examples/github-actions/: valid YAML and shell, they
+run the reconciler through the repository's action (action.yml) with inputs it has, and
+every ``reconciler`` command they give it exists with those flags and behaves, on the
+example, as the workflow expects."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -22,9 +24,17 @@ from reconciler.cli import main
 from tests.examples.support import REPOSITORY, reconciler
 
 WORKFLOWS = REPOSITORY / "plan-examples" / "github-actions"
+ACTION = REPOSITORY / "action.yml"
+ACTION_USES = "your-org/reconciler@v1"
+# What the action adds to a plan command whose comment is kept (its folder, here relative).
+SPLIT = ("--split", "comments")
 PLAN, APPLY, AUDIT = "reconciler-plan.yml", "reconciler-apply.yml", "reconciler-audit.yml"
 SHELL_OPERATORS = {">", ">>", "|", "||", "&&", ";", "2>&1", "&"}
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+# The apply's gate, as GitHub evaluates it: on a push (and a manual run by default) the
+# drift gate; on a manual run with overwrite_drift checked, none.
+DRIFT_GATE = "${{ inputs.overwrite_drift != true && '--fail-on drift' || '' }}"
+GATED, OVERWRITING = "--fail-on drift", ""
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,24 @@ def _steps(document: dict[Any, Any]) -> list[dict[str, Any]]:
     return steps
 
 
+def _action_steps(name: str) -> list[dict[str, Any]]:
+    return [s for s in _steps(_workflow(name)) if str(s.get("uses", "")).startswith("your-org/")]
+
+
 def _commands(name: str) -> list[CommandLine]:
+    """The reconciler commands a workflow runs: those it gives the action (with what the
+    action adds), and any in its own scripts."""
     found = []
     for step in _steps(_workflow(name)):
+        if step in _action_steps(name):
+            command = step["with"]["command"]
+            for gate in (OVERWRITING, GATED) if DRIFT_GATE in command else (None,):
+                evaluated = command.replace(DRIFT_GATE, gate) if gate is not None else command
+                args = tuple(shlex.split(evaluated))
+                if step["with"].get("comment") == "true":
+                    args += SPLIT
+                found.append(CommandLine(name, step.get("name", ""), args, None))
+            continue
         script = step.get("run", "").replace("\\\n", " ")
         for line in script.splitlines():
             tokens = shlex.split(line, comments=True)
@@ -89,17 +114,50 @@ def test_each_workflow_runs_the_commands_it_is_for() -> None:
         (APPLY, "apply"),
         (APPLY, "state"),
         (AUDIT, "audit"),
+        (AUDIT, "state"),
+        (AUDIT, "import"),
     }
     by_subcommand = {c.args[0]: c.args for c in ALL_COMMANDS}
     assert by_subcommand["validate"][1:] == ("--format", "github")
-    assert {"--fail-on", "breaking", "markdown"} <= set(by_subcommand["plan"])
+    assert {"--fail-on", "breaking", "--out", *SPLIT} <= set(by_subcommand["plan"])
     assert {"--format", "markdown", "--out"} <= set(by_subcommand["audit"])
+    assert by_subcommand["import"][1:] == ("--drifted", "--state", "$DRIFT_STATE")
     # The apply re-plans on main: it refuses to overwrite a change nobody reviewed, unless
     # a person runs it by hand to overwrite; otherwise the two are the same command.
     overwriting, gated = (c.args for c in ALL_COMMANDS if c.args[0] == "apply")
     assert gated[1:4] == ("--auto-approve", "--fail-on", "drift")
     assert overwriting == (gated[0], gated[1], *gated[4:])
     assert "--lock-timeout" in gated
+
+
+@pytest.mark.parametrize("name", [PLAN, APPLY, AUDIT])
+def test_every_workflow_uses_the_action_with_inputs_it_has(name: str) -> None:
+    inputs = yaml.safe_load(ACTION.read_text(encoding="utf-8"))["inputs"]
+    steps = _action_steps(name)
+
+    assert steps
+    for step in steps:
+        assert step["uses"] == ACTION_USES
+        assert set(step["with"]) <= set(inputs), step["name"]
+    # No workflow installs or runs the reconciler by itself any more.
+    scripts = " ".join(str(s.get("run", "")) for s in _steps(_workflow(name)))
+    assert "pip install" not in scripts
+
+
+def test_the_exit_codes_each_workflow_acts_on_do_not_fail_the_action_step() -> None:
+    codes = {
+        (name, step["name"]): set(step["with"].get("ok-exit-codes", "0").split())
+        for name in (PLAN, APPLY, AUDIT)
+        for step in _action_steps(name)
+    }
+
+    assert codes == {
+        (PLAN, "Validate"): {"0"},
+        (PLAN, "Plan"): {"0", "3"},  # the gate decides about breaking changes
+        (APPLY, "Apply"): {"any"},  # the state is committed whatever the exit
+        (AUDIT, "Audit"): {"0", "2", "4", "6"},
+        (AUDIT, "Bring the drifted contracts into git"): {"0", "1"},
+    }
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=lambda c: " ".join(c.args))
@@ -126,63 +184,109 @@ def test_the_apply_workflow_runs_one_environment_at_a_time_and_keeps_state_and_r
     assert (job["strategy"]["max-parallel"], job["strategy"]["fail-fast"]) == (1, True)
     assert job["env"]["RECONCILER_ENV"] == "${{ matrix.environment }}"
     assert job["environment"] == "${{ matrix.environment }}"
+    assert DRIFT_GATE in steps["Apply"]["with"]["command"]
+    dispatch = _triggers(document)["workflow_dispatch"]["inputs"]["overwrite_drift"]
+    assert (dispatch["type"], dispatch["default"]) == ("boolean", False)
     for apply in (c for c in ALL_COMMANDS if c.args[0] == "apply"):
         report = apply.args[apply.args.index("--out") + 1]
         assert steps["Upload the apply report"]["with"]["path"] == report
-    dispatch = _triggers(document)["workflow_dispatch"]["inputs"]["overwrite_drift"]
-    assert (dispatch["type"], dispatch["default"]) == ("boolean", False)
-    overwrite = steps["Apply"]["env"]["OVERWRITE_DRIFT"]
-    assert overwrite == "${{ inputs.overwrite_drift || false }}"
+        assert steps["Apply"]["with"]["summary"] == report
     keep = steps["Commit generated skeletons and a local state"]
     assert keep["if"].startswith("always()")
+    assert "steps.apply.outputs.exit-code" in keep["if"]
     # The state is committed only when it is a local file (state show says where it is).
     assert 'if [ -n "$STATE_FILE" ]; then git add "$STATE_FILE"; fi' in keep["run"]
     assert keep["env"]["STATE_FILE"] == "${{ steps.state.outputs.file }}"
     assert 'd["backend"] == "file"' in steps["Find the state"]["run"]
     assert "git push" in keep["run"]
+    assert "steps.apply.outputs.exit-code" in steps["Result"]["env"]["APPLY_EXIT"]
 
 
-def test_the_pull_request_comment_is_one_sticky_comment_and_the_label_allows_breaking() -> None:
+def test_the_pull_request_comment_is_kept_by_the_action_and_the_label_allows_breaking() -> None:
     document = _workflow(PLAN)
     steps = {s.get("name"): s for s in _steps(document)}
 
-    script = steps["Post or update the plan comment"]["with"]["script"]
-    assert "updateComment" in script
-    assert "createComment" in script
-    assert "readFileSync('comment.md'" in script
-    assert document["env"]["COMMENT_MARKER"] == "<!-- reconciler-plan -->"
-    assert "COMMENT_MARKER" in script
+    assert steps["Plan"]["with"]["comment"] == "true"
+    assert "steps.plan.outputs.exit-code" in steps["Gate"]["env"]["PLAN_EXIT"]
     assert document["env"]["ALLOW_LABEL"] == "allow-breaking-changes"
     assert "env.ALLOW_LABEL" in steps["Gate"]["env"]["ALLOWED"]
     assert {"labeled", "unlabeled"} <= set(_triggers(document)["pull_request"]["types"])
+    assert document["permissions"]["pull-requests"] == "write"
+
+
+def test_the_audit_workflow_opens_a_pull_request_with_the_drifted_contracts() -> None:
+    document = _workflow(AUDIT)
+    steps = {s.get("name"): s for s in _steps(document)}
+
+    # Only on drift; into a local state file, which the pull request carries, or into a
+    # copy of a remote state, which it does not.
+    where = steps["Find the state"]
+    assert "'4'" in where["if"]
+    assert "'6'" in where["if"]
+    assert 'echo "commit=$file"' in where["run"]
+    assert 'reconciler state migrate --to "$file"' in where["run"]
+    drifted = steps["Bring the drifted contracts into git"]
+    assert drifted["if"] == "steps.state.outputs.file != ''"
+    assert drifted["env"]["DRIFT_STATE"] == "${{ steps.state.outputs.file }}"
+    pull = steps["Open or update the drift pull request"]
+    assert pull["uses"].startswith("peter-evans/create-pull-request@")
+    assert "contracts/**" in pull["with"]["add-paths"]
+    assert "${{ steps.state.outputs.commit }}" in pull["with"]["add-paths"]
+    assert pull["with"]["branch"] == "reconciler/drift-${{ matrix.environment }}"
+    assert pull["with"]["body-path"] == "audit.md"
+    assert document["permissions"]["pull-requests"] == "write"
+    assert document["permissions"]["contents"] == "write"
+
+
+def _scripts(name: str) -> list[tuple[str, str]]:
+    if name == "action.yml":
+        document: dict[Any, Any] = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+        steps = document["runs"]["steps"]
+    else:
+        steps = _steps(_workflow(name))
+    return [(str(s.get("name")), str(s["run"])) for s in steps if "run" in s]
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize("name", [PLAN, APPLY, AUDIT])
+@pytest.mark.parametrize("name", [PLAN, APPLY, AUDIT, "action.yml"])
 def test_every_run_script_is_valid_bash(name: str) -> None:
-    for step in _steps(_workflow(name)):
-        if "run" not in step:
-            continue
-        script = EXPRESSION.sub("EXPRESSION", step["run"])
+    scripts = _scripts(name)
+    assert scripts
+    for step, run in scripts:
+        script = EXPRESSION.sub("EXPRESSION", run)
         checked = subprocess.run(
             ["bash", "-n", "-c", script], capture_output=True, text=True, check=False
         )
-        assert checked.returncode == 0, f"{name}: {step.get('name')}: {checked.stderr}"
+        assert checked.returncode == 0, f"{name}: {step}: {checked.stderr}"
+
+
+def test_the_action_scripts_hold_no_expression() -> None:
+    """Inputs reach its scripts through the environment, never pasted into the code."""
+    for step, run in _scripts("action.yml"):
+        assert EXPRESSION.search(run) is None, step
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 def test_the_comment_script_is_valid_javascript(tmp_path: Path) -> None:
-    steps = {s.get("name"): s for s in _steps(_workflow(PLAN))}
-    script = steps["Post or update the plan comment"]["with"]["script"]
+    document = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    (step,) = (s for s in document["runs"]["steps"] if "github-script" in str(s.get("uses")))
     # actions/github-script runs the script as the body of an async function.
     source = tmp_path / "comment.js"
-    source.write_text(f"(async function (github, context) {{\n{script}\n}});\n")
-
-    checked = subprocess.run(
-        ["node", "--check", str(source)], capture_output=True, text=True, check=False
+    source.write_text(
+        f"(async function (github, context, core) {{\n{step['with']['script']}\n}});\n"
     )
 
-    assert checked.returncode == 0, checked.stderr
+    for checked_file in (source, REPOSITORY / "action" / "post-comments.js"):
+        checked = subprocess.run(
+            ["node", "--check", str(checked_file)], capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0, checked.stderr
+
+
+def _given(command: CommandLine, **values: str) -> CommandLine:
+    """``command`` with the shell variables its step sets (``$NAME``) given ``values``."""
+    args = tuple(values.get(a[1:], a) if a.startswith("$") else a for a in command.args)
+    return dataclasses.replace(command, args=args)
 
 
 def _run(command: CommandLine, workspace: Path) -> int:
@@ -196,33 +300,58 @@ def _run(command: CommandLine, workspace: Path) -> int:
 
 
 def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path) -> None:
-    (validate, plan), (overwrite, apply, where), (audit,) = (
+    (validate, plan), (overwrite, apply, where), (audit, shows, copy, drifted) = (
         _commands(n) for n in (PLAN, APPLY, AUDIT)
     )
 
     # A pull request: valid; the plan holds the breaking change of orders, so the gate
-    # needs the label.
+    # needs the label; its comment files are written.
     assert _run(validate, workspace) == 0
     assert _run(plan, workspace) == 3
-    assert (workspace / "plan.md").read_text().startswith("### Soda contracts plan")
+    (comment,) = sorted((workspace / "comments").iterdir())
+    assert comment.name == "comment-001.md"
+    assert comment.read_text().startswith("### Soda contracts plan")
     # The example has no environments: one saved plan.
     assert '"format_version": 3' in (workspace / "plan-default.json").read_text()
     # Merged: applied and verified, with the report the workflow uploads.
     assert _run(apply, workspace) == 0
     assert (workspace / "apply-report.md").read_text().startswith("### Soda contracts apply")
     assert (workspace / ".reconciler" / "state.json").is_file()
-    # Its state is a local file: the workflow commits it.
-    assert _run(where, workspace) == 0
-    shown = json.loads((workspace / "state-show.json").read_text())
-    assert (shown["backend"], shown["path"]) == ("file", ".reconciler/state.json")
+    # Its state is a local file: the workflows commit it, and import drift into it.
+    for where_is in (where, shows):
+        assert _run(where_is, workspace) == 0
+        shown = json.loads((workspace / "state-show.json").read_text())
+        assert (shown["backend"], shown["path"]) == ("file", ".reconciler/state.json")
     # Nightly: in sync (no issue), then after an edit in the Soda Cloud UI, drift (an issue).
     assert _run(audit, workspace) == 0
     edit_in_cloud_ui(workspace, UI_EDIT)
     assert _run(audit, workspace) == 4
     assert UI_EDIT.dataset in (workspace / "audit.md").read_text()
-    # The next merge's apply refuses to overwrite it; a manual run overwrites it.
+    # The next merge's apply refuses to overwrite it; a manual run with overwrite_drift
+    # publishes git's text over it, on purpose.
     assert _run(apply, workspace) == 1
     assert _run(audit, workspace) == 4
     assert _run(overwrite, workspace) == 0
     assert "overwrote" in (workspace / "apply-report.md").read_text()
+    assert _run(audit, workspace) == 0
+    # Edited in the UI again: the nightly pull request brings the file as Soda Cloud has it,
+    # recorded into a copy of the state, as for a state in PostgreSQL or S3: the shared
+    # state still calls it drift until the pull request is merged.
+    edited = edit_in_cloud_ui(workspace, UI_EDIT)
+    assert _run(audit, workspace) == 4
+    state = workspace / ".reconciler" / "state.json"
+    before = state.read_bytes()
+    assert _run(_given(copy, file="drift-state.json"), workspace) == 0
+    assert _run(_given(drifted, DRIFT_STATE="drift-state.json"), workspace) == 0
+    assert (workspace / "contracts" / f"{UI_EDIT.dataset}.yml").read_text() == edited
+    assert state.read_bytes() == before
+    # Merged: the apply finds the file equal to Soda Cloud and publishes nothing.
+    assert _run(apply, workspace) == 0
+    assert "overwrote" not in (workspace / "apply-report.md").read_text()
+    assert _run(audit, workspace) == 0
+    # With a local state file the import records into it, and the pull request carries it.
+    edit_in_cloud_ui(workspace, dataclasses.replace(UI_EDIT, old=UI_EDIT.new, new=UI_EDIT.old))
+    assert _run(audit, workspace) == 4
+    assert _run(_given(drifted, DRIFT_STATE=".reconciler/state.json"), workspace) == 0
+    assert state.read_bytes() != before
     assert _run(audit, workspace) == 0
