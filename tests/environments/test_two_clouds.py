@@ -236,6 +236,17 @@ def test_import_writes_the_shared_name_and_refuses_what_no_file_can_manage(
     assert {d["dataset"]: d["action"] for d in plan["datasets"]}[payments] == "no-op"
 
 
+def test_drift_is_not_imported_from_an_environment_that_renders_the_folder(
+    folder: Folder,
+) -> None:
+    refused = folder.run("import", "--drifted", "--env", "staging")
+
+    assert refused.exit_code == 1
+    assert "cannot bring drift back from environment staging" in refused.output
+    assert "reconciler import --force DATASET --env staging" in refused.output
+    assert not (folder.root / ".reconciler" / "staging.json").exists()
+
+
 def test_an_environment_is_required_and_its_key_never_falls_back(folder: Folder) -> None:
     unnamed = folder.run("plan")
     assert unnamed.exit_code == 1
