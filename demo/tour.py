@@ -50,6 +50,7 @@ SCRUBBED_VARIABLES = (
     "SODA_CLOUD_API_KEY_SECRET",
     "SODA_CLOUD_REPORTING_HOST",
     "RECONCILER_TIME_SCALE",
+    "RECONCILER_ENV",
 )
 
 # The shop: its own project, with the data its local Soda Cloud and `plan --check-data` read.

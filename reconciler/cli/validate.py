@@ -6,15 +6,20 @@ is reported in one run, sorted by file and position.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
 
-from reconciler.cli.context import project_config
-from reconciler.cli.options import contracts_dir, engine_option, parse_variables
-from reconciler.config import EngineMode
+from reconciler.cli.context import environments_of, project_config
+from reconciler.cli.options import contracts_dir, engine_option, env_option, parse_variables
+from reconciler.config import EngineMode, ProjectConfig
+from reconciler.contract.diagnostics import sort_diagnostics
 from reconciler.contract.referee import engine_wanted
-from reconciler.desired import load_desired
+from reconciler.desired import DesiredState, load_desired
+from reconciler.desired.environment import for_environment
+from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import FORMATS, render
 
@@ -37,6 +42,11 @@ from reconciler.render.diagnostics import FORMATS, render
     show_default=True,
     help="text for people, json for programs, github for pull-request annotations.",
 )
+@env_option(
+    "Validate the contracts as rendered for this environment (its variables and data source "
+    "renames), a comma list of them, or `all`; also RECONCILER_ENV. Without it, the files "
+    "as written."
+)
 @engine_option
 @click.pass_context
 def validate(
@@ -45,6 +55,7 @@ def validate(
     strict: bool,
     var_values: tuple[str, ...],
     output_format: str,
+    env_name: str | None,
     engine: EngineMode | None,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
@@ -59,8 +70,9 @@ def validate(
       diagnostics: [{file, line, col, severity, rule, message, hint}],
       contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
-    variables = parse_variables(var_values)
     project = project_config(ctx)
+    given = parse_variables(var_values)
+    environments = environments_of(project, env_name, given)
     root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
@@ -68,10 +80,8 @@ def validate(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    use_engine = engine_wanted(engine or project.engine)
-    state = load_desired(
-        root, variables=variables, strict=strict, engine=use_engine, rules=project.rules
-    )
+    engine_used = engine_wanted(engine or project.engine)
+    state = validated(root, environments, given, strict=strict, engine=engine_used, project=project)
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count
@@ -80,3 +90,27 @@ def validate(
             "planned or applied from it",
             hint="Fix the errors listed above and run `reconciler validate` again.",
         )
+
+
+def validated(
+    root: Path,
+    environments: Sequence[Environment | None],
+    given: Mapping[str, str],
+    *,
+    strict: bool,
+    engine: bool,
+    project: ProjectConfig,
+) -> DesiredState:
+    """The folder as each environment renders it, their diagnostics together (each says
+    which environment it is about); the contracts as the first environment sees them."""
+    states = []
+    for environment in environments:
+        variables = {**(environment.variables if environment else {}), **given}
+        state = load_desired(
+            root, variables=variables, strict=strict, engine=engine, rules=project.rules
+        )
+        if environment is not None and state.ok:
+            state = for_environment(state, environment)
+        states.append(state)
+    diagnostics = sort_diagnostics(list(dict.fromkeys(d for s in states for d in s.diagnostics)))
+    return dataclasses.replace(states[0], diagnostics=diagnostics)

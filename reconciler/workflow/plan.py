@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,9 +46,17 @@ def plan(session: Session, settings: PlanSettings, data: DataChecks | None = Non
                 state_path=session.state_path,
                 clock=client.clock,
                 checking=checking,
+                environment=session.environment_name,
             )
 
     return asyncio.run(against_cloud())
+
+
+def plan_each(
+    sessions: Sequence[Session], settings: PlanSettings, data: DataChecks | None = None
+) -> tuple[Plan, ...]:
+    """``reconciler plan --env all`` (or a list): one plan per environment, in order."""
+    return tuple(plan(session, settings, data) for session in sessions)
 
 
 async def plan_against_cloud(
@@ -56,9 +65,10 @@ async def plan_against_cloud(
     state: StateFile,
     *,
     settings: PlanSettings,
-    state_path: Path,
+    state_path: Path | str,
     clock: Clock,
     checking: DataChecking | None = None,
+    environment: str | None = None,
 ) -> Plan:
     """The plan of ``desired`` against Soda Cloud and ``state``: ceil(N/1000) list calls, the
     versions of contracts moved since the last apply, and one Reporting API read when
@@ -81,6 +91,7 @@ async def plan_against_cloud(
         contracts_dir=shown(desired.root),
         cloud_host=client.settings.host,
         state_path=shown(state_path),
+        environment=environment,
     )
     return make_plan(
         desired, observed, state, settings=settings, context=context, data_checks=data_checks
