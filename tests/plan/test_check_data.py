@@ -277,3 +277,30 @@ def test_apply_never_runs_the_data_checks_and_a_saved_plan_carries_them_as_obser
     fresh = project.apply("--auto-approve")
     assert fresh.exit_code == 0, fresh.output
     assert "today's data" not in fresh.output
+
+
+def test_an_environment_runs_its_rendered_contract_on_its_renamed_data_source(
+    tmp_path: Path, start_emulator: EmulatorFactory, duckdb_shop: Path
+) -> None:
+    staging = "shop_staging/main/customers"
+    source = {**shop.duckdb_source(duckdb_shop), "name": "shop_staging"}
+    project = project_on(tmp_path, start_emulator, source, staging, None)
+    environments = {
+        "environments": {
+            "staging": {
+                "host": project.cloud.url,
+                "api_key_id_env": "SODA_CLOUD_API_KEY_ID",
+                "api_key_secret_env": "SODA_CLOUD_API_KEY_SECRET",
+                "rename_data_sources": {"shop": "shop_staging"},
+            }
+        }
+    }
+    config = tmp_path / "reconciler.yml"
+    config.write_text(config.read_text() + yaml.safe_dump(environments), encoding="utf-8")
+    project.write("shop/main/customers", shop.failing_contract("shop/main/customers"))
+
+    result = project.plan(*GATE, "--env", "staging", "--format", "json")
+
+    assert result.exit_code == 3, result.output
+    check = entry(json.loads(result.stdout), staging)["data_check"]
+    assert (check["data_source"], check["failing"]) == ("shop_staging", True)
