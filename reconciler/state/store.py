@@ -170,7 +170,13 @@ class StateStore:
         When the file is gone but its backup is there and this project's, the new state
         continues the backup's lineage, its serial past any the lost file had, so the backup
         stays an older save of the same state and a plan made from the lost file is stale.
+        A file that reads and is this project's (its journal could not be replayed) is
+        continued likewise.
         """
+        readable = self._readable()
+        if readable is not None:
+            fresh = StateFile.new(readable.lineage, serial=readable.serial + 1)
+            return fresh.model_copy(update={"project": readable.project})
         backup = self._read_backup()
         if backup is None:
             return StateFile.new()
@@ -187,6 +193,16 @@ class StateStore:
             )
         fresh = StateFile.new(backup.lineage, serial=backup.serial + 1)
         return fresh.model_copy(update={"project": backup.project})
+
+    def _readable(self) -> StateFile | None:
+        """The state file, if it is there, reads, and is this project's."""
+        try:
+            loaded = self._read()
+        except StateError:
+            return None
+        if loaded is None or self.foreign(loaded[0]) is not None:
+            return None
+        return loaded[0]
 
     def foreign(self, state: StateFile) -> StateForeign | None:
         """Why ``state`` (read from this store's file) is not this project's, if it is not.
