@@ -31,6 +31,7 @@ class Journal:
         # Kept as plain maps, changed in place: a change costs the same at any size.
         self._datasets = dict(state.datasets)
         self._pending = dict(state.pending)  # in the order the verifications were owed
+        self._journaled = isinstance(store, Journaling)
         self._log: ChangeLog | None = None
         self._unwritten: list[Change] = []
         self._made = 0
@@ -61,7 +62,7 @@ class Journal:
             if self._saved >= wanted:
                 return  # a write that started after this change already wrote it
             changes, self._unwritten, upto = self._unwritten, [], self._made
-            if isinstance(self._store, Journaling):
+            if self._journaled:
                 await asyncio.to_thread(self._append, changes)
             else:
                 await asyncio.to_thread(self._store.save, self.state)
