@@ -119,7 +119,7 @@ class StateStore:
                 return state
             if self._continues(lines, state):
                 replayed = replay(state, lines)
-                return self.save(replayed) if self._holding() else replayed
+                return self.save(replayed) if self._holding() else self._as_compacted(replayed)
             if self._folded(lines, state):
                 return self.save(state) if self._holding() else state
             # An apply may have compacted (and begun its next journal) between the reads.
@@ -160,6 +160,18 @@ class StateStore:
             and line.format_version == JOURNAL_FORMAT
             for line in lines
         ) and replay(state, lines).same_content(state)
+
+    def _as_compacted(self, replayed: StateFile) -> StateFile:
+        """A journal that no live run is writing is a killed apply's: the next writer folds
+        it in as the next serial, so a reader is given that serial already (a plan saved now
+        is still current after the compaction). A running apply's is shown as it is."""
+        try:
+            holder = read_lock(self.path)
+        except StateError:
+            return replayed
+        if holder is not None and not holder.looks_stale():
+            return replayed
+        return replayed.model_copy(update={"serial": replayed.serial + 1})
 
     def _holding(self) -> bool:
         return self._lock is not None and self._lock.held
