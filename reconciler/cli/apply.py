@@ -14,6 +14,7 @@ from reconciler.apply.options import ApplyOptions
 from reconciler.cli.context import Terminal, session_of
 from reconciler.cli.options import (
     cloud_options,
+    env_option,
     format_option,
     lock_timeout_option,
     no_color_option,
@@ -26,6 +27,7 @@ from reconciler.cli.options import (
     write_output,
 )
 from reconciler.cli.progress import LineProgress, TerminalProgress
+from reconciler.config import ProjectConfig
 from reconciler.errors import ConfigError
 from reconciler.plan import Plan, PlanSettings
 from reconciler.plan.file import SavedPlan, load_saved_plan
@@ -44,12 +46,21 @@ from reconciler.workflow import apply_fresh, apply_saved
     help="The contracts folder (default: the saved plan's, else `contracts:` in reconciler.yml).",
 )
 @target_options
+@env_option()
 @state_option
 @lock_timeout_option
 @var_option
 @cloud_options
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed when not on a terminal)."
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(["drift"]),
+    help="drift: refuse (exit 1, nothing changed) to overwrite a change made in Soda Cloud "
+    "that the plan did not expect (a saved plan: drift it did not show; a fresh plan: any).",
 )
 @verify_option(
     "Verify datasets with semantic changes (changed, default), only the checks their changes "
@@ -75,10 +86,12 @@ def apply(
     directory: Path | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     lock_timeout: float,
     variables: tuple[str, ...],
     auto_approve: bool,
+    fail_on: tuple[str, ...],
     verify_mode: str | None,
     generate_mode: str | None,
     fail_fast: bool,
@@ -93,8 +106,10 @@ def apply(
     Without PLAN_FILE: makes a fresh plan, shows it and asks for confirmation (--auto-approve
     skips; without a terminal it is required). With PLAN_FILE (from `reconciler plan --out`):
     applies exactly that plan, with no prompt, and refuses when anything it was based on
-    moved. Exit codes: 0 applied (and verified), 3 applied but a verification failed,
-    1 an error (the report says what was and was not applied), 130 interrupted.
+    moved. With --fail-on drift, a change made in Soda Cloud that the plan did not expect is
+    never overwritten. Exit codes: 0 applied (and verified), 3 applied but a verification
+    failed, 1 an error (the report says what was and was not applied; also a refused drift),
+    130 interrupted.
     """
     saved = load_saved_plan(plan_file) if plan_file is not None else None
     refuse_conflicts(saved, auto_approve, targets, excludes, verify_mode)
@@ -108,9 +123,9 @@ def apply(
         strict=strict,
         cloud=cloud,
         listener=view.terminal,
+        environment=env_name,
     )
-    generate = cast(Literal["skeleton", "ai"], generate_mode or session.project.generate)
-    options = ApplyOptions(generate=generate, fail_fast=fail_fast)
+    options = apply_options(session.project, generate_mode, fail_fast, fail_on)
     settings = PlanSettings(
         targets=targets, excludes=excludes, verify=verify_mode or session.project.verify
     )
@@ -126,6 +141,13 @@ def apply(
     if out_path is not None:
         write_output(out_path, report)
     ctx.exit(result.exit_code)
+
+
+def apply_options(
+    project: ProjectConfig, generate: str | None, fail_fast: bool, fail_on: tuple[str, ...]
+) -> ApplyOptions:
+    chosen = cast(Literal["skeleton", "ai"], generate or project.generate)
+    return ApplyOptions(generate=chosen, fail_fast=fail_fast, refuse_drift="drift" in fail_on)
 
 
 def refuse_conflicts(

@@ -13,6 +13,7 @@ from reconciler.audit import AuditSettings
 from reconciler.cli.context import session_of
 from reconciler.cli.options import (
     cloud_options,
+    env_option,
     format_option,
     no_color_option,
     out_option,
@@ -29,6 +30,7 @@ from reconciler.workflow import audit as make_audit
 @click.command("audit")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @target_options
+@env_option()
 @state_option
 @var_option
 @cloud_options
@@ -56,7 +58,8 @@ def audit(
     directory: Path | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     variables: tuple[str, ...],
     strict: bool,
     output_format: str,
@@ -77,7 +80,12 @@ def audit(
     --strict), 6 pending and drift, 1 an error or an invalid contract.
     """
     session = session_of(
-        ctx, directory=directory, state=state_path, variables=variables, cloud=cloud
+        ctx,
+        directory=directory,
+        state=state_path,
+        variables=variables,
+        cloud=cloud,
+        environment=env_name,
     )
     settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
     report = make_audit(session, settings, read_reporting=not no_reporting)

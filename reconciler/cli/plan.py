@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from reconciler.cli.comments import write_comments
-from reconciler.cli.context import session_of
+from reconciler.cli.context import sessions_of
 from reconciler.cli.options import (
     cloud_options,
+    env_option,
     format_option,
     no_color_option,
     out_option,
@@ -19,10 +21,11 @@ from reconciler.cli.options import (
     var_option,
     verify_option,
 )
+from reconciler.errors import ConfigError
 from reconciler.plan import Plan, PlanSettings
-from reconciler.plan.file import write_plan_file
-from reconciler.render.plan import failing_line, render, render_markdown_parts, saved_line
-from reconciler.workflow import plan as make_plan
+from reconciler.plan.file import ENV_FIELD, write_plan_files
+from reconciler.render.plan import failing_line, render_plans, render_plans_parts, saved_line
+from reconciler.workflow import plan_each
 
 FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 
@@ -30,10 +33,17 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 @click.command("plan")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @target_options
+@env_option(
+    "The environment to plan for (`environments:` in reconciler.yml; also RECONCILER_ENV), "
+    "a comma list of them, or `all`: one plan with a section per environment."
+)
 @state_option
 @var_option
 @cloud_options
-@out_option("Save the plan (JSON) for `reconciler apply FILE`.")
+@out_option(
+    "Save the plan (JSON) for `reconciler apply FILE`; with several environments, one file "
+    "each: put {env} in the name (plan-{env}.json)."
+)
 @format_option("text for a terminal, markdown for a pull-request comment, json for machines.")
 @click.option("--diff", "show_diff", is_flag=True, help="Add the unified YAML diffs (text format).")
 @click.option(
@@ -68,7 +78,8 @@ def plan(
     directory: Path | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     variables: tuple[str, ...],
     out_path: Path | None,
     output_format: str,
@@ -88,29 +99,44 @@ def plan(
     plan without --detailed-exitcode), 2 changes (--detailed-exitcode), 3 a --fail-on class
     is present, 1 an error or an invalid contract.
     """
-    session = session_of(
-        ctx, directory=directory, state=state_path, variables=variables, strict=strict, cloud=cloud
+    sessions = sessions_of(
+        ctx,
+        environments=env_name,
+        directory=directory,
+        state=state_path,
+        variables=variables,
+        strict=strict,
+        cloud=cloud,
     )
+    refuse_one_file_for_several(out_path, len(sessions))
     settings = PlanSettings(
-        targets=targets, excludes=excludes, verify=verify_mode or session.project.verify
+        targets=targets, excludes=excludes, verify=verify_mode or sessions[0].project.verify
     )
-    made = make_plan(session, settings)
-    if out_path is not None:
-        write_plan_file(out_path, made)
+    made = plan_each(sessions, settings)
+    saved = write_plan_files(out_path, made) if out_path is not None else []
     if split_dir is not None:
-        write_comments(split_dir, render_markdown_parts(made))
+        write_comments(split_dir, render_plans_parts(made))
     color = output_format == "text" and use_color(no_color)
-    click.echo(render(made, output_format, color=color, show_diff=show_diff), nl=False)
-    if out_path is not None and output_format == "text":
-        click.echo(saved_line(out_path))
+    click.echo(render_plans(made, output_format, color=color, show_diff=show_diff), nl=False)
+    for path in saved if output_format == "text" else ():
+        click.echo(saved_line(path))
     ctx.exit(plan_exit(made, fail_on, detailed_exitcode=detailed_exitcode))
 
 
-def plan_exit(made: Plan, fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:
-    """3 when a --fail-on class is present (said on stderr), 2 for changes with
+def refuse_one_file_for_several(out_path: Path | None, count: int) -> None:
+    if out_path is not None and count > 1 and ENV_FIELD not in out_path.name:
+        raise ConfigError(
+            f"--out {out_path}: one file cannot hold the plans of {count} environments",
+            hint=f"Put {ENV_FIELD} in the name, e.g. --out plan-{ENV_FIELD}.json: one file each.",
+        )
+
+
+def plan_exit(made: Sequence[Plan], fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:
+    """3 when a --fail-on class is present in any plan (said on stderr), 2 for changes with
     --detailed-exitcode, else 0."""
-    failing = made.classes_present().intersection(fail_on)
+    failing = set().union(*(plan.classes_present() for plan in made)).intersection(fail_on)
     if failing:
         click.echo(failing_line(failing), err=True)
         return 3
-    return 2 if detailed_exitcode and made.summary().has_changes else 0
+    changes = any(plan.summary().has_changes for plan in made)
+    return 2 if detailed_exitcode and changes else 0

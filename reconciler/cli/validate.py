@@ -6,13 +6,18 @@ is reported in one run, sorted by file and position.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
 
-from reconciler.cli.context import project_config
-from reconciler.cli.options import contracts_dir, parse_variables
-from reconciler.desired import load_desired
+from reconciler.cli.context import environments_of, project_config
+from reconciler.cli.options import contracts_dir, env_option, parse_variables
+from reconciler.contract.diagnostics import sort_diagnostics
+from reconciler.desired import DesiredState, load_desired
+from reconciler.desired.environment import for_environment
+from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractsInvalid
 from reconciler.render.diagnostics import FORMATS, render
 
@@ -35,6 +40,11 @@ from reconciler.render.diagnostics import FORMATS, render
     show_default=True,
     help="text for people, json for programs, github for pull-request annotations.",
 )
+@env_option(
+    "Validate the contracts as rendered for this environment (its variables and data source "
+    "renames), a comma list of them, or `all`; also RECONCILER_ENV. Without it, the files "
+    "as written."
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -42,6 +52,7 @@ def validate(
     strict: bool,
     var_values: tuple[str, ...],
     output_format: str,
+    env_name: str | None,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
 
@@ -54,15 +65,17 @@ def validate(
       diagnostics: [{file, line, col, severity, rule, message, hint}],
       contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
-    variables = parse_variables(var_values)
-    root = contracts_dir(project_config(ctx), directory)
+    project = project_config(ctx)
+    given = parse_variables(var_values)
+    environments = environments_of(project, env_name, given)
+    root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise ConfigError(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    state = load_desired(root, variables=variables, strict=strict)
+    state = validated(root, environments, given, strict=strict)
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count
@@ -71,3 +84,23 @@ def validate(
             "planned or applied from it",
             hint="Fix the errors listed above and run `reconciler validate` again.",
         )
+
+
+def validated(
+    root: Path,
+    environments: Sequence[Environment | None],
+    given: Mapping[str, str],
+    *,
+    strict: bool,
+) -> DesiredState:
+    """The folder as each environment renders it, their diagnostics together (each says
+    which environment it is about); the contracts as the first environment sees them."""
+    states = []
+    for environment in environments:
+        variables = {**(environment.variables if environment else {}), **given}
+        state = load_desired(root, variables=variables, strict=strict)
+        if environment is not None and state.ok:
+            state = for_environment(state, environment)
+        states.append(state)
+    diagnostics = sort_diagnostics(list(dict.fromkeys(d for s in states for d in s.diagnostics)))
+    return dataclasses.replace(states[0], diagnostics=diagnostics)

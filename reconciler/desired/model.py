@@ -11,6 +11,7 @@ from typing import Any
 from reconciler.contract.diagnostics import Diagnostic, count
 from reconciler.contract.model import Contract
 from reconciler.contract.parse import ParsedContract
+from reconciler.environment import Environment
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class DesiredState:
     diagnostics: list[Diagnostic]
     files_read: int
     parsed: dict[str, ParsedContract] = field(default_factory=dict, repr=False)
+    # The environment the contracts are rendered for (None: as the files are).
+    environment: Environment | None = None
 
     @property
     def ok(self) -> bool:

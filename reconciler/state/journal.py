@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from reconciler.errors import StateConflict, StateLocked
 from reconciler.state.changes import Change, apply_change
 from reconciler.state.manager import ChangeLog, Journaling, StateManager
 from reconciler.state.model import DatasetRecord, PendingVerification, StateFile, Verification
@@ -23,6 +24,10 @@ class Journal:
     file) gets one appended line per change, opened at the first change, and the whole state
     once, by :meth:`compact` at the end; so a change costs the same whatever the state's
     size. Any other manager gets the whole state saved at every write.
+
+    A write that finds the state taken by another run (its lock removed or taken over, or a
+    conditional write lost: :attr:`lost`) ends the journal: that write and every later one
+    raise the same error and write nothing, so this run never writes beside another.
     """
 
     def __init__(self, store: StateManager, state: StateFile) -> None:
@@ -37,6 +42,7 @@ class Journal:
         self._made = 0
         self._saved = 0
         self._writing = asyncio.Lock()
+        self.lost: StateConflict | StateLocked | None = None
 
     @property
     def state(self) -> StateFile:
@@ -59,13 +65,19 @@ class Journal:
 
     async def _durable(self, wanted: int) -> None:
         async with self._writing:
+            if self.lost is not None:
+                raise self.lost
             if self._saved >= wanted:
                 return  # a write that started after this change already wrote it
             changes, self._unwritten, upto = self._unwritten, [], self._made
-            if self._journaled:
-                await asyncio.to_thread(self._append, changes)
-            else:
-                await asyncio.to_thread(self._store.save, self.state)
+            try:
+                if self._journaled:
+                    await asyncio.to_thread(self._append, changes)
+                else:
+                    await asyncio.to_thread(self._store.save, self.state)
+            except (StateConflict, StateLocked) as error:
+                self.lost = error
+                raise
             self._saved = upto
 
     def _append(self, changes: list[Change]) -> None:

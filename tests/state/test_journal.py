@@ -277,8 +277,14 @@ class WithoutJournal:
     ) -> AbstractContextManager[Any]:
         return self._store.lock(operation, timeout=timeout, report=report)
 
+    def copy_in(self, state: StateFile) -> StateFile:
+        return self._store.copy_in(state)
+
     def read_lock(self) -> LockInfo | None:
         return self._store.read_lock()
+
+    def lock_looks_stale(self, info: LockInfo) -> bool:
+        return self._store.lock_looks_stale(info)
 
     def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
         return self._store.unlock(lock_id, force=force)
