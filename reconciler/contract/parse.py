@@ -86,6 +86,15 @@ def parse_contract_text(
     return parse_contract_bytes(data, source, variables=variables, allow_stub=allow_stub)
 
 
+def read_document(text: str, source: str) -> Any:
+    """The plain document of a text, None when it is not readable YAML: the ``document`` of
+    :func:`parse_contract_text`, without validating it (a diff needs no more)."""
+    try:
+        return load_document(encode(text, source), source).value
+    except ContractLoadError:
+        return None
+
+
 def parse_contract_bytes(
     data: bytes,
     source: str,
