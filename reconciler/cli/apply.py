@@ -6,12 +6,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import click
 
-from reconciler.apply.options import ApplyOptions
-from reconciler.cli.context import Terminal, session_of
 from reconciler.cli.options import (
     cloud_options,
     format_option,
@@ -25,13 +23,12 @@ from reconciler.cli.options import (
     verify_option,
     write_output,
 )
-from reconciler.cli.progress import LineProgress, TerminalProgress
 from reconciler.errors import ConfigError
-from reconciler.plan import Plan, PlanSettings
-from reconciler.plan.file import SavedPlan, load_saved_plan
-from reconciler.render.apply import render
-from reconciler.render.plan import render_text as render_plan
-from reconciler.workflow import apply_fresh, apply_saved
+
+if TYPE_CHECKING:
+    from reconciler.cli.progress import LineProgress, TerminalProgress
+    from reconciler.plan import Plan
+    from reconciler.plan.file import SavedPlan
 
 
 @click.command("apply")
@@ -93,6 +90,13 @@ def apply(
     moved. Exit codes: 0 applied (and verified), 3 applied but a verification failed,
     1 an error (the report says what was and was not applied), 130 interrupted.
     """
+    from reconciler.apply.options import ApplyOptions
+    from reconciler.cli.context import session_of
+    from reconciler.plan import PlanSettings
+    from reconciler.plan.file import load_saved_plan
+    from reconciler.render.apply import render
+    from reconciler.workflow import apply_fresh, apply_saved
+
     saved = load_saved_plan(plan_file) if plan_file is not None else None
     refuse_conflicts(saved, auto_approve, targets, excludes, verify_mode)
     view = ApplyOnTerminal(auto_approve, no_color, output_format)
@@ -150,6 +154,8 @@ class ApplyOnTerminal:
     """Apply meeting a person: the fresh plan shown, a confirmation asked, progress drawn."""
 
     def __init__(self, auto_approve: bool, no_color: bool, output_format: str) -> None:
+        from reconciler.cli.context import Terminal
+
         # The session's listener: its waits are drawn in the progress once that shows.
         self.terminal = Terminal()
         self.auto_approve = auto_approve
@@ -158,6 +164,8 @@ class ApplyOnTerminal:
         self.to_stderr = output_format != "text"
 
     def preview(self, plan: Plan) -> None:
+        from reconciler.render.plan import render_text as render_plan
+
         stream = sys.stderr if self.to_stderr else sys.stdout
         color = use_color(self.no_color, stream)
         click.echo(render_plan(plan, color=color), nl=False, err=self.to_stderr)
@@ -170,6 +178,8 @@ class ApplyOnTerminal:
 
     @contextmanager
     def progress(self, plan: Plan) -> Iterator[TerminalProgress | LineProgress]:
+        from reconciler.cli.progress import LineProgress, TerminalProgress
+
         progress = TerminalProgress(plan) if sys.stderr.isatty() else LineProgress()
         self.terminal.progress = progress  # waits are drawn in the progress from now on
         try:

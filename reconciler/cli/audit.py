@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 
-from reconciler.audit import AuditSettings
-from reconciler.cli.context import session_of
 from reconciler.cli.options import (
     cloud_options,
     format_option,
@@ -22,8 +20,6 @@ from reconciler.cli.options import (
     var_option,
     write_output,
 )
-from reconciler.render.audit import render
-from reconciler.workflow import audit as make_audit
 
 
 @click.command("audit")
@@ -76,6 +72,11 @@ def audit(
     Exit codes: 0 in sync, 2 pending only, 4 drift (drifted or missing; unmanaged too with
     --strict), 6 pending and drift, 1 an error or an invalid contract.
     """
+    from reconciler.audit import AuditSettings
+    from reconciler.cli.context import session_of
+    from reconciler.render.audit import render
+    from reconciler.workflow import audit as make_audit
+
     session = session_of(
         ctx, directory=directory, state=state_path, variables=variables, cloud=cloud
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,16 +17,21 @@ from reconciler.cli.options import (
     print_wait,
     state_path,
 )
-from reconciler.cli.progress import LineProgress, TerminalProgress
-from reconciler.cloud.http import Wait
-from reconciler.config import ProjectConfig, load_project_config
-from reconciler.desired import DesiredState
-from reconciler.render.diagnostics import render_text as render_diagnostics
-from reconciler.workflow import Session
+
+if TYPE_CHECKING:
+    # `validate` reads only the project configuration: the workflow, Soda Cloud's client
+    # and the progress are loaded by the commands that build a session.
+    from reconciler.cli.progress import LineProgress, TerminalProgress
+    from reconciler.cloud.http import Wait
+    from reconciler.config import ProjectConfig
+    from reconciler.desired import DesiredState
+    from reconciler.workflow import Session
 
 
 def project_config(ctx: click.Context) -> ProjectConfig:
     """The project configuration named by the global ``--config`` flag (read once per run)."""
+    from reconciler.config import load_project_config
+
     root = ctx.find_root()
     root.ensure_object(dict)
     if "config" not in root.obj:
@@ -47,6 +52,8 @@ def session_of(
 ) -> Session:
     """The session of a command's flags: ``--state``, ``--var``, the cloud flags and the
     contracts folder, over ``reconciler.yml``."""
+    from reconciler.workflow import Session
+
     project = project_config(ctx)
     return Session(
         project=project,
@@ -67,6 +74,8 @@ class Terminal:
         self.progress: TerminalProgress | LineProgress | None = None
 
     def folder_read(self, desired: DesiredState) -> None:
+        from reconciler.render.diagnostics import render_text as render_diagnostics
+
         if desired.diagnostics:
             click.echo(render_diagnostics(desired), err=True, nl=False)
 

@@ -6,15 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import session_of
 from reconciler.cli.options import cloud_options, lock_timeout_option, state_option
-from reconciler.render.importer import (
-    refusal_line,
-    result_lines,
-    summary_line,
-    unmatched_lines,
-)
-from reconciler.workflow import import_contracts
 
 
 @click.command("import")
@@ -58,6 +50,10 @@ def import_command(
     Exit codes: 0 done (written or skipped), 1 an error, a refused dataset or a GLOB that
     matched no contract.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.importer import refusal_line, result_lines, summary_line, unmatched_lines
+    from reconciler.workflow import import_contracts
+
     session = session_of(ctx, directory=directory, state=state_path, cloud=cloud)
     report = import_contracts(session, globs, force=force, lock_timeout=lock_timeout)
     for line in result_lines(report):

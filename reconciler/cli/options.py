@@ -1,4 +1,8 @@
-"""The flags commands share, and how they read: paths, variables, durations, colours."""
+"""The flags commands share, and how they read: paths, variables, durations, colours.
+
+Loaded to build every command's flags, so also for its ``--help``: it imports nothing
+heavier than click at its top (see :mod:`reconciler.cli.main`).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,16 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from reconciler.cloud.http import Wait
-from reconciler.cloud.settings import CloudFlags
-from reconciler.config import ProjectConfig
 from reconciler.duration import parse_duration
-from reconciler.files import write_text
+
+if TYPE_CHECKING:
+    from reconciler.cloud.http import Wait
+    from reconciler.cloud.settings import CloudFlags
+    from reconciler.config import ProjectConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -67,6 +72,8 @@ def cloud_options(command: F) -> F:
 
 def cloud_flags(params: Mapping[str, Any]) -> CloudFlags:
     """The cloud flags of :func:`cloud_options`, as given (None: not given)."""
+    from reconciler.cloud.settings import CloudFlags
+
     return CloudFlags(
         host=params.get("host"),
         api_key_id=params.get("api_key_id"),
@@ -223,4 +230,6 @@ def print_wait(wait: Wait) -> None:
 def write_output(path: Path, text: str) -> None:
     """Write a report or plan file atomically (a reader never sees half of it), never
     through a symbolic link."""
+    from reconciler.files import write_text
+
     write_text(path, text)

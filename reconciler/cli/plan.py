@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli.context import session_of
 from reconciler.cli.options import (
     cloud_options,
     format_option,
@@ -18,10 +18,9 @@ from reconciler.cli.options import (
     var_option,
     verify_option,
 )
-from reconciler.plan import Plan, PlanSettings
-from reconciler.plan.file import write_plan_file
-from reconciler.render.plan import failing_line, render, saved_line
-from reconciler.workflow import plan as make_plan
+
+if TYPE_CHECKING:
+    from reconciler.plan import Plan
 
 FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 
@@ -78,6 +77,12 @@ def plan(
     plan without --detailed-exitcode), 2 changes (--detailed-exitcode), 3 a --fail-on class
     is present, 1 an error or an invalid contract.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.plan import PlanSettings
+    from reconciler.plan.file import write_plan_file
+    from reconciler.render.plan import render, saved_line
+    from reconciler.workflow import plan as make_plan
+
     session = session_of(
         ctx, directory=directory, state=state_path, variables=variables, strict=strict, cloud=cloud
     )
@@ -97,6 +102,8 @@ def plan(
 def plan_exit(made: Plan, fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:
     """3 when a --fail-on class is present (said on stderr), 2 for changes with
     --detailed-exitcode, else 0."""
+    from reconciler.render.plan import failing_line
+
     failing = made.classes_present().intersection(fail_on)
     if failing:
         click.echo(failing_line(failing), err=True)

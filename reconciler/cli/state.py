@@ -9,19 +9,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import session_of
 from reconciler.cli.options import cloud_options, lock_timeout_option, state_option, var_option
 from reconciler.errors import StateLocked
-from reconciler.render.state import (
-    forgotten_line,
-    rebuilt_lines,
-    render_state_json,
-    render_state_text,
-    unlocked_line,
-)
-from reconciler.state import LockInfo
-from reconciler.workflow import forget as forget_record
-from reconciler.workflow import rebuild as rebuild_state
 
 state_group: click.Group = click.Group(
     "state", help="Inspect and repair the state file: what was last applied to each dataset."
@@ -41,6 +30,10 @@ state_group: click.Group = click.Group(
 @click.pass_context
 def show(ctx: click.Context, state_path: Path | None, output_format: str) -> None:
     """Print the state's lineage, serial, lock and one line per dataset."""
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import render_state_json, render_state_text
+    from reconciler.state import LockInfo
+
     store = session_of(ctx, state=state_path).plain_store()
     state = store.load()
     lock: LockInfo | str | None
@@ -83,6 +76,9 @@ def unlock(ctx: click.Context, lock_id: str, state_path: Path | None, force: boo
     A lock whose run is still alive on this host is kept unless --force. A lock left by a run
     on this host that is gone needs no unlock: the next run takes it over.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import unlocked_line
+
     store = session_of(ctx, state=state_path).plain_store()
     removed = store.unlock(lock_id, force=force)
     click.echo(unlocked_line(removed, store.location, store.clock.now()))
@@ -99,6 +95,10 @@ def forget(ctx: click.Context, dataset: str, state_path: Path | None, lock_timeo
     For orphaned contracts: the file was deleted, and the reconciler should stop reporting it.
     If a file for DATASET comes back, the next plan adopts the contract again.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import forgotten_line
+    from reconciler.workflow import forget as forget_record
+
     forgotten = forget_record(session_of(ctx, state=state_path), dataset, lock_timeout=lock_timeout)
     click.echo(forgotten_line(forgotten))
 
@@ -127,6 +127,10 @@ def rebuild(
     copy stays in the .backup file, whose lineage it continues). A state of another project
     is replaced by a new one of this project.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import rebuilt_lines
+    from reconciler.workflow import rebuild as rebuild_state
+
     session = session_of(
         ctx, directory=directory, state=state_path, variables=variables, cloud=cloud
     )
