@@ -65,6 +65,21 @@ def test_version_and_help_import_no_heavy_module_nor_pydantic(
     assert "pydantic" not in modules
 
 
+def test_validate_of_one_file_with_a_warm_cache_builds_no_contract_model(tmp_path: Path) -> None:
+    folder = tmp_path / "contracts" / "pg" / "db" / "public"
+    folder.mkdir(parents=True)
+    (folder / "orders.yml").write_text(
+        "dataset: pg/db/public/orders\ncolumns:\n  - name: id\n    checks:\n      - missing:\n",
+        encoding="utf-8",
+    )
+    cold_code, cold = loaded_by(["validate"], tmp_path)
+    assert cold_code == 0
+    assert "reconciler.contract.model" in cold  # the cold run did validate the file
+    warm_code, warm = loaded_by(["validate"], tmp_path)
+    assert warm_code == 0
+    assert heavy_in(warm) == set()
+
+
 def test_the_help_lists_each_command_with_its_own_first_line() -> None:
     for name, (module, attribute, line) in COMMANDS.items():
         command = getattr(__import__(module, fromlist=[attribute]), attribute)

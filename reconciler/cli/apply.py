@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import click
 
 from reconciler.cli.options import (
+    cache_option,
     cloud_options,
     format_option,
     lock_timeout_option,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 @state_option
 @lock_timeout_option
 @var_option
+@cache_option
 @cloud_options
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed when not on a terminal)."
@@ -80,6 +82,7 @@ def apply(
     out_path: Path | None,
     strict: bool,
     no_color: bool,
+    no_cache: bool,
     **cloud: str | None,
 ) -> None:
     """Create, generate, publish and verify contracts so Soda Cloud matches git.
@@ -100,15 +103,15 @@ def apply(
     saved = load_saved_plan(plan_file) if plan_file is not None else None
     refuse_conflicts(saved, auto_approve, targets, excludes, verify_mode)
     view = ApplyOnTerminal(auto_approve, no_color, output_format)
-    folder = directory or (Path(saved.plan.contracts_dir) if saved else None)
     session = session_of(
         ctx,
-        directory=folder,
+        directory=directory or (Path(saved.plan.contracts_dir) if saved else None),
         state=state_path,
         variables=variables,
         strict=strict,
         cloud=cloud,
         listener=view.terminal,
+        cache=not no_cache,
     )
     generate = cast(Literal["skeleton", "ai"], generate_mode or session.project.generate)
     options = ApplyOptions(generate=generate, fail_fast=fail_fast)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.options import (
+    cache_option,
     cloud_options,
     format_option,
     no_color_option,
@@ -27,6 +28,7 @@ from reconciler.cli.options import (
 @target_options
 @state_option
 @var_option
+@cache_option
 @cloud_options
 @click.option(
     "--strict",
@@ -60,6 +62,7 @@ def audit(
     show_diff: bool,
     no_reporting: bool,
     no_color: bool,
+    no_cache: bool,
     **cloud: str | None,
 ) -> None:
     """Report drift between the contracts folder and Soda Cloud; never changes anything.
@@ -78,7 +81,12 @@ def audit(
     from reconciler.workflow import audit as make_audit
 
     session = session_of(
-        ctx, directory=directory, state=state_path, variables=variables, cloud=cloud
+        ctx,
+        directory=directory,
+        state=state_path,
+        variables=variables,
+        cloud=cloud,
+        cache=not no_cache,
     )
     settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
     report = make_audit(session, settings, read_reporting=not no_reporting)

@@ -49,9 +49,11 @@ def session_of(
     strict: bool = False,
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
+    cache: bool = True,
 ) -> Session:
     """The session of a command's flags: ``--state``, ``--var``, the cloud flags and the
-    contracts folder, over ``reconciler.yml``."""
+    contracts folder, over ``reconciler.yml``; ``cache`` false (``--no-cache``) reads every
+    file afresh."""
     from reconciler.workflow import Session
 
     project = project_config(ctx)
@@ -62,6 +64,7 @@ def session_of(
         cloud_flags=cloud_flags(cloud or {}),
         variables=parse_variables(variables),
         strict=strict,
+        cache=project.cache_dir if cache else None,
         listener=listener or Terminal(),
     )
 

@@ -123,6 +123,15 @@ def lock_timeout_option(command: F) -> F:
     )(command)
 
 
+def cache_option(command: F) -> F:
+    return click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        help="Parse every contract file afresh: neither read nor write .reconciler/cache/.",
+    )(command)
+
+
 def var_option(command: F) -> F:
     return click.option(
         "--var",

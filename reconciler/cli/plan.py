@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.options import (
+    cache_option,
     cloud_options,
     format_option,
     no_color_option,
@@ -30,6 +31,7 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 @target_options
 @state_option
 @var_option
+@cache_option
 @cloud_options
 @out_option("Save the plan (JSON) for `reconciler apply FILE`.")
 @format_option("text for a terminal, markdown for a pull-request comment, json for machines.")
@@ -68,6 +70,7 @@ def plan(
     fail_on: tuple[str, ...],
     strict: bool,
     no_color: bool,
+    no_cache: bool,
     **cloud: str | None,
 ) -> None:
     """Compare the contracts folder with Soda Cloud and print what apply would do.
@@ -84,7 +87,13 @@ def plan(
     from reconciler.workflow import plan as make_plan
 
     session = session_of(
-        ctx, directory=directory, state=state_path, variables=variables, strict=strict, cloud=cloud
+        ctx,
+        directory=directory,
+        state=state_path,
+        variables=variables,
+        strict=strict,
+        cloud=cloud,
+        cache=not no_cache,
     )
     settings = PlanSettings(
         targets=targets, excludes=excludes, verify=verify_mode or session.project.verify

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import contracts_dir, parse_variables
+from reconciler.cli.options import cache_option, contracts_dir, parse_variables
 from reconciler.errors import ConfigError, ContractsInvalid
 
 # The formats of reconciler.render.diagnostics (its FORMATS), named here so that the flags
@@ -36,6 +36,7 @@ FORMATS = ("text", "json", "github")
     show_default=True,
     help="text for people, json for programs, github for pull-request annotations.",
 )
+@cache_option
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -43,6 +44,7 @@ def validate(
     strict: bool,
     var_values: tuple[str, ...],
     output_format: str,
+    no_cache: bool,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
 
@@ -60,14 +62,16 @@ def validate(
     from reconciler.render.diagnostics import render
 
     variables = parse_variables(var_values)
-    root = contracts_dir(project_config(ctx), directory)
+    project = project_config(ctx)
+    root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise ConfigError(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    state = load_desired(root, variables=variables, strict=strict)
+    cache = None if no_cache else project.cache_dir
+    state = load_desired(root, variables=variables, strict=strict, rules=project.rules, cache=cache)
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count

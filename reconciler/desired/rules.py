@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reconciler.contract.diagnostics import Diagnostic
 from reconciler.contract.names import name_error, shown
-from reconciler.contract.parse import ParsedContract
+from reconciler.contract.parsed import ParsedContract
 from reconciler.desired.walk import SUFFIXES, Found, join
 
 

@@ -71,6 +71,8 @@ class Session:
     cloud_flags: CloudFlags = field(default_factory=CloudFlags)
     variables: Mapping[str, str] = field(default_factory=dict)  # ${var.X} values (--var)
     strict: bool = False  # a path that does not mirror its dataset is an error
+    # The parse cache's folder (reconciler.desired.cache); None: every file is parsed.
+    cache: Path | None = None
     listener: Listener = field(default_factory=QuietListener)
     # The client's clock (tests: a manual one); default: the one its Soda Cloud needs.
     clock: Clock | None = None
@@ -92,7 +94,13 @@ class Session:
     def read_folder(self) -> DesiredState:
         """The contracts folder, read and heard; stops (:class:`ContractsInvalid`) when a file
         has an error, so nothing is planned or applied from an invalid folder."""
-        desired = load_desired(self.contracts, variables=self.variables, strict=self.strict)
+        desired = load_desired(
+            self.contracts,
+            variables=self.variables,
+            strict=self.strict,
+            rules=self.project.rules,
+            cache=self.cache,
+        )
         self.listener.folder_read(desired)
         if not desired.ok:
             count = desired.error_count
