@@ -308,7 +308,8 @@ reads 8555. Everything else is exactly what was printed (standard output).
 {rows}
 
 [`github-actions/`](github-actions/) holds the three GitHub Actions workflows that run these
-commands in a contracts repository: on pull requests, on merge to main, and nightly. The
+commands in a contracts repository, through this repository's action
+([`action.yml`](../action.yml)): on pull requests, on merge to main, and nightly. The
 README's "CI setup" section explains them.
 """
 

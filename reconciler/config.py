@@ -4,7 +4,7 @@
 contracts: contracts            # the desired-state folder (default: contracts/)
 state: .reconciler/state.json   # the state file (default)
 generate: skeleton              # how apply fills stub files: skeleton | ai
-verify: changed                 # which datasets apply verifies: none | changed | all
+verify: changed                 # which datasets apply verifies: none | changed | changed-checks | all
 cloud:                          # Soda Cloud connection; values may be ${env.NAME}
   host: cloud.soda.io           # cloud.soda.io | cloud.us.soda.io | a URL | local
   api_key_id: ${env.SODA_CLOUD_API_KEY_ID}
@@ -79,7 +79,7 @@ class ProjectConfig(BaseModel):
     contracts: Path = Path(DEFAULT_CONTRACTS_DIR)
     state: Path = Path(DEFAULT_STATE_PATH)
     generate: Literal["skeleton", "ai"] = "skeleton"
-    verify: Literal["none", "changed", "all"] = "changed"
+    verify: Literal["none", "changed", "changed-checks", "all"] = "changed"
     cloud: CloudSection = CloudSection()
     # The parse cache (docs/performance.md); --no-cache turns it off for one run.
     cache: bool = True

@@ -188,6 +188,14 @@ class BadRequest(ApiError):
     default_hint = "Soda Cloud refused the request as invalid; the message above says why."
 
 
+class CheckPathsUnavailable(BadRequest):
+    """Soda Cloud does not take ``checkPaths`` in a verification for this organisation (the
+    API reference: "checkPaths may not be available for all organizations"). Apply then
+    verifies the whole contract instead."""
+
+    default_hint = "Verify the whole contract (--verify changed), which every organisation can."
+
+
 class Unauthorized(ApiError):
     cured_by_rerun = False
     default_hint = (

@@ -4,7 +4,10 @@ Two halves:
 
 * pure: :func:`name_problem` and :func:`relative_path` turn a dataset name into the path
   ``<datasource>/<prefixes...>/<table>.yml``, or say why the name cannot be a safe path;
-  :func:`plan_import` decides per contract: write, replace (``--force``), skip or refuse.
+  :func:`plan_import` decides per contract: write, replace (``--force``), skip or refuse;
+  :func:`drifted_files` and :func:`plan_drifted` do the same for ``import --drifted``: the
+  files of the datasets the audit calls drifted are replaced by Soda Cloud's text, unless
+  a file has changes of its own that were never applied.
 * effects: :func:`execute_import` writes each file with the one atomic writer
   (:func:`reconciler.files.write_file`: temporary file, then rename or link, never following
   a symbolic link), and :func:`record_imported` adds the state records that make the next
@@ -23,8 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from reconciler.audit.auditor import audit_dataset
+from reconciler.audit.model import Category
 from reconciler.cloud.dto import Contract
 from reconciler.contract import ParsedContract, parse_contract_bytes
+from reconciler.contract.fingerprint import raw_sha256
 from reconciler.contract.names import name_error, name_problems
 from reconciler.desired import DesiredState
 from reconciler.errors import WriteRefused
@@ -121,6 +127,9 @@ class NoteCode(str, enum.Enum):
     LOOKALIKE = "lookalike"  # detail: the name rule's warning about look-alike letters
     WRITE_REFUSED = "write-refused"  # detail: why the file could not be written safely
     INVALID = "invalid"  # written, but it does not validate: count, and the first error
+    # --drifted: path: the file differs from the text last applied (changes never applied);
+    # Soda Cloud's text was not written over it.
+    UNAPPLIED_CHANGES = "unapplied-changes"
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,9 @@ class ImportItem:
     contract: Contract
     path: PurePosixPath | None = None  # relative to the folder
     notes: tuple[ImportNote, ...] = ()
+    # Replace the file only while it still holds these bytes (their SHA-256): the text last
+    # applied, as read when planned. A file edited since is refused, never overwritten.
+    only_over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +203,86 @@ def existing_files(desired: DesiredState) -> dict[str, str | None]:
             continue
         files[shown[len(prefix) :]] = parsed.dataset
     return files
+
+
+@dataclass(frozen=True)
+class DriftedFile:
+    """A dataset the audit calls drifted (Soda Cloud changed it outside git since the last
+    apply), with its file and Soda Cloud's contract."""
+
+    dataset: str
+    path: PurePosixPath  # relative to the folder
+    contract: Contract
+    file_sha256: str  # the file's bytes as read
+    applied_sha256: str | None  # the text last applied (None: never)
+
+
+def drifted_files(
+    desired: DesiredState,
+    contracts: Mapping[str, Contract],
+    state: StateFile,
+    *,
+    globs: Sequence[str] = (),
+) -> tuple[DriftedFile, ...]:
+    """The folder's drifted datasets (matching one of ``globs``, when given), as the audit
+    decides it: the same comparison, the same category."""
+    found = []
+    for dataset, file in sorted(desired.contracts.items()):
+        if globs and not any(glob_matches(g, dataset) for g in globs):
+            continue
+        record = state.datasets.get(dataset)
+        entry = audit_dataset(dataset, file, contracts.get(dataset), record)
+        if entry.category is not Category.DRIFTED:
+            continue
+        found.append(
+            DriftedFile(
+                dataset=dataset,
+                path=PurePosixPath(file.path.relative_to(desired.root).as_posix()),
+                contract=contracts[dataset],
+                file_sha256=file.raw_sha256,
+                applied_sha256=record.raw_sha256 if record is not None else None,
+            )
+        )
+    return tuple(found)
+
+
+def plan_drifted(drifted: Iterable[DriftedFile]) -> ImportPlan:
+    """Replace each drifted file with Soda Cloud's text, byte for byte; refuse a file that
+    differs from the text last applied (it holds changes never applied, which Soda Cloud's
+    text would erase: a person merges the two)."""
+    items = []
+    for found in drifted:
+        contents = found.contract.contents
+        refusal: ImportNote | None = None
+        if found.file_sha256 != found.applied_sha256:
+            refusal = ImportNote(NoteCode.UNAPPLIED_CHANGES, path=found.path.as_posix())
+        elif contents is None:
+            refusal = ImportNote(NoteCode.NO_CONTENTS)
+        elif not _encodable(contents):
+            refusal = ImportNote(NoteCode.NOT_UTF8)
+        if refusal is not None:
+            items.append(
+                ImportItem(found.dataset, Decision.REFUSE, found.contract, found.path, (refusal,))
+            )
+            continue
+        items.append(
+            ImportItem(
+                found.dataset,
+                Decision.REPLACE,
+                found.contract,
+                found.path,
+                only_over=found.file_sha256,
+            )
+        )
+    return ImportPlan(items=tuple(items))
+
+
+def _encodable(contents: str) -> bool:
+    try:
+        contents.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _warned(item: ImportItem) -> ImportItem:
@@ -304,6 +396,11 @@ def _execute(
         assert item.path is not None
         assert item.contract.contents is not None
         data = item.contract.contents.encode("utf-8")
+        if item.only_over is not None and _sha256_of(root / item.path) != item.only_over:
+            # Edited since it was read: that edit was never applied, and is kept.
+            edited = ImportNote(NoteCode.UNAPPLIED_CHANGES, path=item.path.as_posix())
+            yield ImportResult(item.dataset, Outcome.REFUSED, item.path, (edited,))
+            continue
         try:
             written = write_file(
                 root,
@@ -339,6 +436,13 @@ def _execute(
         )
 
 
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return raw_sha256(path.read_bytes())
+    except OSError:
+        return None
+
+
 def record_imported(state: StateFile, results: Iterable[ImportResult]) -> StateFile:
     """``state`` with a record for every file written."""
     for result in results:
@@ -354,9 +458,11 @@ class ImportReport:
     folder: Path
     results: tuple[ImportResult, ...]
     unmatched_globs: tuple[str, ...]
-    # No glob was given and every contract in Soda Cloud has a file or a record.
+    # No glob was given and every contract in Soda Cloud has a file or a record (--drifted:
+    # no dataset drifted).
     nothing_chosen: bool
     state_location: str
+    drifted: bool = False  # ``import --drifted``: the files of drifted datasets
 
     @property
     def recorded(self) -> int:

@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import Sequence
 
 from reconciler.apply.options import ApplyOptions, Progress, SilentProgress
-from reconciler.apply.result import ApplyResult, DatasetOutcome, Recovery, Status, Stop
+from reconciler.apply.result import ApplyResult, DatasetOutcome, Notice, Recovery, Status, Stop
 from reconciler.apply.steps import DatasetRun, Lane, Steps, lane
 from reconciler.clock import timestamp
 from reconciler.cloud.client import SodaCloudClient
@@ -85,6 +85,7 @@ class Executor:
             stopped_early=self.stopping and not interrupted,
             calls={op.value: n for op, n in sorted(self.client.stats.calls.items())},
             throttled={op.value: n for op, n in sorted(self.client.stats.throttled.items())},
+            notices=(Notice.CHECK_PATHS_UNAVAILABLE,) if self.steps.check_paths_unavailable else (),
         )
 
     async def _wait_for_tasks(self) -> bool:

@@ -33,6 +33,14 @@ class Recovery(str, enum.Enum):
     CONTRACT_FOUND = "contract-found"  # the lost skeleton or generation request made it
 
 
+class Notice(str, enum.Enum):
+    """What an apply says once, about the whole run."""
+
+    # Soda Cloud took no checkPaths (not available for the organisation): the verifications
+    # planned for some checks (--verify changed-checks) ran the whole contract.
+    CHECK_PATHS_UNAVAILABLE = "check-paths-unavailable"
+
+
 class DoneStep(str, enum.Enum):
     """A step of a dataset's apply that was carried out."""
 
@@ -71,6 +79,8 @@ class VerificationOutcome(Frozen):
     # The failed scan's logs could not be read: why (there are no error lines then).
     logs_error: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
+    # The checks the scan was asked to run (Soda's check paths); None: the whole contract.
+    check_paths: tuple[str, ...] | None = None
 
 
 class DatasetOutcome(Frozen):
@@ -99,6 +109,7 @@ class ApplyResult(Frozen):
     stopped_early: bool = False
     calls: dict[str, int] = Field(default_factory=dict)
     throttled: dict[str, int] = Field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()
 
     def counts(self) -> Counter[Status]:
         return Counter(d.status for d in self.datasets)

@@ -39,6 +39,7 @@ COMPARED = (
     "verify",
     "change_class",
     "resume_scan_id",
+    "check_paths",
     "file",
     "remote",
     "changes",

@@ -12,7 +12,8 @@
 
 An entry that verifies owes its verification before its first change (a *pending
 verification* in the state, so that an apply killed at any moment is resumed), then verifies
-after it: it follows the scan an interrupted apply started, or starts one, waits for it,
+after it: it follows the scan an interrupted apply started, or starts one (of the checks the
+plan names with ``--verify changed-checks``, else of the whole contract), waits for it,
 reads the logs of a failure and records the result.
 
 Each step is an effect (Soda Cloud, the journal, the file); what to run, in what order, and
@@ -29,11 +30,17 @@ from dataclasses import dataclass, field
 from reconciler.apply.options import Activity, ApplyOptions, Progress
 from reconciler.apply.result import Done, DoneStep, Recovery, VerificationOutcome
 from reconciler.clock import timestamp
-from reconciler.cloud.client import GenerationStarted, SodaCloudClient
+from reconciler.cloud.client import GenerationStarted, ScanStarted, SodaCloudClient
 from reconciler.cloud.dto import Contract, DatasetGeneration, ScanStatus
 from reconciler.contract import parse_contract_text
 from reconciler.desired import DesiredContract, DesiredState, is_stub_on_disk
-from reconciler.errors import CloudError, NotFound, OperationFailed, StalePlan
+from reconciler.errors import (
+    CheckPathsUnavailable,
+    CloudError,
+    NotFound,
+    OperationFailed,
+    StalePlan,
+)
 from reconciler.files import write_file
 from reconciler.plan.model import DatasetPlan
 from reconciler.plan.vocabulary import Action
@@ -68,6 +75,8 @@ class DatasetRun:
     verification: VerificationOutcome | None = None
     started: bool = False
     recoveries: list[Recovery] = field(default_factory=list)
+    # The checks its scan was asked to run; None: the whole contract.
+    check_paths: tuple[str, ...] | None = None
 
 
 class Steps:
@@ -87,6 +96,8 @@ class Steps:
         self.options = options
         self.progress = progress
         self.clock = client.clock
+        # Soda Cloud refused checkPaths once in this run: every later scan verifies whole.
+        self.check_paths_unavailable = False
 
     async def change(self, run: DatasetRun) -> str | None:
         """The entry's change in Soda Cloud (and its record); the contract id to verify."""
@@ -229,7 +240,7 @@ class Steps:
         if scan_id is None:
             scan_id = await self._start_scan(run, file, contract_id)
         status = await self.client.wait_scan(scan_id, deadline=self.options.scan_deadline)
-        run.verification = await self._verification(status)
+        run.verification = await self._verification(status, run.check_paths)
         await self.journal.verified(
             entry.dataset,
             Verification(
@@ -258,7 +269,7 @@ class Steps:
     async def _start_scan(self, run: DatasetRun, file: DesiredContract, contract_id: str) -> str:
         await self.owe_verification(file)
         self.progress.step(file.dataset, Activity.VERIFYING)
-        started = await self.client.verify(contract_id)
+        started = await self._verify_checks(run, contract_id)
         if started.repeated:
             run.recoveries.append(Recovery.VERIFY_REPEATED)
         try:
@@ -275,7 +286,25 @@ class Steps:
             raise
         return started.scan_id
 
-    async def _verification(self, status: ScanStatus) -> VerificationOutcome:
+    async def _verify_checks(self, run: DatasetRun, contract_id: str) -> ScanStarted:
+        """A scan of the checks the plan names (--verify changed-checks), or of the whole
+        contract: when none are named, or when Soda Cloud does not take checkPaths for this
+        organisation (then for the rest of the run too)."""
+        paths = run.entry.check_paths
+        if paths and not self.check_paths_unavailable:
+            try:
+                started = await self.client.verify(contract_id, paths)
+            except CheckPathsUnavailable:
+                self.check_paths_unavailable = True
+            else:
+                run.check_paths = paths
+                return started
+        run.check_paths = None
+        return await self.client.verify(contract_id)
+
+    async def _verification(
+        self, status: ScanStatus, check_paths: tuple[str, ...] | None
+    ) -> VerificationOutcome:
         failing = tuple(
             c.id or "?" for c in status.checks if (c.evaluation_status or "") in FAILING_EVALUATIONS
         )
@@ -307,6 +336,7 @@ class Steps:
             error_lines=error_lines,
             logs_error=logs_error,
             counts=counts,
+            check_paths=check_paths,
         )
 
     # ---- records ----------------------------------------------------------------------

@@ -50,7 +50,10 @@ if TYPE_CHECKING:
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed when not on a terminal)."
 )
-@verify_option("Verify datasets with semantic changes (changed, default), all, or none.")
+@verify_option(
+    "Verify datasets with semantic changes (changed, default), only the checks their changes "
+    "can make fail (changed-checks), all, or none."
+)
 @click.option(
     "--generate",
     "generate_mode",

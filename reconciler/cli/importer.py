@@ -18,6 +18,13 @@ from reconciler.cli.options import cloud_options, lock_timeout_option, state_opt
     "e.g. a stub) with Soda Cloud's contract.",
 )
 @click.option(
+    "--drifted",
+    is_flag=True,
+    help="Write Soda Cloud's newer text into the files of drifted datasets (changed in Soda "
+    "Cloud outside git since the last apply), as `reconciler audit` finds them; a file with "
+    "changes never applied is refused.",
+)
+@click.option(
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
@@ -33,6 +40,7 @@ def import_command(
     /,
     globs: tuple[str, ...],
     force: bool,
+    drifted: bool,
     directory: Path | None,
     state_path: Path | None,
     lock_timeout: float,
@@ -47,15 +55,27 @@ def import_command(
     without --force. Names that would leave the folder or make a bad path are refused.
     What was written is recorded in the state, so the next plan shows no change for it.
 
+    With --drifted: the files of the datasets the audit calls drifted (matching a GLOB, when
+    given) get Soda Cloud's newer text, byte for byte, and are recorded, so that a change
+    made in Soda Cloud's UI comes back into git. A file that differs from the text last
+    applied holds changes of its own: it is refused, named, and left as it is.
+
     Exit codes: 0 done (written or skipped), 1 an error, a refused dataset or a GLOB that
     matched no contract.
     """
     from reconciler.cli.context import session_of
     from reconciler.render.importer import refusal_line, result_lines, summary_line, unmatched_lines
-    from reconciler.workflow import import_contracts
+    from reconciler.workflow import import_contracts, import_drifted
 
+    if drifted and force:
+        raise click.UsageError(
+            "--drifted never overwrites a file with unapplied changes: no --force"
+        )
     session = session_of(ctx, directory=directory, state=state_path, cloud=cloud)
-    report = import_contracts(session, globs, force=force, lock_timeout=lock_timeout)
+    if drifted:
+        report = import_drifted(session, globs, lock_timeout=lock_timeout)
+    else:
+        report = import_contracts(session, globs, force=force, lock_timeout=lock_timeout)
     for line in result_lines(report):
         click.echo(line)
     for line in unmatched_lines(report):

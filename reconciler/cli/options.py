@@ -164,7 +164,7 @@ def verify_option(help: str) -> Callable[[F], F]:
     return click.option(
         "--verify",
         "verify_mode",
-        type=click.Choice(["none", "changed", "all"]),
+        type=click.Choice(["none", "changed", "changed-checks", "all"]),
         default=None,
         help=help,
     )

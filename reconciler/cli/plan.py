@@ -36,6 +36,14 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 @out_option("Save the plan (JSON) for `reconciler apply FILE`.")
 @format_option("text for a terminal, markdown for a pull-request comment, json for machines.")
 @click.option("--diff", "show_diff", is_flag=True, help="Add the unified YAML diffs (text format).")
+@click.option(
+    "--split",
+    "split_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write the plan as markdown pull-request comments into DIR (comment-001.md, "
+    "...): each fits in a GitHub comment, together they hold every dataset.",
+)
 @verify_option(
     "Which datasets apply verifies (default: `verify:` in reconciler.yml, else changed)."
 )
@@ -65,6 +73,7 @@ def plan(
     out_path: Path | None,
     output_format: str,
     show_diff: bool,
+    split_dir: Path | None,
     verify_mode: str | None,
     detailed_exitcode: bool,
     fail_on: tuple[str, ...],
@@ -80,10 +89,11 @@ def plan(
     plan without --detailed-exitcode), 2 changes (--detailed-exitcode), 3 a --fail-on class
     is present, 1 an error or an invalid contract.
     """
+    from reconciler.cli.comments import write_comments
     from reconciler.cli.context import session_of
     from reconciler.plan import PlanSettings
     from reconciler.plan.file import write_plan_file
-    from reconciler.render.plan import render, saved_line
+    from reconciler.render.plan import render, render_markdown_parts, saved_line
     from reconciler.workflow import plan as make_plan
 
     session = session_of(
@@ -101,6 +111,8 @@ def plan(
     made = make_plan(session, settings)
     if out_path is not None:
         write_plan_file(out_path, made)
+    if split_dir is not None:
+        write_comments(split_dir, render_markdown_parts(made))
     color = output_format == "text" and use_color(no_color)
     click.echo(render(made, output_format, color=color, show_diff=show_diff), nl=False)
     if out_path is not None and output_format == "text":

@@ -48,9 +48,11 @@ from reconciler.cloud.settings import CloudSettings, require_tls
 from reconciler.errors import (
     ApiError,
     BadRequest,
+    CheckPathsUnavailable,
     CloudError,
     DatasetUnknown,
     DeadlineExceeded,
+    Forbidden,
     HostUnreachable,
     NotFound,
     ServerError,
@@ -71,6 +73,21 @@ ALREADY_EXISTS = "dataset_contract_already_exists"
 IN_PROGRESS = "operation_in_progress"
 IN_PROGRESS_WORDS = "in progress"
 POLL_MIN, POLL_FIRST, POLL_MAX = 1.0, 2.0, 30.0
+# A verification with checkPaths in an organisation that does not have them: the local Soda
+# Cloud's code (the API reference says only that they "may not be available for all
+# organizations"); another server's words for it are recognised too.
+CHECK_PATHS_NOT_AVAILABLE = "check_paths_not_available"
+_CHECK_PATHS_WORDS = re.compile(
+    r"check.?paths?\b.*\b(not|un)\s*(available|enabled|supported|allowed)", re.IGNORECASE
+)
+
+
+def check_paths_refused(error: ApiError) -> bool:
+    """Whether Soda Cloud refused a verification because it does not take ``checkPaths``."""
+    if error.code == CHECK_PATHS_NOT_AVAILABLE:
+        return True
+    return bool(_CHECK_PATHS_WORDS.search(f"{error.code or ''} {error.server_message or ''}"))
+
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 StatusT = TypeVar("StatusT")
@@ -487,22 +504,37 @@ class SodaCloudClient:
     async def verify(
         self, contract_id: str, check_paths: Sequence[str] | None = None
     ) -> ScanStarted:
-        """Trigger a verification scan. A lost answer or a 5xx is asked again, within the
-        rate limit: a second scan is harmless, a verification never made is not."""
+        """Trigger a verification scan (of only the checks at ``check_paths``, when given).
+        A lost answer or a 5xx is asked again, within the rate limit: a second scan is
+        harmless, a verification never made is not. An organisation that cannot limit a
+        verification to some checks answers :class:`CheckPathsUnavailable`."""
         body: dict[str, Any] = {}
         if check_paths:
             body["checkPaths"] = list(check_paths)
         context = f"verifying contract {contract_id}"
         budget = self._exchange.budget(Operation.VERIFY, context)
-        response = await self._exchange.send(
-            Operation.VERIFY,
-            "POST",
-            f"{CONTRACTS}/{contract_id}/verify",
-            retry=Retry.SAFE,
-            json=body,
-            context=context,
-            budget=budget,
-        )
+        try:
+            response = await self._exchange.send(
+                Operation.VERIFY,
+                "POST",
+                f"{CONTRACTS}/{contract_id}/verify",
+                retry=Retry.SAFE,
+                json=body,
+                context=context,
+                budget=budget,
+            )
+        except (BadRequest, Forbidden) as error:
+            if check_paths and check_paths_refused(error):
+                raise CheckPathsUnavailable(
+                    status=error.status,
+                    method=error.method,
+                    path=error.path,
+                    code=error.code,
+                    server_message=error.server_message,
+                    trace_id=error.trace_id,
+                    context=context,
+                ) from None
+            raise
         scan_id = response.headers.get("X-Soda-Scan-Id") or _last_segment(
             response.headers.get("Location")
         )

@@ -218,6 +218,13 @@ async def verify_contract(em: Emulator, request: Request, ctx: Context) -> Respo
     check_paths: list[str] | None = None
     if body.get("checkPaths") is not None:
         check_paths = string_list(body, "checkPaths")
+        if not em.config.check_paths:
+            raise ApiProblem(
+                400,
+                "check_paths_not_available",
+                "checkPaths is not available for this organization: verify the whole "
+                "contract (send no checkPaths)",
+            )
         known = {ref.path for ref in checks_of(contract.contents)}
         unknown = [path for path in check_paths if path not in known]
         if unknown:

@@ -189,6 +189,9 @@ class EmulatorConfig(_Strict):
     # What POST /api/v1/contracts stores: the posted contents, or (as the API reference
     # describes) a template with the dataset and an empty columns list.
     create_mode: Literal["contents", "template"] = "contents"
+    # Whether verify takes ``checkPaths``: Soda Cloud's API reference says they "may not be
+    # available for all organizations"; false answers such a request as one would there.
+    check_paths: bool = True
     # Soda data source configurations (inline mappings, or paths to data source files): their
     # tables become datasets, and their verification scans run Soda's engine on the data.
     data_sources: list[dict[str, Any] | str] = Field(default_factory=list)

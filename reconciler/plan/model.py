@@ -107,6 +107,9 @@ class DatasetPlan(Frozen):
     diff: str | None = Field(default=None, description="unified YAML diff, Cloud -> git")
     # Follow this scan (started by an apply that was stopped) instead of starting one.
     resume_scan_id: str | None = None
+    # --verify changed-checks: verify only these checks (Soda's check paths, the ones the
+    # change can make fail); None: the whole contract.
+    check_paths: tuple[str, ...] | None = None
     file: FileBasis | None = None
     remote: RemoteBasis | None = None
     # create / generate-skeleton without a contract: whether Soda Cloud's Reporting API lists

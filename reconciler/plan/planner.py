@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.compare import Comparison, Side, Since, compare, reading_warnings, whole
+from reconciler.contract.checkpaths import changed_check_paths
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.desired.parallel import collector_paused
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
@@ -44,6 +45,9 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.vocabulary import Action, ChangeClass, ChangeKind
 from reconciler.state import DatasetRecord, PendingVerification, StateFile
+
+# The verify modes that verify what changed: whole contracts, or only the changed checks.
+CHANGED_MODES = ("changed", "changed-checks")
 
 
 @dataclass(frozen=True)
@@ -194,11 +198,18 @@ def planned(
         notes = (Note(code=NoteCode.UNRECORDED),)
     change_class = compared.change_class or ChangeClass.FORMAT_ONLY
     verify = verify_mode == "all" or (
-        verify_mode == "changed" and change_class is not ChangeClass.FORMAT_ONLY
+        verify_mode in CHANGED_MODES and change_class is not ChangeClass.FORMAT_ONLY
     )
+    check_paths = None
+    if verify and verify_mode == "changed-checks":
+        check_paths = changed_check_paths(compared.changes, file.document)
+        # No check can newly fail (only relaxed, cosmetic or removed ones): none to run.
+        verify = check_paths != ()
+        check_paths = check_paths or None
     if resume is not None and not verify:
         # An earlier apply meant to verify this very file and stopped before publishing it.
         verify = True
+        check_paths = None
         notes = (*notes, _resume_note(resume))
     return DatasetPlan(
         dataset=file.dataset,
@@ -209,6 +220,7 @@ def planned(
         drift=drift,
         notes=notes,
         diff=compared.diff,
+        check_paths=check_paths,
         file=basis,
         remote=remote_basis,
     )

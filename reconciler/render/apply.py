@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from reconciler.apply.result import ApplyResult, DatasetOutcome, Status
 from reconciler.render.escape import code, html_code, json_text, markdown, printable
-from reconciler.render.words import done_words, outcome_error, recovery_words, scan_error_lines
+from reconciler.render.words import (
+    checked_words,
+    done_words,
+    notice_words,
+    outcome_error,
+    recovery_words,
+    scan_error_lines,
+)
 
 MARK = {
     Status.APPLIED: "✓",
@@ -65,13 +72,16 @@ def _what(outcome: DatasetOutcome) -> str:
     if outcome.status is Status.NOT_STARTED:
         return "not started"
     done = ", ".join(done_words(d) for d in outcome.done) or "nothing done"
+    verification = outcome.verification
+    if verification is not None and verification.check_paths:
+        done += f" ({checked_words(verification.check_paths)})"
     if outcome.recoveries:
         done += " (" + "; ".join(recovery_words(r) for r in outcome.recoveries) + ")"
     return done if outcome.status is not Status.FAILED else f"{done}; failed"
 
 
 def _closing(result: ApplyResult) -> list[str]:
-    lines = []
+    lines = [notice_words(notice) for notice in result.notices]
     failed = [d for d in result.datasets if d.status is Status.FAILED]
     to_fix = [d for d in failed if d.needs_fix]
     resumable = len(failed) - len(to_fix) + result.counts()[Status.NOT_STARTED]

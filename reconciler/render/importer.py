@@ -44,6 +44,8 @@ def unmatched_lines(report: ImportReport) -> list[str]:
 
 
 def summary_line(report: ImportReport) -> str:
+    if report.nothing_chosen and report.drifted:
+        return "Nothing to import: no contract drifted in Soda Cloud since the last apply."
     if report.nothing_chosen:
         return "Nothing to import: every contract in Soda Cloud has a file or a state record."
     counts = {outcome: 0 for outcome in Outcome}

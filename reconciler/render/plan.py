@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reconciler.plan.file import plan_file_text
 from reconciler.plan.model import DatasetPlan, Plan, Summary
-from reconciler.plan.vocabulary import Action, ChangeClass
+from reconciler.plan.vocabulary import Action, Change, ChangeClass
 from reconciler.render.escape import (
     bounded,
     code,
@@ -22,12 +22,20 @@ from reconciler.render.escape import (
 from reconciler.render.fit import (
     BULLET_LIMIT,
     GITHUB_TEXT_LIMIT,
+    LIST_SHOWN,
     REPORT_LIMIT,
     capped,
     fit_sections,
 )
+from reconciler.render.split import section_room, split_sections
 from reconciler.render.style import Style, ansi, plain
-from reconciler.render.words import change_words, drift_words, note_words, warning_words
+from reconciler.render.words import (
+    change_words,
+    drift_words,
+    note_words,
+    verify_only_words,
+    warning_words,
+)
 
 GITHUB_COMMENT_LIMIT = GITHUB_TEXT_LIMIT
 
@@ -119,6 +127,11 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
         lines.append(style(head, _role(entry)) + (f"  [{', '.join(tags)}]" if tags else ""))
         for change in entry.changes:
             lines.append(f"      {printable(change_words(change))}")
+        if entry.check_paths:
+            paths = ", ".join(entry.check_paths)
+            lines.append(
+                f"      {printable(f'{verify_only_words(len(entry.check_paths))} {paths}')}"
+            )
         if entry.drift is not None:
             lines.append(
                 style(
@@ -191,16 +204,50 @@ def render_json(plan: Plan) -> str:
     return plan_file_text(plan)
 
 
+TITLE = "### Soda contracts plan"
+
+
 def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
     """A pull-request comment: summary table, warnings, then one ``<details>`` per dataset.
 
     Never longer than ``limit`` characters (by default GitHub's limit less the room the
     workflow needs for its marker and footer): when it must cut, the summary and the
-    warnings stay and the comment says how many datasets it left out."""
+    warnings stay and the comment says how many datasets it left out. To show every dataset
+    however long the plan, :func:`render_markdown_parts` spreads it over several comments."""
+    head = f"{TITLE}\n\n" + _markdown_head(plan)
+    sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
+    sections += _markdown_reports(plan)
+    return fit_sections(head, sections, limit=limit, left_out=_left_out_note)
+
+
+def render_markdown_parts(plan: Plan, *, limit: int = REPORT_LIMIT) -> tuple[str, ...]:
+    """The plan as pull-request comments of at most ``limit`` characters each that together
+    hold every dataset: the summary and warnings in the first, then each dataset's
+    ``<details>`` whole, in order, numbered "part 1 of 3". One comment, the same as
+    :func:`render_markdown`'s, when the plan fits in one. A dataset whose diff alone
+    outgrows a comment shows as much of the diff as fits, and says how much is left."""
+    room = section_room(limit, _part_title, _part_onward)
+    sections = [_markdown_dataset(entry, room) for entry in plan.datasets if entry.changed]
+    sections += _markdown_reports(plan, room)
+    return split_sections(
+        _markdown_head(plan), sections, limit=limit, title=_part_title, onward=_part_onward
+    )
+
+
+def _part_title(number: int, total: int) -> str:
+    if total == 1:
+        return f"{TITLE}\n\n"
+    return f"{TITLE} (part {number} of {total})\n\n"
+
+
+def _part_onward(number: int, total: int) -> str:
+    return f"\n_Continued in the next comment: part {number + 1} of {total}._\n"
+
+
+def _markdown_head(plan: Plan) -> str:
+    """The summary table and the warnings, under the title."""
     summary = plan.summary()
     head = [
-        "### Soda contracts plan",
-        "",
         f"**{summary_line(summary)}**",
         "",
         "| action | datasets |",
@@ -226,10 +273,7 @@ def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
         head.append("No changes: Soda Cloud matches the contracts folder.")
         head.append("")
     # A blank line ends the last quote block: a <details> right after it would belong to it.
-    text = "\n".join(head) + "\n"
-    sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
-    sections += _markdown_reports(plan)
-    return fit_sections(text, sections, limit=limit, left_out=_left_out_note)
+    return "\n".join(head) + "\n"
 
 
 def _left_out_note(count: int) -> str:
@@ -308,40 +352,117 @@ def _markdown_warnings(plan: Plan) -> list[str]:
     return out
 
 
-def _markdown_dataset(entry: DatasetPlan) -> str:
+def _markdown_dataset(entry: DatasetPlan, room: int | None = None) -> str:
+    """One dataset's ``<details>``; with ``room``, at most that many characters: the diff is
+    cut at a line (saying how many lines are left out), then the list of changes capped."""
+    lines = _diff_lines(entry)
+    whole_section = _dataset_section(entry, entry.changes, lines, len(lines))
+    if room is None or len(whole_section) <= room:
+        return whole_section
+    low, high = 0, len(lines)
+    while low < high:  # the most diff lines that fit
+        middle = (low + high + 1) // 2
+        if len(_dataset_section(entry, entry.changes, lines[:middle], len(lines))) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    section = _dataset_section(entry, entry.changes, lines[:low], len(lines))
+    if len(section) <= room:
+        return section
+    shown = entry.changes[:LIST_SHOWN]
+    return _dataset_section(entry, shown, [], len(lines), more_changes=len(entry.changes))
+
+
+def _diff_lines(entry: DatasetPlan) -> list[str]:
+    return entry.diff.rstrip("\n").splitlines() if entry.diff else []
+
+
+def _dataset_section(
+    entry: DatasetPlan,
+    changes: tuple[Change, ...],
+    diff_lines: list[str],
+    diff_total: int,
+    *,
+    more_changes: int = 0,
+) -> str:
     tags = " · ".join(_tags(entry))
     title = f"{SYMBOL[entry.action].strip() or '·'} {ACTION_WORDS[entry.action]} {html_code(entry.dataset)}"
     if tags:
         title += f" · {tags}"
     body = [f"<details><summary>{title}</summary>", ""]
-    body.extend(f"- {markdown(change_words(c))}" for c in entry.changes)
+    body.extend(f"- {markdown(change_words(c))}" for c in changes)
+    if more_changes > len(changes):
+        body.append(f"- ... and {more_changes - len(changes)} more changes")
+    if entry.check_paths:
+        paths = ", ".join(code(path) for path in entry.check_paths)
+        body.append(f"- {verify_only_words(len(entry.check_paths))} {paths}")
     if entry.drift is not None:
         body.append(f"- **drift**: {markdown(drift_words(entry.drift))}; publishing overwrites it")
     if entry.dataset_listed is False:
         body.append(f"- **unknown dataset**: {markdown(UNLISTED)}")
     body.extend(f"- note: {markdown(note_words(n))}" for n in entry.notes)
-    if entry.diff:
-        body += ["", *code_block(entry.diff, "diff")]
+    if diff_lines:
+        body += ["", *code_block("\n".join(diff_lines), "diff")]
+    if len(diff_lines) < diff_total:
+        left = diff_total - len(diff_lines)
+        body += [
+            "",
+            f"_{'The diff is cut here: ' if diff_lines else 'The diff is left out: '}{left:,} "
+            f"more line{'s' if left != 1 else ''}. `reconciler plan --diff` shows all of it._",
+        ]
     body += ["", "</details>", ""]
     return "\n".join(body) + "\n"
 
 
-def _markdown_reports(plan: Plan) -> list[str]:
-    sections = []
-    if plan.unmanaged:
-        lines = [
-            "<details><summary>Unmanaged contracts (in Soda Cloud, no file; never deleted)</summary>",
-            "",
-        ]
-        lines += [f"- {code(u.dataset)}" for u in plan.unmanaged]
-        lines += ["", "Bring them into git with `reconciler import`.", "", "</details>", ""]
-        sections.append("\n".join(lines) + "\n")
-    if plan.orphaned:
-        lines = [
-            "<details><summary>Orphaned records (file deleted; never deleted in Soda Cloud)</summary>",
-            "",
-        ]
-        lines += [f"- {code(o.dataset)}" for o in plan.orphaned]
-        lines += ["", "Stop tracking with `reconciler state forget DATASET`.", "", "</details>", ""]
-        sections.append("\n".join(lines) + "\n")
+def _markdown_reports(plan: Plan, room: int | None = None) -> list[str]:
+    """The unmanaged contracts and the orphaned records, each a ``<details>``; with
+    ``room``, a long list is spread over several, each of at most that many characters."""
+    unmanaged = [f"- {code(u.dataset)}" for u in plan.unmanaged]
+    orphaned = [f"- {code(o.dataset)}" for o in plan.orphaned]
+    return [
+        *_report_sections(
+            "Unmanaged contracts (in Soda Cloud, no file; never deleted)",
+            unmanaged,
+            "Bring them into git with `reconciler import`.",
+            room,
+        ),
+        *_report_sections(
+            "Orphaned records (file deleted; never deleted in Soda Cloud)",
+            orphaned,
+            "Stop tracking with `reconciler state forget DATASET`.",
+            room,
+        ),
+    ]
+
+
+def _report_sections(summary: str, items: list[str], advice: str, room: int | None) -> list[str]:
+    if not items:
+        return []
+    whole_section = _report_section(summary, items, advice)
+    if room is None or len(whole_section) <= room:
+        return [whole_section]
+    # Room for the longest range note ("1,000-2,000 of 9,999"), so every chunk fits.
+    widest = _report_section(
+        f"{summary} · {len(items):,}-{len(items):,} of {len(items):,}", [], advice
+    )
+    chunks: list[list[str]] = [[]]
+    size = len(widest)
+    for item in items:
+        if chunks[-1] and size + len(item) + 1 > room:
+            chunks.append([])
+            size = len(widest)
+        chunks[-1].append(item)
+        size += len(item) + 1
+    sections, first = [], 1
+    for chunk in chunks:
+        last = first + len(chunk) - 1
+        ranged = f"{summary} · {first:,}-{last:,} of {len(items):,}"
+        sections.append(_report_section(ranged, chunk, advice))
+        first = last + 1
     return sections
+
+
+def _report_section(summary: str, items: list[str], advice: str) -> str:
+    lines = [f"<details><summary>{summary}</summary>", "", *items]
+    lines += ["", advice, "", "</details>", ""]
+    return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from reconciler.apply.result import (
     DatasetOutcome,
     Done,
     DoneStep,
+    Notice,
     Recovery,
     Stop,
     VerificationOutcome,
@@ -306,6 +307,27 @@ def recovery_words(recovery: Recovery) -> str:
     return _RECOVERIES[recovery]
 
 
+_NOTICES = {
+    Notice.CHECK_PATHS_UNAVAILABLE: "Soda Cloud does not take checkPaths for this organisation: "
+    "the verifications planned for the changed checks only (--verify changed-checks) ran "
+    "the whole contract.",
+}
+
+
+def notice_words(notice: Notice) -> str:
+    return _NOTICES[notice]
+
+
+def verify_only_words(count: int) -> str:
+    """Before the check paths of a verification limited to them (the plan)."""
+    return f"verifies {_counted(count, 'check')} only (the changed ones):"
+
+
+def checked_words(paths: Sequence[str]) -> str:
+    """The checks a verification was limited to."""
+    return f"verified {_counted(len(paths), 'check')} only: {', '.join(paths)}"
+
+
 def outcome_error(outcome: DatasetOutcome) -> str | None:
     """What stopped a dataset: its error, or why it was stopped unfinished."""
     if outcome.stopped is not None:
@@ -368,6 +390,12 @@ def import_note_words(note: ImportNote, dataset: str) -> str:
         )
     if code is ImportNoteCode.LOOKALIKE:
         return f"warning: {note.detail}"
+    if code is ImportNoteCode.UNAPPLIED_CHANGES:
+        return (
+            "the file has changes that were never applied (it differs from the text last "
+            "applied): Soda Cloud's newer text was not written over them; merge the two by "
+            "hand, or apply the file to overwrite Soda Cloud's change"
+        )
     if code is ImportNoteCode.INVALID:
         return (
             "written as Soda Cloud has it, but it does not validate here "

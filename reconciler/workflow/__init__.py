@@ -6,6 +6,7 @@
     apply_saved(session, saved, opts, view)    -> ApplyResult   check a saved plan, apply it
     audit(session, settings)                   -> AuditReport   how git and Soda Cloud differ
     import_contracts(session, globs)           -> ImportReport  Soda Cloud's contracts into git
+    import_drifted(session, globs)             -> ImportReport  drifted contracts back into git
     rebuild(session)                           -> Rebuilt       the state recreated
     forget(session, dataset)                   -> Forgotten     a record dropped
 
@@ -21,7 +22,7 @@ benchmarks that bring their own Soda Cloud.
 
 from reconciler.workflow.apply import ApplyView, Unattended, apply_fresh, apply_saved
 from reconciler.workflow.audit import audit
-from reconciler.workflow.importer import import_contracts
+from reconciler.workflow.importer import import_contracts, import_drifted
 from reconciler.workflow.plan import plan
 from reconciler.workflow.session import Listener, QuietListener, Session
 from reconciler.workflow.state import Forgotten, Rebuilt, forget, rebuild
@@ -39,6 +40,7 @@ __all__ = [
     "audit",
     "forget",
     "import_contracts",
+    "import_drifted",
     "plan",
     "rebuild",
 ]

@@ -1,6 +1,7 @@
-"""The GitHub Actions workflows in plan-examples/github-actions/: valid YAML and shell, and
-every ``reconciler`` command they run exists with those flags and behaves, on the example,
-as the workflow expects."""
+"""The GitHub Actions workflows in plan-examples/github-actions/: valid YAML and shell, they
+run the reconciler through the repository's action (action.yml) with inputs it has, and
+every ``reconciler`` command they give it exists with those flags and behaves, on the
+example, as the workflow expects."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from reconciler.cli import main
 from tests.examples.support import REPOSITORY, reconciler
 
 WORKFLOWS = REPOSITORY / "plan-examples" / "github-actions"
+ACTION = REPOSITORY / "action.yml"
+ACTION_USES = "your-org/reconciler@v1"
+# What the action adds to a plan command whose comment is kept (its folder, here relative).
+SPLIT = ("--split", "comments")
 PLAN, APPLY, AUDIT = "reconciler-plan.yml", "reconciler-apply.yml", "reconciler-audit.yml"
 SHELL_OPERATORS = {">", ">>", "|", "||", "&&", ";", "2>&1", "&"}
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -51,9 +56,21 @@ def _steps(document: dict[Any, Any]) -> list[dict[str, Any]]:
     return steps
 
 
+def _action_steps(name: str) -> list[dict[str, Any]]:
+    return [s for s in _steps(_workflow(name)) if str(s.get("uses", "")).startswith("your-org/")]
+
+
 def _commands(name: str) -> list[CommandLine]:
+    """The reconciler commands a workflow runs: those it gives the action (with what the
+    action adds), and any in its own scripts."""
     found = []
     for step in _steps(_workflow(name)):
+        if step in _action_steps(name):
+            args = tuple(shlex.split(step["with"]["command"]))
+            if step["with"].get("comment") == "true":
+                args += SPLIT
+            found.append(CommandLine(name, step.get("name", ""), args, None))
+            continue
         script = step.get("run", "").replace("\\\n", " ")
         for line in script.splitlines():
             tokens = shlex.split(line, comments=True)
@@ -82,12 +99,49 @@ def test_the_three_workflows_parse_and_start_on_their_events() -> None:
 def test_each_workflow_runs_the_commands_it_is_for() -> None:
     shown = {(c.workflow, c.args[0]) for c in ALL_COMMANDS}
 
-    assert shown == {(PLAN, "validate"), (PLAN, "plan"), (APPLY, "apply"), (AUDIT, "audit")}
+    assert shown == {
+        (PLAN, "validate"),
+        (PLAN, "plan"),
+        (APPLY, "apply"),
+        (AUDIT, "audit"),
+        (AUDIT, "import"),
+    }
     by_subcommand = {c.args[0]: c.args for c in ALL_COMMANDS}
     assert by_subcommand["validate"][1:] == ("--format", "github")
-    assert {"--fail-on", "breaking", "markdown"} <= set(by_subcommand["plan"])
+    assert {"--fail-on", "breaking", "--out", *SPLIT} <= set(by_subcommand["plan"])
     assert "--auto-approve" in by_subcommand["apply"]
     assert {"--format", "markdown", "--out"} <= set(by_subcommand["audit"])
+    assert by_subcommand["import"][1:] == ("--drifted",)
+
+
+@pytest.mark.parametrize("name", [PLAN, APPLY, AUDIT])
+def test_every_workflow_uses_the_action_with_inputs_it_has(name: str) -> None:
+    inputs = yaml.safe_load(ACTION.read_text(encoding="utf-8"))["inputs"]
+    steps = _action_steps(name)
+
+    assert steps
+    for step in steps:
+        assert step["uses"] == ACTION_USES
+        assert set(step["with"]) <= set(inputs), step["name"]
+    # No workflow installs or runs the reconciler by itself any more.
+    scripts = " ".join(str(s.get("run", "")) for s in _steps(_workflow(name)))
+    assert "pip install" not in scripts
+
+
+def test_the_exit_codes_each_workflow_acts_on_do_not_fail_the_action_step() -> None:
+    codes = {
+        (name, step["name"]): set(step["with"].get("ok-exit-codes", "0").split())
+        for name in (PLAN, APPLY, AUDIT)
+        for step in _action_steps(name)
+    }
+
+    assert codes == {
+        (PLAN, "Validate"): {"0"},
+        (PLAN, "Plan"): {"0", "3"},  # the gate decides about breaking changes
+        (APPLY, "Apply"): {"any"},  # the state is committed whatever the exit
+        (AUDIT, "Audit"): {"0", "2", "4", "6"},
+        (AUDIT, "Bring the drifted contracts into git"): {"0", "1"},
+    }
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=lambda c: " ".join(c.args))
@@ -111,53 +165,86 @@ def test_the_apply_workflow_runs_one_at_a_time_and_keeps_state_and_report() -> N
     (apply,) = (c for c in ALL_COMMANDS if c.args[0] == "apply")
     report = apply.args[apply.args.index("--out") + 1]
     assert steps["Upload the apply report"]["with"]["path"] == report
+    assert steps["Apply"]["with"]["summary"] == report
     keep = steps["Commit the state and generated skeletons"]
     assert keep["if"].startswith("always()")
+    assert "steps.apply.outputs.exit-code" in keep["if"]
     assert "git add .reconciler/state.json contracts" in keep["run"]
     assert "git push" in keep["run"]
+    assert "steps.apply.outputs.exit-code" in steps["Result"]["env"]["APPLY_EXIT"]
 
 
-def test_the_pull_request_comment_is_one_sticky_comment_and_the_label_allows_breaking() -> None:
+def test_the_pull_request_comment_is_kept_by_the_action_and_the_label_allows_breaking() -> None:
     document = _workflow(PLAN)
     steps = {s.get("name"): s for s in _steps(document)}
 
-    script = steps["Post or update the plan comment"]["with"]["script"]
-    assert "updateComment" in script
-    assert "createComment" in script
-    assert "readFileSync('comment.md'" in script
-    assert document["env"]["COMMENT_MARKER"] == "<!-- reconciler-plan -->"
-    assert "COMMENT_MARKER" in script
+    assert steps["Plan"]["with"]["comment"] == "true"
+    assert "steps.plan.outputs.exit-code" in steps["Gate"]["env"]["PLAN_EXIT"]
     assert document["env"]["ALLOW_LABEL"] == "allow-breaking-changes"
     assert "env.ALLOW_LABEL" in steps["Gate"]["env"]["ALLOWED"]
     assert {"labeled", "unlabeled"} <= set(_triggers(document)["pull_request"]["types"])
+    assert document["permissions"]["pull-requests"] == "write"
+
+
+def test_the_audit_workflow_opens_a_pull_request_with_the_drifted_contracts() -> None:
+    document = _workflow(AUDIT)
+    steps = {s.get("name"): s for s in _steps(document)}
+
+    drifted = steps["Bring the drifted contracts into git"]
+    assert "'4'" in drifted["if"]
+    assert "'6'" in drifted["if"]
+    pull = steps["Open or update the drift pull request"]
+    assert pull["uses"].startswith("peter-evans/create-pull-request@")
+    assert "contracts/**" in pull["with"]["add-paths"]
+    assert ".reconciler/state.json" in pull["with"]["add-paths"]
+    assert pull["with"]["body-path"] == "audit.md"
+    assert document["permissions"]["pull-requests"] == "write"
+    assert document["permissions"]["contents"] == "write"
+
+
+def _scripts(name: str) -> list[tuple[str, str]]:
+    if name == "action.yml":
+        document: dict[Any, Any] = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+        steps = document["runs"]["steps"]
+    else:
+        steps = _steps(_workflow(name))
+    return [(str(s.get("name")), str(s["run"])) for s in steps if "run" in s]
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize("name", [PLAN, APPLY, AUDIT])
+@pytest.mark.parametrize("name", [PLAN, APPLY, AUDIT, "action.yml"])
 def test_every_run_script_is_valid_bash(name: str) -> None:
-    for step in _steps(_workflow(name)):
-        if "run" not in step:
-            continue
-        script = EXPRESSION.sub("EXPRESSION", step["run"])
+    scripts = _scripts(name)
+    assert scripts
+    for step, run in scripts:
+        script = EXPRESSION.sub("EXPRESSION", run)
         checked = subprocess.run(
             ["bash", "-n", "-c", script], capture_output=True, text=True, check=False
         )
-        assert checked.returncode == 0, f"{name}: {step.get('name')}: {checked.stderr}"
+        assert checked.returncode == 0, f"{name}: {step}: {checked.stderr}"
+
+
+def test_the_action_scripts_hold_no_expression() -> None:
+    """Inputs reach its scripts through the environment, never pasted into the code."""
+    for step, run in _scripts("action.yml"):
+        assert EXPRESSION.search(run) is None, step
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 def test_the_comment_script_is_valid_javascript(tmp_path: Path) -> None:
-    steps = {s.get("name"): s for s in _steps(_workflow(PLAN))}
-    script = steps["Post or update the plan comment"]["with"]["script"]
+    document = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    (step,) = (s for s in document["runs"]["steps"] if "github-script" in str(s.get("uses")))
     # actions/github-script runs the script as the body of an async function.
     source = tmp_path / "comment.js"
-    source.write_text(f"(async function (github, context) {{\n{script}\n}});\n")
-
-    checked = subprocess.run(
-        ["node", "--check", str(source)], capture_output=True, text=True, check=False
+    source.write_text(
+        f"(async function (github, context, core) {{\n{step['with']['script']}\n}});\n"
     )
 
-    assert checked.returncode == 0, checked.stderr
+    for checked_file in (source, REPOSITORY / "action" / "post-comments.js"):
+        checked = subprocess.run(
+            ["node", "--check", str(checked_file)], capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0, checked.stderr
 
 
 def _run(command: CommandLine, workspace: Path) -> int:
@@ -168,20 +255,26 @@ def _run(command: CommandLine, workspace: Path) -> int:
 
 
 def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path) -> None:
-    (validate, plan), (apply,), (audit,) = (_commands(n) for n in (PLAN, APPLY, AUDIT))
+    (validate, plan), (apply,), (audit, drifted) = (_commands(n) for n in (PLAN, APPLY, AUDIT))
 
     # A pull request: valid; the plan holds the breaking change of orders, so the gate
-    # needs the label.
+    # needs the label; its comment files are written.
     assert _run(validate, workspace) == 0
     assert _run(plan, workspace) == 3
-    assert (workspace / "plan.md").read_text().startswith("### Soda contracts plan")
+    (comment,) = sorted((workspace / "comments").iterdir())
+    assert comment.name == "comment-001.md"
+    assert comment.read_text().startswith("### Soda contracts plan")
     assert '"format_version": 3' in (workspace / "plan.json").read_text()
     # Merged: applied and verified, with the report the workflow uploads.
     assert _run(apply, workspace) == 0
     assert (workspace / "apply-report.md").read_text().startswith("### Soda contracts apply")
     assert (workspace / ".reconciler" / "state.json").is_file()
-    # Nightly: in sync (no issue), then after an edit in the Soda Cloud UI, drift (an issue).
+    # Nightly: in sync (no issue), then after an edit in the Soda Cloud UI, drift (an issue,
+    # and a pull request with the file as Soda Cloud has it); then in sync again.
     assert _run(audit, workspace) == 0
-    edit_in_cloud_ui(workspace, UI_EDIT)
+    edited = edit_in_cloud_ui(workspace, UI_EDIT)
     assert _run(audit, workspace) == 4
     assert UI_EDIT.dataset in (workspace / "audit.md").read_text()
+    assert _run(drifted, workspace) == 0
+    assert (workspace / "contracts" / f"{UI_EDIT.dataset}.yml").read_text() == edited
+    assert _run(audit, workspace) == 0
