@@ -247,3 +247,45 @@ def test_a_rule_setting_of_the_configuration_reaches_validate(project: Path) -> 
     assert validate("validate") == 0
     (project / "reconciler.yml").write_text("rules: {}\n", encoding="utf-8")
     assert validate("validate") == 1
+
+
+# --- what a steady plan reads ---------------------------------------------------------------
+
+
+def test_a_steady_plan_reads_no_document_of_a_file_the_cache_answered(folder: Path) -> None:
+    from reconciler.cloud.dto import Contract
+    from reconciler.observed import ObservedState
+    from reconciler.plan import PlanSettings
+    from reconciler.plan.planner import PlanContext, make_plan
+    from reconciler.state import StateFile
+
+    read(folder)
+    warm = read(folder)
+    remote = {
+        name: Contract(id=f"c-{name}", dataset_qualified_name=name, contents=file.raw_text)
+        for name, file in warm.contracts.items()
+    }
+    context = PlanContext(
+        created="2026-01-01T00:00:00Z",
+        reconciler_version="test",
+        contracts_dir="contracts",
+        cloud_host="cloud.soda.io",
+        state_path="state.json",
+    )
+    write(folder, ITEMS, contract("pg/db/public/items", column="sku"))
+    changed = read(folder)
+    remote["pg/db/public/items"] = Contract(
+        id="c-items",
+        dataset_qualified_name="pg/db/public/items",
+        contents=contract("pg/db/public/items"),
+    )
+    made = make_plan(
+        changed,
+        ObservedState(contracts=remote),
+        StateFile.new(),
+        settings=PlanSettings(),
+        context=context,
+    )
+    assert made.summary().has_changes
+    assert not changed.contracts["pg/db/public/orders"].document_read  # the same text: not read
+    assert changed.contracts["pg/db/public/items"].document_read  # parsed, it was edited
