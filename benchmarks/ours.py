@@ -21,6 +21,7 @@ from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState
 from reconciler.plan import Plan, PlanSettings
 from reconciler.state import Journal, StateFile, StateManager
+from reconciler.state.location import LocalPath
 from reconciler.workflow import Session, Unattended
 from reconciler.workflow.apply import apply_fresh_with
 from reconciler.workflow.plan import plan_against_cloud
@@ -38,7 +39,7 @@ def session_for(folder: Path, state_path: Path, settings: CloudSettings) -> Sess
     return Session(
         project=ProjectConfig(base_dir=folder.parent),
         contracts=folder,
-        state_path=state_path,
+        state=LocalPath(state_path),
         settings=settings,
     )
 

@@ -19,7 +19,18 @@ cloud:                          # Soda Cloud connection; values may be ${env.NAM
 cache: true                     # keep what parsing each file produced in .reconciler/cache/
 rules:                          # a rule's severity for the whole project (docs/validate.md)
   size-key-type: warning        # error | warning | off; errors of Soda's engine cannot be set
+environments:                   # targets of the same folder, chosen with --env / RECONCILER_ENV
+  staging:
+    host: cloud.soda.io
+    api_key_id_env: SODA_STAGING_API_KEY_ID        # the variables holding its key
+    api_key_secret_env: SODA_STAGING_API_KEY_SECRET
+    state: postgres://ci@db.internal:5432/platform  # a path, postgres://... or s3://BUCKET/KEY
+    variables: {SCHEMA: analytics_staging}          # values for the contracts' ${var.NAME}
+    rename_data_sources: {warehouse: warehouse_staging}
 ```
+
+``state:`` (top level and per environment) is a path, ``postgres://...`` or
+``s3://BUCKET/KEY`` (``docs/state-backends.md``).
 
 Relative paths are relative to the directory holding ``reconciler.yml``. Precedence for each
 setting is: command-line flag > environment > this file > default.
@@ -37,6 +48,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from reconciler.environment import ALL, NAME, Environment
 from reconciler.errors import ConfigError
 
 CONFIG_FILE_NAME = "reconciler.yml"
@@ -49,6 +61,8 @@ DEFAULT_CACHE_DIR = ".reconciler/cache"
 RuleSetting = Literal["error", "warning", "off"]
 
 _ENV_REF = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DATA_SOURCE = re.compile(r"[^/\s]+")
 
 
 class CloudSection(BaseModel):
@@ -71,13 +85,95 @@ class CloudSection(BaseModel):
     seed: Path | None = None
 
 
+class EnvironmentSection(BaseModel):
+    """One entry of ``environments:``: where that target is and how contracts render there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str | None = None
+    reporting_host: str | None = None
+    api_key_id_env: str | None = None
+    api_key_secret_env: str | None = None
+    state: str | None = None
+    variables: dict[str, str] = Field(default_factory=dict)
+    rename_data_sources: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("api_key_id_env", "api_key_secret_env")
+    @classmethod
+    def _variable_names(cls, name: str | None) -> str | None:
+        if name is not None and not _VARIABLE_NAME.fullmatch(name):
+            raise PydanticCustomError(
+                "variable_name",
+                f"{name!r} is not the name of an environment variable (letters, digits, _); "
+                "give the variable's name, not its value",
+            )
+        return name
+
+    @field_validator("variables", mode="before")
+    @classmethod
+    def _values_as_text(cls, values: Any) -> Any:
+        # A value reaches a contract as text, as `--var NAME=VALUE` does.
+        if not isinstance(values, dict):
+            return values
+        return {name: _as_text(value) for name, value in values.items()}
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_keys(cls, values: dict[str, str]) -> dict[str, str]:
+        for name in values:
+            if not _VARIABLE_NAME.fullmatch(name):
+                raise PydanticCustomError(
+                    "variable_name",
+                    f"{name!r} is not a contract variable name (letters, digits and _)",
+                )
+        return values
+
+    @field_validator("rename_data_sources")
+    @classmethod
+    def _renames(cls, renames: dict[str, str]) -> dict[str, str]:
+        for source, target in renames.items():
+            for name in (source, target):
+                if not isinstance(name, str) or not _DATA_SOURCE.fullmatch(name):
+                    raise PydanticCustomError(
+                        "data_source_name",
+                        f"{name!r} is not a data source name (the first part of a dataset "
+                        "name: no '/', no spaces)",
+                    )
+        targets = sorted(renames.values())
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise PydanticCustomError(
+                "rename_collision",
+                f"two data sources are renamed to {twice[0]!r}: datasets of both would be one",
+            )
+        return renames
+
+    def environment(self, name: str) -> Environment:
+        return Environment(
+            name=name,
+            host=self.host,
+            reporting_host=self.reporting_host,
+            api_key_id_env=self.api_key_id_env,
+            api_key_secret_env=self.api_key_secret_env,
+            state=self.state,
+            variables=dict(self.variables),
+            renames=dict(self.rename_data_sources),
+        )
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (int, float)) else value
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
     contracts: Path = Path(DEFAULT_CONTRACTS_DIR)
-    state: Path = Path(DEFAULT_STATE_PATH)
+    state: str = DEFAULT_STATE_PATH  # a path, postgres://... or s3://BUCKET/KEY
     generate: Literal["skeleton", "ai"] = "skeleton"
     verify: Literal["none", "changed", "changed-checks", "all"] = "changed"
     cloud: CloudSection = CloudSection()
@@ -85,6 +181,26 @@ class ProjectConfig(BaseModel):
     cache: bool = True
     # Rule id -> error | warning | off, applied to every diagnostic of that rule.
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
+    environments: dict[str, EnvironmentSection] = Field(default_factory=dict)
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state_as_text(cls, state: Any) -> Any:
+        return str(state) if isinstance(state, Path) else state
+
+    @field_validator("environments")
+    @classmethod
+    def _environment_names(
+        cls, environments: dict[str, EnvironmentSection]
+    ) -> dict[str, EnvironmentSection]:
+        for name in environments:
+            if name == ALL or not NAME.fullmatch(name):
+                raise PydanticCustomError(
+                    "environment_name",
+                    f"{name!r} cannot name an environment (letters, digits, '_', '-', '.'; "
+                    "'all' means every environment)",
+                )
+        return environments
 
     @field_validator("rules", mode="before")
     @classmethod
@@ -113,7 +229,21 @@ class ProjectConfig(BaseModel):
 
     @property
     def state_path(self) -> Path:
-        return self._resolve(self.state)
+        """The top-level ``state:`` as a path (a URL is not one: see ``state_location``)."""
+        return self._resolve(Path(self.state))
+
+    def environment(self, name: str) -> Environment:
+        """The environment ``name`` (a :class:`ConfigError` naming the known ones else)."""
+        section = self.environments.get(name)
+        if section is None:
+            known = ", ".join(sorted(self.environments)) or "none"
+            where = self.source or CONFIG_FILE_NAME
+            raise ConfigError(
+                f"no environment {name!r} in {where} (environments: {known})",
+                hint="Choose one with --env NAME (or RECONCILER_ENV), or add it under "
+                "`environments:`.",
+            )
+        return section.environment(name)
 
     @property
     def cache_dir(self) -> Path | None:

@@ -32,6 +32,7 @@ exit codes in one place (``reconciler.cli.main``), using ``exit_code``.
     │   └── StateUnreachable          the state's server did not answer (host, port, cause)
     ├── PlanError                     a saved plan
     │   └── StalePlan                 what the saved plan was based on has moved
+    ├── DriftRefused                  apply --fail-on drift: Soda Cloud changed outside git
     ├── WriteRefused                  a file could not be written safely (a link in the way, ...)
     └── Interrupted                   Ctrl-C or SIGTERM; exit 130
 
@@ -44,6 +45,8 @@ method, path, status, the server's code and message and the trace id only.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class ReconcilerError(Exception):
@@ -297,6 +300,19 @@ class PlanError(ReconcilerError):
 
 class StalePlan(PlanError):
     """What a saved plan was based on has moved since it was made."""
+
+
+class DriftRefused(ReconcilerError):
+    """``apply --fail-on drift``: applying would overwrite changes made in Soda Cloud that
+    the plan did not expect; nothing was changed. ``entries`` are the plan's entries."""
+
+    def __init__(self, entries: tuple[Any, ...], *, saved: bool) -> None:
+        # The words are the renderers'; imported here, when one is raised.
+        from reconciler.render.words import drift_refusal
+
+        message, hint = drift_refusal(entries, saved=saved)
+        super().__init__(message, hint=hint)
+        self.entries = entries
 
 
 class WriteRefused(ReconcilerError):

@@ -127,6 +127,8 @@ class NoteCode(str, enum.Enum):
     LOOKALIKE = "lookalike"  # detail: the name rule's warning about look-alike letters
     WRITE_REFUSED = "write-refused"  # detail: why the file could not be written safely
     INVALID = "invalid"  # written, but it does not validate: count, and the first error
+    ENVIRONMENT_NAME = "environment-name"  # detail: why no file of the folder can manage it
+    ENVIRONMENT_VALUE = "environment-value"  # detail: the variable; other: its value, found
     # --drifted: path: the file differs from the text last applied (changes never applied);
     # Soda Cloud's text was not written over it.
     UNAPPLIED_CHANGES = "unapplied-changes"

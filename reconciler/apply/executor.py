@@ -13,7 +13,9 @@ will be verified gets a *pending verification* record before its first change, s
 killed at any moment is resumed by the next one: what already matches is adopted, and the
 verification still happens. Ctrl-C or SIGTERM cancels the tasks: running scans are canceled in
 Soda Cloud, nothing new starts, and the state already holds every completed step. With
-``--fail-fast`` the first failure does the same to every other dataset.
+``--fail-fast`` the first failure does the same to every other dataset, and so does a save
+that finds the state taken by another run (its lock removed or expired and taken over, or
+another run's save first): nothing this run did after that could be recorded.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from reconciler.clock import timestamp
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.dto import DatasetGeneration
 from reconciler.desired import DesiredState
-from reconciler.errors import OperationFailed, ReconcilerError
+from reconciler.errors import OperationFailed, ReconcilerError, StateConflict, StateLocked
 from reconciler.plan.model import DatasetPlan, Plan
 from reconciler.state import Journal
 
@@ -55,6 +57,7 @@ class Executor:
         self.options = steps.options
         self.progress = steps.progress
         self.stopping = False
+        self.state_lost = False
         self.runs = {e.dataset: DatasetRun(e) for e in plan.datasets if e.changed}
         self.outcomes: dict[str, DatasetOutcome] = {}
         self.tasks: list[asyncio.Future[None]] = []
@@ -201,11 +204,18 @@ class Executor:
         )
         self.outcomes[entry.dataset] = outcome
         self.progress.finished(outcome)
+        if isinstance(error, (StateConflict, StateLocked)):
+            self.state_lost = True
+            self._stop_everything()
         self._stop_if_fail_fast()
 
     def _stop_if_fail_fast(self) -> None:
         """--fail-fast: stop every other dataset where it stands (running scans are canceled)."""
-        if not self.options.fail_fast or self.stopping:
+        if self.options.fail_fast:
+            self._stop_everything()
+
+    def _stop_everything(self) -> None:
+        if self.stopping:
             return
         self.stopping = True
         current = asyncio.current_task()
@@ -217,7 +227,13 @@ class Executor:
         if entry.dataset in self.outcomes:
             return self.outcomes[entry.dataset]
         run = self.runs[entry.dataset]
-        why = Stop.FAIL_FAST if self.options.fail_fast and not interrupted else Stop.INTERRUPTED
+        why = (
+            Stop.STATE_LOST
+            if self.state_lost
+            else Stop.FAIL_FAST
+            if self.options.fail_fast and not interrupted
+            else Stop.INTERRUPTED
+        )
         return DatasetOutcome(
             dataset=entry.dataset,
             action=entry.action,

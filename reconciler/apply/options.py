@@ -17,6 +17,9 @@ log = logging.getLogger("reconciler.apply")
 class ApplyOptions:
     generate: Literal["skeleton", "ai"] = "skeleton"
     fail_fast: bool = False
+    # --fail-on drift: refuse, before changing anything, to overwrite a change made in Soda
+    # Cloud that the plan did not expect (reconciler.apply.drift).
+    refuse_drift: bool = False
     scan_deadline: float = 3600.0  # clock seconds a verification may take
 
 

@@ -47,6 +47,9 @@ class DoneStep(str, enum.Enum):
     CREATED = "created"
     FOUND = "found"  # the create found its contract already in Soda Cloud
     PUBLISHED = "published"
+    DRIFT_OVERWRITTEN = (
+        "drift-overwritten"  # what was published replaced a change made in Soda Cloud
+    )
     ADOPTED = "adopted"  # recorded in the state only
     SKELETON_WRITTEN = "skeleton-written"  # a skeleton generated and written into the file
     CONTRACT_WRITTEN = "contract-written"  # Soda Cloud's existing contract written into it
@@ -66,6 +69,7 @@ class Stop(str, enum.Enum):
 
     FAIL_FAST = "fail-fast"  # another dataset failed, with --fail-fast
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
+    STATE_LOST = "state-lost"  # another run took the state (its lock, or a save first)
 
 
 class VerificationOutcome(Frozen):

@@ -34,6 +34,7 @@ from reconciler.cloud.client import GenerationStarted, ScanStarted, SodaCloudCli
 from reconciler.cloud.dto import Contract, DatasetGeneration, ScanStatus
 from reconciler.contract import parse_contract_text
 from reconciler.desired import DesiredContract, DesiredState, is_stub_on_disk
+from reconciler.desired.environment import NotRendered, shared_text
 from reconciler.errors import (
     CheckPathsUnavailable,
     CloudError,
@@ -122,6 +123,7 @@ class Steps:
             contract = await self._publish(run, contract.id)
             run.done.append(Done(step=DoneStep.PUBLISHED))
         await self.record(file.dataset, contract, file.raw_text)
+        self.said_overwritten(run)
         return contract.id
 
     async def skeleton(self, run: DatasetRun) -> str:
@@ -153,7 +155,13 @@ class Steps:
         contract = await self._publish(run, run.entry.remote.contract_id)
         await self.record(file.dataset, contract, file.raw_text)
         run.done.append(Done(step=DoneStep.PUBLISHED))
+        self.said_overwritten(run)
         return contract.id
+
+    def said_overwritten(self, run: DatasetRun) -> None:
+        """A publish over drift replaced a change made in Soda Cloud: the report says so."""
+        if run.entry.drift is not None:
+            run.done.append(Done(step=DoneStep.DRIFT_OVERWRITTEN))
 
     async def adopt(self, run: DatasetRun) -> str:
         assert run.entry.remote is not None
@@ -201,10 +209,24 @@ class Steps:
             )
         # Never through a link: the write-back stays the file the folder holds.
         relative = file.path.relative_to(self.desired.root).as_posix()
-        write_file(self.desired.root, relative, contract.contents.encode("utf-8"))
+        write_file(self.desired.root, relative, self.shared(contract.contents).encode("utf-8"))
         await self.record(file.dataset, contract, contract.contents)
         run.done.append(Done(step=what, path=file.display_path))
         return contract.id
+
+    def shared(self, text: str) -> str:
+        """Soda Cloud's text as the shared folder holds it: in an environment, the dataset
+        gets the name the folder gives it again."""
+        environment = self.desired.environment
+        if environment is None:
+            return text
+        try:
+            return shared_text(text, environment)
+        except NotRendered as why:
+            raise OperationFailed(
+                f"Soda Cloud's contract cannot be written into the folder: {why}",
+                hint="Write the file by hand; the plan shows what differs.",
+            ) from None
 
     # ---- AI generation: every stub in one request -------------------------------------
 

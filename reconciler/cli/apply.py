@@ -13,6 +13,7 @@ import click
 from reconciler.cli.options import (
     cache_option,
     cloud_options,
+    env_option,
     format_option,
     lock_timeout_option,
     no_color_option,
@@ -27,7 +28,9 @@ from reconciler.cli.options import (
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
+    from reconciler.apply.options import ApplyOptions
     from reconciler.cli.progress import LineProgress, TerminalProgress
+    from reconciler.config import ProjectConfig
     from reconciler.plan import Plan
     from reconciler.plan.file import SavedPlan
 
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     help="The contracts folder (default: the saved plan's, else `contracts:` in reconciler.yml).",
 )
 @target_options
+@env_option()
 @state_option
 @lock_timeout_option
 @var_option
@@ -49,6 +53,14 @@ if TYPE_CHECKING:
 @cloud_options
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed when not on a terminal)."
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(["drift"]),
+    help="drift: refuse (exit 1, nothing changed) to overwrite a change made in Soda Cloud "
+    "that the plan did not expect (a saved plan: drift it did not show; a fresh plan: any).",
 )
 @verify_option(
     "Verify datasets with semantic changes (changed, default), only the checks their changes "
@@ -74,10 +86,12 @@ def apply(
     directory: Path | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     lock_timeout: float,
     variables: tuple[str, ...],
     auto_approve: bool,
+    fail_on: tuple[str, ...],
     verify_mode: str | None,
     generate_mode: str | None,
     fail_fast: bool,
@@ -93,10 +107,11 @@ def apply(
     Without PLAN_FILE: makes a fresh plan, shows it and asks for confirmation (--auto-approve
     skips; without a terminal it is required). With PLAN_FILE (from `reconciler plan --out`):
     applies exactly that plan, with no prompt, and refuses when anything it was based on
-    moved. Exit codes: 0 applied (and verified), 3 applied but a verification failed,
-    1 an error (the report says what was and was not applied), 130 interrupted.
+    moved. With --fail-on drift, a change made in Soda Cloud that the plan did not expect is
+    never overwritten. Exit codes: 0 applied (and verified), 3 applied but a verification
+    failed, 1 an error (the report says what was and was not applied; also a refused drift),
+    130 interrupted.
     """
-    from reconciler.apply.options import ApplyOptions
     from reconciler.cli.context import session_of
     from reconciler.plan import PlanSettings
     from reconciler.plan.file import load_saved_plan
@@ -114,10 +129,10 @@ def apply(
         strict=strict,
         cloud=cloud,
         listener=view.terminal,
+        environment=env_name,
         cache=not no_cache,
     )
-    generate = cast(Literal["skeleton", "ai"], generate_mode or session.project.generate)
-    options = ApplyOptions(generate=generate, fail_fast=fail_fast)
+    options = apply_options(session.project, generate_mode, fail_fast, fail_on)
     settings = PlanSettings(
         targets=targets, excludes=excludes, verify=verify_mode or session.project.verify
     )
@@ -133,6 +148,15 @@ def apply(
     if out_path is not None:
         write_output(out_path, report)
     ctx.exit(result.exit_code)
+
+
+def apply_options(
+    project: ProjectConfig, generate: str | None, fail_fast: bool, fail_on: tuple[str, ...]
+) -> ApplyOptions:
+    from reconciler.apply.options import ApplyOptions
+
+    chosen = cast(Literal["skeleton", "ai"], generate or project.generate)
+    return ApplyOptions(generate=chosen, fail_fast=fail_fast, refuse_drift="drift" in fail_on)
 
 
 def refuse_conflicts(

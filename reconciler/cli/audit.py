@@ -12,6 +12,7 @@ import click
 from reconciler.cli.options import (
     cache_option,
     cloud_options,
+    env_option,
     format_option,
     no_color_option,
     out_option,
@@ -26,6 +27,7 @@ from reconciler.cli.options import (
 @click.command("audit")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @target_options
+@env_option()
 @state_option
 @var_option
 @cache_option
@@ -54,7 +56,8 @@ def audit(
     directory: Path | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     variables: tuple[str, ...],
     strict: bool,
     output_format: str,
@@ -87,6 +90,7 @@ def audit(
         variables=variables,
         cloud=cloud,
         cache=not no_cache,
+        environment=env_name,
     )
     settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
     report = make_audit(session, settings, read_reporting=not no_reporting)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import cloud_options, lock_timeout_option, state_option
+from reconciler.cli.options import cloud_options, env_option, lock_timeout_option, state_option
 
 
 @click.command("import")
@@ -31,6 +31,7 @@ from reconciler.cli.options import cloud_options, lock_timeout_option, state_opt
     default=None,
     help="The contracts folder (default: `contracts:` in reconciler.yml, else contracts/).",
 )
+@env_option()
 @state_option
 @lock_timeout_option
 @cloud_options
@@ -42,7 +43,8 @@ def import_command(
     force: bool,
     drifted: bool,
     directory: Path | None,
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     lock_timeout: float,
     **cloud: str | None,
 ) -> None:
@@ -54,6 +56,8 @@ def import_command(
     <DIR>/<datasource>/<prefixes...>/<table>.yml. An existing file is never overwritten
     without --force. Names that would leave the folder or make a bad path are refused.
     What was written is recorded in the state, so the next plan shows no change for it.
+    In an environment (--env) with renamed data sources, each file gets the dataset's name in
+    the shared folder (warehouse_staging/... is written as warehouse/...).
 
     With --drifted: the files of the datasets the audit calls drifted (matching a GLOB, when
     given) get Soda Cloud's newer text, byte for byte, and are recorded, so that a change
@@ -71,7 +75,9 @@ def import_command(
         raise click.UsageError(
             "--drifted never overwrites a file with unapplied changes: no --force"
         )
-    session = session_of(ctx, directory=directory, state=state_path, cloud=cloud)
+    session = session_of(
+        ctx, directory=directory, state=state_path, cloud=cloud, environment=env_name
+    )
     if drifted:
         report = import_drifted(session, globs, lock_timeout=lock_timeout)
     else:

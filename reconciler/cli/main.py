@@ -57,7 +57,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "state": (
         "reconciler.cli.state",
         "state_group",
-        "Inspect and repair the state file: what was last applied to each dataset.",
+        "Inspect, repair and move the state: what was last applied to each dataset.",
     ),
     "validate": (
         "reconciler.cli.validate",

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from reconciler.cloud.http import Wait
     from reconciler.cloud.settings import CloudFlags
     from reconciler.config import ProjectConfig
+    from reconciler.environment import Environment
+    from reconciler.state.location import StateLocation
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -88,10 +90,25 @@ def state_option(command: F) -> F:
     return click.option(
         "--state",
         "state_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="LOCATION",
         default=None,
-        help="The state file (default: `state:` in reconciler.yml, else .reconciler/state.json).",
+        help="The state: a file path, postgres://... or s3://BUCKET/KEY (default: the "
+        "environment's or the project's `state:` in reconciler.yml, else "
+        ".reconciler/state.json).",
     )(command)
+
+
+def env_option(help: str | None = None) -> Callable[[F], F]:
+    """``--env NAME`` (also ``RECONCILER_ENV``): which of ``environments:`` to work in."""
+    return click.option(
+        "--env",
+        "env_name",
+        metavar="NAME",
+        default=None,
+        help=help
+        or "The environment to work in (`environments:` in reconciler.yml; also "
+        "RECONCILER_ENV). Required when the project defines environments.",
+    )
 
 
 class Duration(click.ParamType[float]):
@@ -212,8 +229,22 @@ def contracts_dir(project: ProjectConfig, given: Path | None) -> Path:
     return given if given is not None else shown_path(project.contracts_dir)
 
 
-def state_path(project: ProjectConfig, given: Path | None) -> Path:
-    return given if given is not None else shown_path(project.state_path)
+def state_location(
+    project: ProjectConfig, given: str | None, environment: Environment | None = None
+) -> StateLocation:
+    """Where the state is: ``--state`` (as typed), else the environment's ``state:``, else
+    the project's (an environment's derived from it, see :func:`derived_state`); a relative
+    path in reconciler.yml is taken from its directory."""
+    from reconciler.environment import derived_state
+    from reconciler.state.location import LocalPath, parse_location
+
+    if given is not None:
+        return parse_location(given)
+    configured = project.state
+    if environment is not None:
+        configured = environment.state or derived_state(project.state, environment.name)
+    found = parse_location(configured, base=project.base_dir)
+    return LocalPath(shown_path(found.path)) if isinstance(found, LocalPath) else found
 
 
 def shown_path(path: Path) -> Path:

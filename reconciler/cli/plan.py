@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import click
 from reconciler.cli.options import (
     cache_option,
     cloud_options,
+    env_option,
     format_option,
     no_color_option,
     out_option,
@@ -19,6 +21,7 @@ from reconciler.cli.options import (
     var_option,
     verify_option,
 )
+from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
     from reconciler.plan import Plan
@@ -29,11 +32,18 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 @click.command("plan")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @target_options
+@env_option(
+    "The environment to plan for (`environments:` in reconciler.yml; also RECONCILER_ENV), "
+    "a comma list of them, or `all`: one plan with a section per environment."
+)
 @state_option
 @var_option
 @cache_option
 @cloud_options
-@out_option("Save the plan (JSON) for `reconciler apply FILE`.")
+@out_option(
+    "Save the plan (JSON) for `reconciler apply FILE`; with several environments, one file "
+    "each: put {env} in the name (plan-{env}.json)."
+)
 @format_option("text for a terminal, markdown for a pull-request comment, json for machines.")
 @click.option("--diff", "show_diff", is_flag=True, help="Add the unified YAML diffs (text format).")
 @click.option(
@@ -68,7 +78,8 @@ def plan(
     directory: Path | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
-    state_path: Path | None,
+    env_name: str | None,
+    state_path: str | None,
     variables: tuple[str, ...],
     out_path: Path | None,
     output_format: str,
@@ -90,14 +101,15 @@ def plan(
     is present, 1 an error or an invalid contract.
     """
     from reconciler.cli.comments import write_comments
-    from reconciler.cli.context import session_of
+    from reconciler.cli.context import sessions_of
     from reconciler.plan import PlanSettings
-    from reconciler.plan.file import write_plan_file
-    from reconciler.render.plan import render, render_markdown_parts, saved_line
-    from reconciler.workflow import plan as make_plan
+    from reconciler.plan.file import write_plan_files
+    from reconciler.render.plan import render_plans, render_plans_parts, saved_line
+    from reconciler.workflow import plan_each
 
-    session = session_of(
+    sessions = sessions_of(
         ctx,
+        environments=env_name,
         directory=directory,
         state=state_path,
         variables=variables,
@@ -105,28 +117,39 @@ def plan(
         cloud=cloud,
         cache=not no_cache,
     )
+    refuse_one_file_for_several(out_path, len(sessions))
     settings = PlanSettings(
-        targets=targets, excludes=excludes, verify=verify_mode or session.project.verify
+        targets=targets, excludes=excludes, verify=verify_mode or sessions[0].project.verify
     )
-    made = make_plan(session, settings)
-    if out_path is not None:
-        write_plan_file(out_path, made)
+    made = plan_each(sessions, settings)
+    saved = write_plan_files(out_path, made) if out_path is not None else []
     if split_dir is not None:
-        write_comments(split_dir, render_markdown_parts(made))
+        write_comments(split_dir, render_plans_parts(made))
     color = output_format == "text" and use_color(no_color)
-    click.echo(render(made, output_format, color=color, show_diff=show_diff), nl=False)
-    if out_path is not None and output_format == "text":
-        click.echo(saved_line(out_path))
+    click.echo(render_plans(made, output_format, color=color, show_diff=show_diff), nl=False)
+    for path in saved if output_format == "text" else ():
+        click.echo(saved_line(path))
     ctx.exit(plan_exit(made, fail_on, detailed_exitcode=detailed_exitcode))
 
 
-def plan_exit(made: Plan, fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:
-    """3 when a --fail-on class is present (said on stderr), 2 for changes with
+def refuse_one_file_for_several(out_path: Path | None, count: int) -> None:
+    from reconciler.plan.file import ENV_FIELD
+
+    if out_path is not None and count > 1 and ENV_FIELD not in out_path.name:
+        raise ConfigError(
+            f"--out {out_path}: one file cannot hold the plans of {count} environments",
+            hint=f"Put {ENV_FIELD} in the name, e.g. --out plan-{ENV_FIELD}.json: one file each.",
+        )
+
+
+def plan_exit(made: Sequence[Plan], fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:
+    """3 when a --fail-on class is present in any plan (said on stderr), 2 for changes with
     --detailed-exitcode, else 0."""
     from reconciler.render.plan import failing_line
 
-    failing = made.classes_present().intersection(fail_on)
+    failing = set().union(*(plan.classes_present() for plan in made)).intersection(fail_on)
     if failing:
         click.echo(failing_line(failing), err=True)
         return 3
-    return 2 if detailed_exitcode and made.summary().has_changes else 0
+    changes = any(plan.summary().has_changes for plan in made)
+    return 2 if detailed_exitcode and changes else 0

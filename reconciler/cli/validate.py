@@ -6,12 +6,21 @@ is reported in one run, sorted by file and position.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli.options import cache_option, contracts_dir, parse_variables
+from reconciler.cli.context import environments_of, project_config
+from reconciler.cli.options import cache_option, contracts_dir, env_option, parse_variables
+from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractsInvalid
+
+if TYPE_CHECKING:
+    from reconciler.config import ProjectConfig
+    from reconciler.desired import DesiredState
 
 # The formats of reconciler.render.diagnostics (its FORMATS), named here so that the flags
 # are built without loading the contract language; a test keeps the two the same.
@@ -36,6 +45,11 @@ FORMATS = ("text", "json", "github")
     show_default=True,
     help="text for people, json for programs, github for pull-request annotations.",
 )
+@env_option(
+    "Validate the contracts as rendered for this environment (its variables and data source "
+    "renames), a comma list of them, or `all`; also RECONCILER_ENV. Without it, the files "
+    "as written."
+)
 @cache_option
 @click.pass_context
 def validate(
@@ -44,6 +58,7 @@ def validate(
     strict: bool,
     var_values: tuple[str, ...],
     output_format: str,
+    env_name: str | None,
     no_cache: bool,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
@@ -57,12 +72,11 @@ def validate(
       diagnostics: [{file, line, col, severity, rule, message, hint}],
       contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
-    from reconciler.cli.context import project_config
-    from reconciler.desired import load_desired
     from reconciler.render.diagnostics import render
 
-    variables = parse_variables(var_values)
     project = project_config(ctx)
+    given = parse_variables(var_values)
+    environments = environments_of(project, env_name, given)
     root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
@@ -70,8 +84,7 @@ def validate(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    cache = None if no_cache else project.cache_dir
-    state = load_desired(root, variables=variables, strict=strict, rules=project.rules, cache=cache)
+    state = validated(root, environments, given, strict=strict, project=project, cache=not no_cache)
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count
@@ -80,3 +93,36 @@ def validate(
             "planned or applied from it",
             hint="Fix the errors listed above and run `reconciler validate` again.",
         )
+
+
+def validated(
+    root: Path,
+    environments: Sequence[Environment | None],
+    given: Mapping[str, str],
+    *,
+    strict: bool,
+    project: ProjectConfig,
+    cache: bool = True,
+) -> DesiredState:
+    """The folder as each environment renders it, their diagnostics together (each says
+    which environment it is about); the contracts as the first environment sees them. The
+    project's ``rules:`` weigh the diagnostics; ``cache`` uses its parse cache."""
+    from reconciler.contract.diagnostics import sort_diagnostics
+    from reconciler.desired import load_desired
+    from reconciler.desired.environment import for_environment
+
+    states = []
+    for environment in environments:
+        variables = {**(environment.variables if environment else {}), **given}
+        state = load_desired(
+            root,
+            variables=variables,
+            strict=strict,
+            rules=project.rules,
+            cache=project.cache_dir if cache else None,
+        )
+        if environment is not None and state.ok:
+            state = for_environment(state, environment)
+        states.append(state)
+    diagnostics = sort_diagnostics(list(dict.fromkeys(d for s in states for d in s.diagnostics)))
+    return dataclasses.replace(states[0], diagnostics=diagnostics)

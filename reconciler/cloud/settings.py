@@ -15,6 +15,7 @@ says so.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import os
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from reconciler.cloud.retry import DEFAULT_RETRY_BUDGET
 from reconciler.config import CloudSection
 from reconciler.duration import parse_duration
+from reconciler.environment import Environment
 from reconciler.errors import ConfigError
 
 log = logging.getLogger("reconciler.cloud")
@@ -185,6 +187,38 @@ def resolve_cloud_settings(
     )
     require_tls(settings)
     return settings
+
+
+def environment_flags(
+    environment: Environment, flags: CloudFlags, environ: Mapping[str, str] | None = None
+) -> CloudFlags:
+    """The connection settings of ``environment`` as flags: its host and reporting host, and
+    its key read from the variables it names. Flags given on the command line still win; the
+    environment's settings win over ``SODA_CLOUD_*``, so a key meant for one Soda Cloud is
+    never sent to another. A variable it names that is not set is an error."""
+    env = os.environ if environ is None else environ
+
+    def key(flag: str | None, variable: str | None, what: str) -> str | None:
+        if flag or variable is None:
+            return flag
+        value = env.get(variable)
+        if not value:
+            raise ConfigError(
+                f"environment {environment.name}: its API key {what} is read from {variable}, "
+                "which is not set",
+                hint=f"Set {variable} (in CI: from the secret of that environment), or change "
+                f"environments: {environment.name}: api_key_{what.replace(' ', '_')}_env in "
+                "reconciler.yml.",
+            )
+        return value
+
+    return dataclasses.replace(
+        flags,
+        host=flags.host or environment.host,
+        reporting_host=flags.reporting_host or environment.reporting_host,
+        api_key_id=key(flags.api_key_id, environment.api_key_id_env, "id"),
+        api_key_secret=key(flags.api_key_secret, environment.api_key_secret_env, "secret"),
+    )
 
 
 def require_tls(settings: CloudSettings) -> None:

@@ -72,6 +72,8 @@ RULES: dict[str, str] = {
     # The folder.
     "duplicate-dataset": "two files describe the same dataset",
     "path-mismatch": "the file path does not mirror the dataset name",
+    # Environments.
+    "environment-render": "the contract cannot be rendered for the environment (--env)",
 }
 
 

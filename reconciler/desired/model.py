@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.contract.diagnostics import Diagnostic, count
 from reconciler.contract.parsed import ParsedContract
+from reconciler.environment import Environment
 
 if TYPE_CHECKING:
     from reconciler.contract.model import Contract
@@ -94,6 +95,8 @@ class DesiredState:
     diagnostics: list[Diagnostic]
     files_read: int
     parsed: dict[str, ParsedContract] = field(default_factory=dict, repr=False)
+    # The environment the contracts are rendered for (None: as the files are).
+    environment: Environment | None = None
 
     @property
     def ok(self) -> bool:

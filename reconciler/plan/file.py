@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,20 @@ def plan_file_text(plan: Plan) -> str:
 def write_plan_file(path: Path, plan: Plan) -> None:
     """Save ``plan`` at ``path`` (atomically, never through a link)."""
     write_text(path, plan_file_text(plan))
+
+
+ENV_FIELD = "{env}"
+"""In ``plan --out`` for several environments: where each file names its environment."""
+
+
+def write_plan_files(path: Path, plans: Sequence[Plan]) -> list[Path]:
+    """Save each plan, at ``path`` with its environment in place of ``{env}``; the paths."""
+    written = []
+    for plan in plans:
+        target = path.with_name(path.name.replace(ENV_FIELD, plan.environment or "default"))
+        write_plan_file(target, plan)
+        written.append(target)
+    return written
 
 
 @dataclasses.dataclass(frozen=True)

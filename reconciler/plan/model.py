@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from reconciler.plan.vocabulary import Action, Change, ChangeClass
 
@@ -181,6 +181,8 @@ class Plan(Frozen):
     reconciler_version: str
     contracts_dir: str
     cloud_host: str
+    # The environment it was made for (`environments:`); absent from the file without one.
+    environment: str | None = None
     settings: PlanSettings = PlanSettings()
     state: StateBasis
     datasets: tuple[DatasetPlan, ...] = ()
@@ -190,6 +192,14 @@ class Plan(Frozen):
     # Everything considered, changed or not: the basis a saved plan is checked against.
     files_seen: dict[str, str] = Field(default_factory=dict, description="dataset -> raw sha256")
     remote_seen: dict[str, RemoteBasis] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _environment_only_when_set(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A project without environments keeps the file it always had (and its digest).
+        document = handler(self)
+        if self.environment is None and isinstance(document, dict):
+            document.pop("environment", None)
+        return document
 
     def summary(self) -> Summary:
         actions = Counter(d.action for d in self.datasets)

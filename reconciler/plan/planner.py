@@ -59,6 +59,7 @@ class PlanContext:
     contracts_dir: str
     cloud_host: str
     state_path: str
+    environment: str | None = None
 
 
 def make_plan(
@@ -109,6 +110,7 @@ def make_plan(
         reconciler_version=context.reconciler_version,
         contracts_dir=context.contracts_dir,
         cloud_host=context.cloud_host,
+        environment=context.environment,
         settings=settings,
         state=StateBasis.of(state, context.state_path),
         datasets=tuple(entries),

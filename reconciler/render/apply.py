@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.apply.result import ApplyResult, DatasetOutcome, Status
+from reconciler.apply.result import ApplyResult, DatasetOutcome, Status, Stop
 from reconciler.render.escape import code, html_code, json_text, markdown, printable
 from reconciler.render.words import (
     checked_words,
@@ -34,9 +34,12 @@ def summary_line(result: ApplyResult) -> str:
     parts.append(f"{counts[Status.FAILED]} failed")
     if counts[Status.NOT_STARTED]:
         parts.append(f"{counts[Status.NOT_STARTED]} not started")
+    state_lost = any(d.stopped is Stop.STATE_LOST for d in result.datasets)
     head = (
         "Apply interrupted"
         if result.interrupted
+        else "Apply stopped: another run took the state"
+        if state_lost
         else "Apply stopped early (--fail-fast)"
         if result.stopped_early
         else "Apply finished"

@@ -5,10 +5,11 @@ Pure functions of a :class:`~reconciler.plan.model.Plan`: they never compute wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from reconciler.plan.file import plan_file_text
+from reconciler.plan.file import plan_document, plan_file_text
 from reconciler.plan.model import DatasetPlan, Plan, Summary
 from reconciler.plan.vocabulary import Action, Change, ChangeClass
 from reconciler.render.escape import (
@@ -16,6 +17,7 @@ from reconciler.render.escape import (
     code,
     code_block,
     html_code,
+    json_text,
     markdown,
     printable,
 )
@@ -176,6 +178,8 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
     lines.append(style(summary_line(summary), "bold"))
     if not summary.has_changes:
         lines.append("No changes: Soda Cloud matches the contracts folder.")
+    if plan.environment is not None:
+        lines[:0] = [style(_environment_line(plan), "bold"), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -214,10 +218,8 @@ def render_markdown(plan: Plan, *, limit: int = REPORT_LIMIT) -> str:
     workflow needs for its marker and footer): when it must cut, the summary and the
     warnings stay and the comment says how many datasets it left out. To show every dataset
     however long the plan, :func:`render_markdown_parts` spreads it over several comments."""
-    head = f"{TITLE}\n\n" + _markdown_head(plan)
-    sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
-    sections += _markdown_reports(plan)
-    return fit_sections(head, sections, limit=limit, left_out=_left_out_note)
+    head = f"{_title(plan)}\n\n" + _markdown_head(plan)
+    return fit_sections(head, _markdown_sections(plan), limit=limit, left_out=_left_out_note)
 
 
 def render_markdown_parts(plan: Plan, *, limit: int = REPORT_LIMIT) -> tuple[str, ...]:
@@ -226,18 +228,26 @@ def render_markdown_parts(plan: Plan, *, limit: int = REPORT_LIMIT) -> tuple[str
     ``<details>`` whole, in order, numbered "part 1 of 3". One comment, the same as
     :func:`render_markdown`'s, when the plan fits in one. A dataset whose diff alone
     outgrows a comment shows as much of the diff as fits, and says how much is left."""
-    room = section_room(limit, _part_title, _part_onward)
+    title = _part_title(_title(plan))
+    room = section_room(limit, title, _part_onward)
     sections = [_markdown_dataset(entry, room) for entry in plan.datasets if entry.changed]
     sections += _markdown_reports(plan, room)
     return split_sections(
-        _markdown_head(plan), sections, limit=limit, title=_part_title, onward=_part_onward
+        _markdown_head(plan), sections, limit=limit, title=title, onward=_part_onward
     )
 
 
-def _part_title(number: int, total: int) -> str:
-    if total == 1:
-        return f"{TITLE}\n\n"
-    return f"{TITLE} (part {number} of {total})\n\n"
+def _title(plan: Plan) -> str:
+    return TITLE if plan.environment is None else f"{TITLE}: {code(plan.environment)}"
+
+
+def _part_title(title: str) -> Callable[[int, int], str]:
+    def numbered(number: int, total: int) -> str:
+        if total == 1:
+            return f"{title}\n\n"
+        return f"{title} (part {number} of {total})\n\n"
+
+    return numbered
 
 
 def _part_onward(number: int, total: int) -> str:
@@ -245,9 +255,10 @@ def _part_onward(number: int, total: int) -> str:
 
 
 def _markdown_head(plan: Plan) -> str:
-    """The summary table and the warnings, under the title."""
+    """The environment (if any), the summary table and the warnings, under the title."""
     summary = plan.summary()
-    head = [
+    head = [_environment_line(plan, markdown_values=True), ""] if plan.environment else []
+    head += [
         f"**{summary_line(summary)}**",
         "",
         "| action | datasets |",
@@ -274,6 +285,115 @@ def _markdown_head(plan: Plan) -> str:
         head.append("")
     # A blank line ends the last quote block: a <details> right after it would belong to it.
     return "\n".join(head) + "\n"
+
+
+def _markdown_sections(plan: Plan) -> list[str]:
+    sections = [_markdown_dataset(entry) for entry in plan.datasets if entry.changed]
+    return sections + _markdown_reports(plan)
+
+
+def _environment_line(plan: Plan, *, markdown_values: bool = False) -> str:
+    """Which environment a plan is for, its Soda Cloud and its state."""
+    if markdown_values:
+        return (
+            f"Environment {code(plan.environment or '')}: Soda Cloud {code(plan.cloud_host)}, "
+            f"state {code(plan.state.path)}"
+        )
+    return printable(
+        f"Environment {plan.environment}: Soda Cloud {plan.cloud_host}, state {plan.state.path}"
+    )
+
+
+def render_plans(
+    plans: Sequence[Plan], output_format: str, *, color: bool = False, show_diff: bool = False
+) -> str:
+    """One plan as :func:`render` makes it; several (one per environment) as one text, one
+    markdown comment or one JSON object."""
+    if len(plans) == 1:
+        return render(plans[0], output_format, color=color, show_diff=show_diff)
+    if output_format == "json":
+        documents = {plan.environment or "": plan_document(plan) for plan in plans}
+        return (
+            json_text(json.dumps({"environments": documents}, indent=2, ensure_ascii=False)) + "\n"
+        )
+    if output_format == "markdown":
+        return render_markdown_environments(plans)
+    return "\n".join(render_text(plan, color=color, show_diff=show_diff) for plan in plans)
+
+
+def render_plans_parts(plans: Sequence[Plan], *, limit: int = REPORT_LIMIT) -> tuple[str, ...]:
+    """The comments of ``plan --split`` that together hold every dataset: one plan's parts
+    (:func:`render_markdown_parts`); several plans' one comment when it holds every dataset
+    of each, else that comment (their summaries and warnings, the datasets that fit) followed
+    by each environment's own parts, under its name."""
+    if len(plans) == 1:
+        return render_markdown_parts(plans[0], limit=limit)
+    whole = render_markdown_environments(plans, limit=limit)
+    if _holds_every_section(plans, limit):
+        return (whole,)
+    return (whole, *(part for plan in plans for part in render_markdown_parts(plan, limit=limit)))
+
+
+def _holds_every_section(plans: Sequence[Plan], limit: int) -> bool:
+    title, heads, sections = _environment_blocks(plans)
+    needed = len(title) + sum(len(head) for head in heads)
+    return needed + sum(len(part) for parts in sections for part in parts) <= limit
+
+
+def render_markdown_environments(plans: Sequence[Plan], *, limit: int = REPORT_LIMIT) -> str:
+    """One pull-request comment for several environments: a table of their summaries, then a
+    section per environment (its summary, warnings and datasets), fitted to ``limit`` as a
+    whole. Every environment keeps its summary and warnings; where datasets must be left
+    out, the room is shared so that an environment with few changes keeps all of them and
+    the others say how many they left out."""
+    title, heads, sections = _environment_blocks(plans)
+    room = limit - len(title) - sum(len(head) for head in heads)
+    needs = [sum(len(part) for part in parts) for parts in sections]
+    shares = _shares(max(0, room), needs)
+    blocks = [
+        fit_sections(head, parts, limit=len(head) + share, left_out=_left_out_note)
+        for head, parts, share in zip(heads, sections, shares, strict=True)
+    ]
+    return fit_sections(title, blocks, limit=limit, left_out=_environments_left_out)
+
+
+def _environment_blocks(plans: Sequence[Plan]) -> tuple[str, list[str], list[list[str]]]:
+    """The comment's title and table, each environment's head, each one's sections."""
+    rows = [
+        f"{TITLE}: {len(plans)} environments",
+        "",
+        "| environment | create | skeletons | publish | breaking | verify | adopt | drifted |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for plan in plans:
+        s = plan.summary()
+        rows.append(
+            f"| {code(plan.environment or '', in_table=True)} | {s.create} | {s.skeleton} | "
+            f"{s.publish} | {s.breaking} | {s.verify} | {s.adopt} | {s.drift} |"
+        )
+    title = "\n".join([*rows, ""]) + "\n"
+    heads = [f"#### {code(plan.environment or '')}\n\n" + _markdown_head(plan) for plan in plans]
+    return title, heads, [_markdown_sections(plan) for plan in plans]
+
+
+def _shares(room: int, needs: Sequence[int]) -> list[int]:
+    """``room`` shared out by need: the smallest needs are met first, the rest split evenly
+    (each environment's datasets then fill what it gets)."""
+    given = [0] * len(needs)
+    left = room
+    order = sorted(range(len(needs)), key=lambda i: needs[i])
+    for rank, index in enumerate(order):
+        share = left // (len(needs) - rank)
+        given[index] = min(needs[index], share)
+        left -= given[index]
+    return given
+
+
+def _environments_left_out(count: int) -> str:
+    return (
+        f"\n_{count} more environment{'s' if count != 1 else ''} left out: a comment holds at "
+        f"most {GITHUB_COMMENT_LIMIT:,} characters. Plan each with `reconciler plan --env NAME`._\n"
+    )
 
 
 def _left_out_note(count: int) -> str:

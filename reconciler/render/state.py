@@ -13,7 +13,8 @@ from reconciler.state import DatasetRecord, LockInfo, StateFile
 from reconciler.state.lock import format_time
 
 if TYPE_CHECKING:  # values a verb returns; rendering needs only their fields
-    from reconciler.workflow.state import Forgotten, Rebuilt
+    from reconciler.state.location import StateLocation
+    from reconciler.workflow.state import Forgotten, Migrated, Rebuilt
 
 
 def render_state_text(
@@ -60,10 +61,14 @@ def render_state_json(
     exists: bool,
     lock: LockInfo | str | None,
     lock_stale: bool = False,
+    where: StateLocation | None = None,
+    environment: str | None = None,
 ) -> str:
-    """The state as saved, plus where it lives and its lock; keys sorted."""
+    """The state as saved, plus where it lives (``backend``: file, postgres or s3) and its
+    lock; keys sorted. ``environment`` only for a project with environments."""
     document: dict[str, Any] = {
         "path": path,
+        "backend": _backend(where),
         "exists": exists,
         "format_version": state.format_version,
         "lineage": state.lineage if exists else None,
@@ -74,7 +79,17 @@ def render_state_json(
             name: record.model_dump(mode="json") for name, record in state.datasets.items()
         },
     }
+    if environment is not None:
+        document["environment"] = environment
     return json_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+
+
+def _backend(where: StateLocation | None) -> str:
+    from reconciler.state.location import PostgresUrl, S3Url
+
+    if isinstance(where, PostgresUrl):
+        return "postgres"
+    return "s3" if isinstance(where, S3Url) else "file"
 
 
 def _project_text(state: StateFile) -> str:
@@ -104,8 +119,9 @@ def _lock_text(lock: LockInfo | str | None, stale: bool, now: datetime) -> str:
         return "not locked"
     if isinstance(lock, str):
         return lock
-    note = " (stale: its process is gone; the next run takes it over)" if stale else ""
-    return f"{lock.id}, held by {lock.describe(now)}{note}"
+    note = " (stale: its holder is gone; the next run takes it over)" if stale else ""
+    lease = f", lease until {format_time(lock.expires)}" if lock.expires is not None else ""
+    return f"{lock.id}, held by {lock.describe(now)}{lease}{note}"
 
 
 def _lock_json(lock: LockInfo | str | None, stale: bool) -> dict[str, Any] | None:
@@ -113,8 +129,10 @@ def _lock_json(lock: LockInfo | str | None, stale: bool) -> dict[str, Any] | Non
         return None
     if isinstance(lock, str):
         return {"problem": lock}
-    document = lock.model_dump(mode="json")
+    document = lock.model_dump(mode="json", exclude={"expires"} if lock.expires is None else None)
     document["created"] = format_time(lock.created)
+    if lock.expires is not None:
+        document["expires"] = format_time(lock.expires)
     document["looks_stale"] = stale
     return document
 
@@ -147,3 +165,17 @@ def rebuilt_lines(rebuilt: Rebuilt) -> tuple[list[str], list[str]]:
         "`reconciler plan` next."
     )
     return [summary], notes
+
+
+def migrated_line(migrated: Migrated) -> str:
+    state = migrated.state
+    if migrated.already:
+        return (
+            f"{migrated.target} holds this state already (lineage {state.lineage}, serial "
+            f"{state.serial}): nothing copied."
+        )
+    return (
+        f"Copied the state (lineage {state.lineage}, serial {state.serial}, "
+        f"{len(state.datasets)} datasets) from {migrated.source} to {migrated.target}. Point "
+        "`state:` in reconciler.yml (or --state) at it; the copy it came from is left as it was."
+    )

@@ -26,6 +26,7 @@ from reconciler.importer import ImportNote
 from reconciler.importer import NoteCode as ImportNoteCode
 from reconciler.observed import NotRead
 from reconciler.plan.model import (
+    DatasetPlan,
     Drift,
     DriftCause,
     NewerVersion,
@@ -279,6 +280,7 @@ _DONE = {
     DoneStep.CREATED: "created",
     DoneStep.FOUND: "found its contract already in Soda Cloud",
     DoneStep.PUBLISHED: "published",
+    DoneStep.DRIFT_OVERWRITTEN: "overwrote the change made in Soda Cloud outside git",
     DoneStep.ADOPTED: "adopted (recorded in the state)",
     DoneStep.SKELETON_WRITTEN: "generated a skeleton and wrote it into {path}",
     DoneStep.CONTRACT_WRITTEN: "wrote Soda Cloud's contract into {path}",
@@ -292,7 +294,11 @@ def done_words(done: Done) -> str:
     return _DONE[done.step].format(path=done.path, state=done.state)
 
 
-_STOPS = {Stop.FAIL_FAST: "stopped by --fail-fast", Stop.INTERRUPTED: "interrupted"}
+_STOPS = {
+    Stop.FAIL_FAST: "stopped by --fail-fast",
+    Stop.INTERRUPTED: "interrupted",
+    Stop.STATE_LOST: "stopped: another run took the state, so nothing more could be recorded",
+}
 
 
 _RECOVERIES = {
@@ -390,6 +396,11 @@ def import_note_words(note: ImportNote, dataset: str) -> str:
         )
     if code is ImportNoteCode.LOOKALIKE:
         return f"warning: {note.detail}"
+    if code is ImportNoteCode.ENVIRONMENT_VALUE:
+        return (
+            f"it holds {note.other!r}, the environment's value of ${{var.{note.detail}}}: where "
+            f"that value came from the variable, write ${{var.{note.detail}}} back in the file"
+        )
     if code is ImportNoteCode.UNAPPLIED_CHANGES:
         return (
             "the file has changes that were never applied (it differs from the text last "
@@ -407,3 +418,34 @@ def import_note_words(note: ImportNote, dataset: str) -> str:
 
 def import_notes_words(notes: Sequence[ImportNote], dataset: str) -> str:
     return "; ".join(import_note_words(note, dataset) for note in notes)
+
+
+def drift_refusal(entries: Sequence[DatasetPlan], *, saved: bool) -> tuple[str, str]:
+    """Why ``apply --fail-on drift`` refused (message, hint): the changes made in Soda Cloud
+    it would have overwritten."""
+    count = len(entries)
+    what = (
+        "the saved plan did not show"
+        if saved
+        else "this apply would overwrite (a fresh plan: nobody reviewed them)"
+    )
+    lines = [
+        f"{count} contract{'s' if count != 1 else ''} changed in Soda Cloud outside git, which "
+        f"{what}; nothing was applied (--fail-on drift):"
+    ]
+    lines += [
+        f"  {entry.dataset}: {drift_words(entry.drift)}"
+        for entry in entries[:DRIFT_SHOWN]
+        if entry.drift is not None
+    ]
+    if count > DRIFT_SHOWN:
+        lines.append(f"  ... and {count - DRIFT_SHOWN} more")
+    hint = (
+        "To keep the change made in Soda Cloud, bring it into git: `reconciler import --force "
+        "DATASET`, then review and merge it. To overwrite it deliberately, make a plan "
+        "(`reconciler plan --out plan.json`), review the drift it shows, and apply that plan."
+    )
+    return "\n".join(lines), hint
+
+
+DRIFT_SHOWN = 20

@@ -15,6 +15,9 @@ servers (``tests/state/backends``):
   :meth:`StateBackend.try_lock` takes it, taking over one whose holder is provably gone, or
   says who holds it; :class:`BackendLock` waits for it up to a timeout on an injectable
   clock and refuses naming the holder; :meth:`StateBackend.unlock` removes a lock by its id.
+  A backend that cannot see whether a holder on another machine still runs (S3) gives its
+  lock a lease (:attr:`StateBackend.lease`), which :class:`BackendLock` renews while it holds
+  it; a lock whose lease expired counts as its holder's gone.
 - **No secrets.** :attr:`StateBackend.location` and every message name the server without
   credentials.
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,13 +41,14 @@ from typing import Protocol
 
 from reconciler.clock import Clock, SystemClock
 from reconciler.duration import format_duration
-from reconciler.errors import ConfigError, Interrupted, StateLocked
+from reconciler.errors import ConfigError, Interrupted, StateError, StateLocked
 from reconciler.state.location import PostgresUrl, RemoteLocation
 from reconciler.state.lock import (
     HolderStatus,
     Liveness,
     LockInfo,
     current_user,
+    format_time,
     process_start,
     this_host,
 )
@@ -98,6 +103,12 @@ class StateBackend(Protocol):
         """Where the state is, for messages: never with a password."""
         ...
 
+    @property
+    def lease(self) -> float | None:
+        """Seconds a lock holds unless renewed (``None``: it holds while its holder's
+        connection does)."""
+        ...
+
     def read(self) -> Document | None:
         """The current document, or ``None`` when none was written yet."""
         ...
@@ -124,6 +135,11 @@ class StateBackend(Protocol):
 
     def check_lock(self, info: LockInfo) -> None:
         """Raise :class:`StateLocked` unless the lock is still ``info``'s."""
+        ...
+
+    def renew_lock(self, info: LockInfo, *, force: bool = False) -> bool:
+        """Renew the lease of ``info``'s lock when a third of it has passed (``force``: now);
+        False when the lock is no longer ``info``'s."""
         ...
 
     def release_lock(self, info: LockInfo) -> bool:
@@ -221,6 +237,7 @@ class BackendLock:
         self.report = report or (lambda line: logger.warning("%s", line))
         self.poll = poll
         self._info: LockInfo | None = None
+        self._keeper: LeaseKeeper | None = None
 
     @property
     def held(self) -> bool:
@@ -241,6 +258,7 @@ class BackendLock:
             attempt = self.backend.try_lock(info)
             if isinstance(attempt, Acquired):
                 self._info = info
+                self._keep_lease(info)
                 if attempt.replaced is not None:
                     self.report(
                         f"Took over the state lock of "
@@ -273,7 +291,16 @@ class BackendLock:
             raise RuntimeError(f"{self.backend.location}: the lock is not held")
         self.backend.check_lock(self._info)
 
+    def _keep_lease(self, info: LockInfo) -> None:
+        lease = self.backend.lease
+        if lease is not None:
+            self._keeper = LeaseKeeper(self.backend, info, period=min(1.0, lease / 6))
+            self._keeper.start()
+
     def release(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.stop()
         info, self._info = self._info, None
         if info is not None and not self.backend.release_lock(info):
             logger.warning(
@@ -291,6 +318,33 @@ class BackendLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class LeaseKeeper(threading.Thread):
+    """Renews a held lock's lease while the run works: it looks every ``period`` real
+    seconds, and the backend renews when a third of the lease has passed on its clock (so a
+    manual clock decides when, in tests). A renewal that fails for a moment is tried again;
+    one that finds the lock taken ends the keeper, and the run's next save stops."""
+
+    def __init__(self, backend: StateBackend, info: LockInfo, *, period: float) -> None:
+        super().__init__(name="reconciler-lease", daemon=True)
+        self.backend = backend
+        self.info = info
+        self.period = period
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self.period):
+            try:
+                if not self.backend.renew_lock(self.info):
+                    return
+            except StateError as error:
+                logger.warning("%s: the lease was not renewed: %s", self.backend.location, error)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join()
 
 
 def locked_error(
@@ -316,6 +370,13 @@ def unlock_hint(holder: LockInfo, status: HolderStatus) -> str:
     command = f"reconciler state unlock {holder.id}"
     if status.gone:
         return f"That run died without releasing the lock. Remove it with: {command}"
+    if holder.expires is not None and status.liveness is not Liveness.ALIVE:
+        return (
+            f"That run renews its lease while it runs; its lease runs until "
+            f"{format_time(holder.expires)}. Wait for it with --lock-timeout (e.g. "
+            "--lock-timeout 5m): if that run was killed, the lock is taken over once its "
+            f"lease expires. To remove it now: {command}"
+        )
     if status.liveness is Liveness.ALIVE:
         return (
             f"That run is still going: {status.reason}. Wait for it to finish, or wait for "
@@ -328,14 +389,28 @@ def unlock_hint(holder: LockInfo, status: HolderStatus) -> str:
     )
 
 
-def lost_lock(location: str, info: LockInfo, now: datetime, taker: LockInfo | None) -> StateLocked:
-    """The error of a run that finds, before writing, that its lock is gone."""
+def lost_lock(
+    location: str,
+    info: LockInfo,
+    now: datetime,
+    taker: LockInfo | None,
+    *,
+    lease_expired: bool = False,
+) -> StateLocked:
+    """The error of a run that finds, before writing, that its lock is gone (removed by
+    hand, or taken over once its lease expired)."""
     taken = f" and {taker.describe(now)} took it" if taker is not None else ""
+    why = (
+        "This run did not renew its lease in time (it was stopped, or cut off from the "
+        "state's server, for longer than the lease), so another run took the lock over."
+        if lease_expired
+        else "Someone ran `reconciler state unlock --force` on a live run."
+    )
     return StateLocked(
         f"{location}: this run's lock {info.id} was removed{taken} while the run was "
         "writing the state; it stopped so that two runs never write it",
-        hint="Someone ran `reconciler state unlock --force` on a live run. Re-run when no "
-        "other run is active: the state is a cache and a re-run converges.",
+        hint=f"{why} Re-run when no other run is active: the state is a cache and a re-run "
+        "converges.",
     )
 
 

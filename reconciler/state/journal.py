@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 
+from reconciler.errors import StateConflict, StateLocked
 from reconciler.state.manager import StateManager
 from reconciler.state.model import DatasetRecord, PendingVerification, StateFile, Verification
 
@@ -17,6 +18,10 @@ class Journal:
     caller goes on. Writes happen off the event loop, one at a time; updates that arrive
     while one is being written are saved together by the next write (a group commit), so a
     large state never slows the lanes down.
+
+    A save that finds the state taken by another run (its lock removed or taken over, or a
+    conditional write lost: :attr:`lost`) ends the journal: that save and every later one
+    raise the same error and write nothing, so this run never writes beside another.
     """
 
     def __init__(self, store: StateManager, state: StateFile) -> None:
@@ -25,6 +30,7 @@ class Journal:
         self._made = 0
         self._saved = 0
         self._writing = asyncio.Lock()
+        self.lost: StateConflict | StateLocked | None = None
 
     async def update(self, change: Callable[[StateFile], StateFile]) -> None:
         self.state = change(self.state)
@@ -33,10 +39,16 @@ class Journal:
 
     async def _durable(self, wanted: int) -> None:
         async with self._writing:
+            if self.lost is not None:
+                raise self.lost
             if self._saved >= wanted:
                 return  # a write that started after this update already saved it
             snapshot, upto = self.state, self._made
-            await asyncio.to_thread(self._store.save, snapshot)
+            try:
+                await asyncio.to_thread(self._store.save, snapshot)
+            except (StateConflict, StateLocked) as error:
+                self.lost = error
+                raise
             self._saved = upto
 
     async def flush(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from reconciler.duration import parse_duration
 from reconciler.errors import ConfigError
 
 DEFAULT_SCHEMA = "public"
@@ -25,7 +26,7 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SECRET_VALUE = re.compile(
     r"([?&]?[^?&=/#]*(?:pass|secret|token|credential)[^?&=/#]*=)[^&#]*", re.IGNORECASE
 )
-_S3_PARAMETERS = ("endpoint", "region")
+_S3_PARAMETERS = ("endpoint", "region", "lease")
 _HINT = (
     "Give `state:` (or --state) a file path, postgres://HOST:PORT/DATABASE or "
     "s3://BUCKET/KEY; see docs/state-backends.md."
@@ -54,6 +55,9 @@ class PostgresUrl:
     conninfo: str = field(repr=False)
     schema: str
     shown: str
+    # Which project's states (``?project=``): for a database that serves several
+    # repositories; ``None``: the project's contracts folder names it.
+    project: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class S3Url:
     key: str
     endpoint: str | None = None
     region: str | None = None
+    lease: float | None = None  # seconds (``?lease=``); None: the backend's default
 
     @property
     def shown(self) -> str:
@@ -134,11 +139,14 @@ def _postgres(text: str) -> PostgresUrl:
     shown = redact(text)
     base, question, query = text.partition("?")
     schema = DEFAULT_SCHEMA
+    project = None
     kept = []
     for part in query.split("&") if question else ():
         name, _, value = part.partition("=")
         if unquote(name) == "schema":
             schema = unquote(value)
+        elif unquote(name) == "project":
+            project = unquote(value).strip() or None
         elif part:
             kept.append(part)
     if not _IDENTIFIER.fullmatch(schema):
@@ -148,7 +156,7 @@ def _postgres(text: str) -> PostgresUrl:
             hint=_HINT,
         )
     conninfo = base + (f"?{'&'.join(kept)}" if kept else "")
-    return PostgresUrl(conninfo=conninfo, schema=schema, shown=redact(conninfo))
+    return PostgresUrl(conninfo=conninfo, schema=schema, shown=redact(conninfo), project=project)
 
 
 def _s3(text: str) -> S3Url:
@@ -188,4 +196,25 @@ def _s3(text: str) -> S3Url:
             f"the state location {shown}: the endpoint must be an http:// or https:// URL",
             hint="For example ?endpoint=https://minio.internal:9000",
         )
-    return S3Url(bucket=bucket, key=key, endpoint=endpoint, region=parameters.get("region") or None)
+    return S3Url(
+        bucket=bucket,
+        key=key,
+        endpoint=endpoint,
+        region=parameters.get("region") or None,
+        lease=_lease(parameters.get("lease"), shown),
+    )
+
+
+def _lease(text: str | None, shown: str) -> float | None:
+    if not text:
+        return None
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise ConfigError(f"the state location {shown}: lease: {error}", hint=_HINT) from None
+    if seconds < 1:
+        raise ConfigError(
+            f"the state location {shown}: a lease of {text} is too short to be renewed",
+            hint="Give a lease of a few seconds at least, e.g. ?lease=60s (the default).",
+        )
+    return seconds

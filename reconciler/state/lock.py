@@ -73,6 +73,9 @@ class LockInfo(BaseModel):
 
     boot_id: str | None = None
     created: AwareDatetime
+    # A lease (S3): the holder renews it while it runs; once past, the lock may be taken
+    # over. ``None``: no lease (the local file, PostgreSQL).
+    expires: AwareDatetime | None = None
     host: str
     id: str
     operation: str
@@ -81,10 +84,10 @@ class LockInfo(BaseModel):
     pid_namespace: str | None = None
     process_start: int | None = None
 
-    @field_validator("created")
+    @field_validator("created", "expires")
     @classmethod
-    def _in_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(timezone.utc)
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(timezone.utc) if value is not None else None
 
     def looks_stale(self) -> bool:
         """True when the holder is provably gone (see :func:`holder_status`)."""
@@ -561,7 +564,7 @@ def _put_back(aside: Path, path: Path) -> None:
 
 def _create(path: Path, info: LockInfo) -> bool:
     """Create the lock file holding ``info``; False when a lock exists."""
-    data = info.model_dump_json(indent=2).encode("utf-8") + b"\n"
+    data = lock_bytes(info)
     for _ in range(_ATTEMPTS):
         draft = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
         try:
@@ -589,6 +592,12 @@ def _create(path: Path, info: LockInfo) -> bool:
         _fsync_directory(path.parent)
         return True
     raise _cannot_lock(path, OSError("the lock's draft keeps disappearing"))
+
+
+def lock_bytes(info: LockInfo) -> bytes:
+    """What a lock holds: its holder as JSON (``expires`` only for a lock with a lease)."""
+    leaseless = {"expires"} if info.expires is None else None
+    return info.model_dump_json(indent=2, exclude=leaseless).encode("utf-8") + b"\n"
 
 
 def _create_in_place(path: Path, data: bytes) -> bool:

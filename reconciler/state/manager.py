@@ -1,6 +1,7 @@
 """What the commands and the journal hold a project's state by: the state manager.
 
-The local file (:class:`~reconciler.state.store.StateStore`) is one. A state kept off the
+The local file (:class:`~reconciler.state.store.StateStore`) is one.
+:func:`open_state` opens the one a location names. A state kept off the
 runner is another: it keeps its bytes in a :class:`~reconciler.state.backend.StateBackend`
 (a PostgreSQL table holding an advisory lock for the run, an S3 object written with
 conditional writes) and offers the same: a state with its lineage and serial, saved only when
@@ -15,8 +16,12 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from reconciler.clock import Clock
+from reconciler.state.backend import DEFAULT_ENVIRONMENT, StateKey, open_backend
+from reconciler.state.location import LocalPath, StateLocation
 from reconciler.state.lock import LockInfo
-from reconciler.state.model import StateFile
+from reconciler.state.model import StateFile, StateProject
+from reconciler.state.remote import RemoteStore
+from reconciler.state.store import StateStore
 
 
 class StateManager(Protocol):
@@ -57,10 +62,39 @@ class StateManager(Protocol):
         live holder; ``report`` hears a line when it waits or takes over a dead run's lock."""
         ...
 
+    def copy_in(self, state: StateFile) -> StateFile:
+        """Write ``state`` as it is, its lineage and serial kept (under the lock), where there
+        is no state or an older save of the same lineage (``state migrate``)."""
+        ...
+
     def read_lock(self) -> LockInfo | None:
         """Who holds the lock, if anyone."""
+        ...
+
+    def lock_looks_stale(self, info: LockInfo) -> bool:
+        """Whether the holder of the lock ``info`` is gone (the next run takes it over)."""
         ...
 
     def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
         """Remove the lock whose id is ``lock_id``; returns what it said."""
         ...
+
+
+def open_state(
+    location: StateLocation,
+    *,
+    project: StateProject | None = None,
+    key: StateKey | None = None,
+    clock: Clock | None = None,
+    report: Callable[[str], None] | None = None,
+) -> StateManager:
+    """The state at ``location``: the local file, or a remote state over its backend.
+
+    ``project`` (when given) is checked against the state's and recorded in it; ``key``
+    picks the state in a store that holds many (PostgreSQL: project and environment);
+    ``report`` hears the backend's one-off notices (a table made)."""
+    if isinstance(location, LocalPath):
+        return StateStore(location.path, clock, project=project)
+    chosen = key or StateKey(project.contracts if project else "contracts", DEFAULT_ENVIRONMENT)
+    backend = open_backend(location, chosen, clock=clock, report=report)
+    return RemoteStore(backend, clock, project=project)

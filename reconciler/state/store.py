@@ -38,6 +38,7 @@ from reconciler.state.lock import (
     unlock,
 )
 from reconciler.state.model import StateFile, StateProject
+from reconciler.state.remote import refuse_copy_over
 
 logger = logging.getLogger("reconciler.state")
 
@@ -378,7 +379,28 @@ class StateStore:
             )
         return written.key
 
+    def copy_in(self, state: StateFile) -> StateFile:
+        """Write ``state`` as it is, its lineage and serial kept (``state migrate``), where
+        there is no state file or an older save of the same lineage."""
+        if self._lock is None or not self._lock.held:
+            raise RuntimeError(f"{self.path}: write the state only while holding store.lock()")
+        with self._saving:
+            self._lock.ensure_held()
+            on_disk = self._on_disk(replace=False)
+            if isinstance(on_disk, StateFile):
+                refuse_copy_over(str(self.path), on_disk, state)
+                if on_disk.serial == state.serial and on_disk.same_content(state):
+                    return on_disk
+            else:
+                self._drop_backup_unless(state.lineage)
+            key = self._write(encode(state), keep_backup=isinstance(on_disk, StateFile))
+            self._baseline = (state, key)
+            return state
+
     # -- the lock, for commands ------------------------------------------------------------
+
+    def lock_looks_stale(self, info: LockInfo) -> bool:
+        return info.looks_stale()
 
     def read_lock(self) -> LockInfo | None:
         """Who holds the lock, if anyone (:class:`StateLocked` if it cannot be read)."""

@@ -2,6 +2,7 @@
 :class:`Session`.
 
     plan(session, settings)                    -> Plan          read folder, state, Soda Cloud
+    plan_each(sessions, settings)              -> (Plan, ...)   one per environment
     apply_fresh(session, settings, opts, view) -> ApplyResult   plan, preview, confirm, apply
     apply_saved(session, saved, opts, view)    -> ApplyResult   check a saved plan, apply it
     audit(session, settings)                   -> AuditReport   how git and Soda Cloud differ
@@ -9,6 +10,7 @@
     import_drifted(session, globs)             -> ImportReport  drifted contracts back into git
     rebuild(session)                           -> Rebuilt       the state recreated
     forget(session, dataset)                   -> Forgotten     a record dropped
+    migrate(session, location)                 -> Migrated      the state copied elsewhere
 
 Each verb reads the folder through the session (its diagnostics go to the session's
 listener), opens the state's backend and, when it writes, takes its lock; it reads Soda Cloud
@@ -23,14 +25,15 @@ benchmarks that bring their own Soda Cloud.
 from reconciler.workflow.apply import ApplyView, Unattended, apply_fresh, apply_saved
 from reconciler.workflow.audit import audit
 from reconciler.workflow.importer import import_contracts, import_drifted
-from reconciler.workflow.plan import plan
+from reconciler.workflow.plan import plan, plan_each
 from reconciler.workflow.session import Listener, QuietListener, Session
-from reconciler.workflow.state import Forgotten, Rebuilt, forget, rebuild
+from reconciler.workflow.state import Forgotten, Migrated, Rebuilt, forget, migrate, rebuild
 
 __all__ = [
     "ApplyView",
     "Forgotten",
     "Listener",
+    "Migrated",
     "QuietListener",
     "Rebuilt",
     "Session",
@@ -41,6 +44,8 @@ __all__ = [
     "forget",
     "import_contracts",
     "import_drifted",
+    "migrate",
     "plan",
+    "plan_each",
     "rebuild",
 ]

@@ -10,13 +10,14 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from reconciler.apply import drift
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.options import ApplyOptions, Progress, SilentProgress
 from reconciler.apply.result import ApplyResult
-from reconciler.apply.saved import check_saved_plan
+from reconciler.apply.saved import check_saved_plan, replanned
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.desired import DesiredState
-from reconciler.errors import Interrupted
+from reconciler.errors import Interrupted, PlanError
 from reconciler.observed import observe
 from reconciler.plan import DatasetFilter, Plan, PlanSettings
 from reconciler.plan.file import SavedPlan
@@ -89,6 +90,7 @@ async def _fresh(
             state_path=session.state_path,
             options=options,
             view=view,
+            environment=session.environment_name,
         )
         return result
 
@@ -99,11 +101,14 @@ async def apply_fresh_with(
     journal: Journal,
     *,
     settings: PlanSettings,
-    state_path: Path,
+    state_path: Path | str,
     options: ApplyOptions,
     view: ApplyView,
+    environment: str | None = None,
 ) -> tuple[Plan, ApplyResult | None]:
-    """Plan against ``client`` and, once ``view`` confirms, apply: the plan and what was done."""
+    """Plan against ``client`` and, once ``view`` confirms, apply: the plan and what was done.
+    With ``options.refuse_drift`` a plan that would overwrite a change made in Soda Cloud is
+    shown, then refused (:class:`~reconciler.errors.DriftRefused`): nobody reviewed it."""
     plan = await plan_against_cloud(
         client,
         desired,
@@ -111,8 +116,11 @@ async def apply_fresh_with(
         settings=settings,
         state_path=state_path,
         clock=client.clock,
+        environment=environment,
     )
     view.preview(plan)
+    if options.refuse_drift:
+        drift.refuse(drift.drifted(plan), saved=False)
     if not plan.summary().has_changes or not view.confirm(plan):
         return plan, None
     return plan, await _execute(plan, desired, client, journal, options, view)
@@ -128,10 +136,27 @@ def apply_saved(
 ) -> ApplyResult:
     """``reconciler apply PLAN``: under the lock, Soda Cloud is read as the plan read it, the
     plan checked against it (:func:`~reconciler.apply.saved.check_saved_plan`), then applied."""
+    refuse_other_environment(saved, session.environment_name)
     desired = session.read_folder()
     store = session.state_store()
     with session.lock(store, "apply", lock_timeout):
         return run_cancellable(_saved(session, desired, store, saved, options, view))
+
+
+def refuse_other_environment(saved: SavedPlan, environment: str | None) -> None:
+    """A saved plan is applied in the environment it was made for, and no other."""
+    made_for = saved.plan.environment
+    if made_for == environment:
+        return
+    raise PlanError(
+        f"{saved.path}: the plan was made for "
+        + (f"environment {made_for}" if made_for else "no environment")
+        + "; this apply is for "
+        + (f"environment {environment}" if environment else "no environment"),
+        hint=f"Apply it with --env {made_for}, or make a plan for this environment."
+        if made_for
+        else "Make a plan for this environment: `reconciler plan --env NAME --out FILE`.",
+    )
 
 
 async def _saved(
@@ -147,6 +172,9 @@ async def _saved(
     async with session.connect(desired) as client:
         wanted = DatasetFilter(plan.settings.targets, plan.settings.excludes)
         observed = await observe(client, state, wanted=wanted)
+        if options.refuse_drift:
+            today = replanned(plan, desired, observed, state)
+            drift.refuse(drift.unexpected(plan, today), saved=True)
         check_saved_plan(saved, desired, observed, state)
         return await _execute(plan, desired, client, Journal(store, state), options, view)
 

@@ -43,7 +43,7 @@ async def audit_against_cloud(
     state: StateFile,
     *,
     settings: AuditSettings,
-    state_path: Path,
+    state_path: Path | str,
     read_reporting: bool = True,
 ) -> AuditReport:
     """Read Soda Cloud (contracts, versions of moved ones, the Reporting API), then audit.

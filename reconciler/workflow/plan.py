@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler import __version__
@@ -31,9 +32,15 @@ def plan(session: Session, settings: PlanSettings) -> Plan:
                 settings=settings,
                 state_path=session.state_path,
                 clock=client.clock,
+                environment=session.environment_name,
             )
 
     return asyncio.run(against_cloud())
+
+
+def plan_each(sessions: Sequence[Session], settings: PlanSettings) -> tuple[Plan, ...]:
+    """``reconciler plan --env all`` (or a list): one plan per environment, in order."""
+    return tuple(plan(session, settings) for session in sessions)
 
 
 async def plan_against_cloud(
@@ -42,8 +49,9 @@ async def plan_against_cloud(
     state: StateFile,
     *,
     settings: PlanSettings,
-    state_path: Path,
+    state_path: Path | str,
     clock: Clock,
+    environment: str | None = None,
 ) -> Plan:
     """The plan of ``desired`` against Soda Cloud and ``state``: ceil(N/1000) list calls, the
     versions of contracts moved since the last apply, and one Reporting API read when
@@ -59,5 +67,6 @@ async def plan_against_cloud(
         contracts_dir=shown(desired.root),
         cloud_host=client.settings.host,
         state_path=shown(state_path),
+        environment=environment,
     )
     return make_plan(desired, observed, state, settings=settings, context=context)

@@ -8,8 +8,11 @@ of Soda Cloud (:meth:`Session.connect`). Settings are resolved when first needed
 order a command needs them, so the first mistake a person made is the one reported.
 
 One session value per environment: everything that differs between environments (Soda
-Cloud's host and key, the state's location, contract variables) is a field here, so choosing
-an environment is choosing which settings build the session; the verbs do not change.
+Cloud's host and key, the state's location, contract variables, data source renames) is a
+field here, so choosing an environment is choosing which settings build the session; the
+verbs do not change. With an :attr:`Session.environment`, the folder is read as that
+environment sees it (:mod:`reconciler.desired.environment`): every verb compares, publishes
+and records the contracts as rendered for it.
 
 The verbs never print. What a person should hear while one runs (the folder's diagnostics,
 waits for a rate limit, the state lock taken over) goes to the session's :class:`Listener`,
@@ -30,11 +33,21 @@ from reconciler.clock import Clock
 from reconciler.cloud.client import SodaCloudClient
 from reconciler.cloud.http import Wait, log_wait
 from reconciler.cloud.session import open_client
-from reconciler.cloud.settings import CloudFlags, CloudSettings, resolve_cloud_settings
+from reconciler.cloud.settings import (
+    CloudFlags,
+    CloudSettings,
+    environment_flags,
+    resolve_cloud_settings,
+)
 from reconciler.config import ProjectConfig
 from reconciler.desired import DesiredState, load_desired
+from reconciler.desired.environment import for_environment
+from reconciler.environment import Environment
 from reconciler.errors import ContractsInvalid
-from reconciler.state import StateManager, StateProject, StateStore
+from reconciler.state import StateManager, StateProject
+from reconciler.state.backend import DEFAULT_ENVIRONMENT, StateKey
+from reconciler.state.location import LocalPath, PostgresUrl, StateLocation
+from reconciler.state.manager import open_state
 
 
 class Listener(Protocol):
@@ -67,7 +80,7 @@ class QuietListener:
 class Session:
     project: ProjectConfig
     contracts: Path  # the contracts folder, as a person typed or would type it
-    state_path: Path  # the state file, likewise
+    state: StateLocation  # where the state lives (a path as a person would type it, a URL)
     cloud_flags: CloudFlags = field(default_factory=CloudFlags)
     variables: Mapping[str, str] = field(default_factory=dict)  # ${var.X} values (--var)
     strict: bool = False  # a path that does not mirror its dataset is an error
@@ -78,22 +91,42 @@ class Session:
     clock: Clock | None = None
     # Soda Cloud's settings, for a program that resolved them itself (a benchmark).
     settings: CloudSettings | None = None
+    # The environment this session works in (None: the project has no `environments:`).
+    environment: Environment | None = None
+    # The state's clock: lock waits and leases (tests: a manual one); default: real time.
+    state_clock: Clock | None = None
 
     @cached_property
     def cloud(self) -> CloudSettings:
-        """Soda Cloud's settings: flags, then environment, then ``reconciler.yml``."""
+        """Soda Cloud's settings: flags, then the environment's (its host, the variables it
+        names for its key), then the process environment, then ``reconciler.yml``."""
         if self.settings is not None:
             return self.settings
-        return resolve_cloud_settings(self.project.cloud, flags=self.cloud_flags)
+        flags = self.cloud_flags
+        if self.environment is not None:
+            flags = environment_flags(self.environment, flags)
+        return resolve_cloud_settings(self.project.cloud, flags=flags)
+
+    @property
+    def environment_name(self) -> str | None:
+        return self.environment.name if self.environment is not None else None
 
     @property
     def state_location(self) -> str:
-        """The state file as plans and reports name it."""
-        return shown(self.state_path)
+        """The state as plans and reports name it (a URL without its password)."""
+        if isinstance(self.state, LocalPath):
+            return shown(self.state.path)
+        return self.state.shown
+
+    @property
+    def state_path(self) -> Path | str:
+        """The state as the verbs hand it to plans and reports: a path, or a shown URL."""
+        return self.state.path if isinstance(self.state, LocalPath) else self.state.shown
 
     def read_folder(self) -> DesiredState:
-        """The contracts folder, read and heard; stops (:class:`ContractsInvalid`) when a file
-        has an error, so nothing is planned or applied from an invalid folder."""
+        """The contracts folder, read and heard (as rendered for the environment, if any);
+        stops (:class:`ContractsInvalid`) when a file has an error, so nothing is planned or
+        applied from an invalid folder."""
         desired = load_desired(
             self.contracts,
             variables=self.variables,
@@ -101,6 +134,8 @@ class Session:
             rules=self.project.rules,
             cache=self.cache,
         )
+        if self.environment is not None and desired.ok:
+            desired = for_environment(desired, self.environment)
         self.listener.folder_read(desired)
         if not desired.ok:
             count = desired.error_count
@@ -114,22 +149,40 @@ class Session:
     def state_store(self) -> StateManager:
         """The state of this project: another project's state is refused, and this one's
         recorded when it is first saved."""
-        return StateStore(self.state_path, project=self.state_project())
+        return self.state_at(self.state, project=self.state_project())
 
     def plain_store(self) -> StateManager:
         """The state at the configured place, whoever's it is (to inspect and repair it)."""
-        return StateStore(self.state_path)
+        return self.state_at(self.state)
+
+    def state_at(
+        self, location: StateLocation, *, project: StateProject | None = None
+    ) -> StateManager:
+        """The state at ``location``, keyed (in a store of many) by this project's name and
+        this session's environment."""
+        named = location.project if isinstance(location, PostgresUrl) else None
+        key = StateKey(
+            named or self.contracts_key(),
+            self.environment_name or DEFAULT_ENVIRONMENT,
+        )
+        return open_state(
+            location, project=project, key=key, clock=self.state_clock, report=self.listener.note
+        )
 
     def state_project(self) -> StateProject:
         """The project as its state records it: the folder relative to the project directory
         (so another checkout of the repository is the same project) and its Soda Cloud."""
+        host = self.cloud.host if self.cloud.is_local else self.cloud.base_url
+        return StateProject(contracts=self.contracts_key(), host=host)
+
+    def contracts_key(self) -> str:
+        """The contracts folder relative to the project directory, as a POSIX path."""
         folder = self.contracts.resolve()
         try:
             relative = os.path.relpath(folder, self.project.base_dir.resolve())
         except ValueError:  # another drive (Windows): only the full path can name it
             relative = str(folder)
-        host = self.cloud.host if self.cloud.is_local else self.cloud.base_url
-        return StateProject(contracts=Path(relative).as_posix(), host=host)
+        return Path(relative).as_posix()
 
     def lock(
         self, store: StateManager, operation: str, timeout: float
@@ -174,8 +227,13 @@ class Documents(Mapping[str, Any]):
         return len(self._contracts)
 
 
-def shown(path: Path) -> str:
-    """A path as messages show it: relative to the current directory when below it."""
+def shown(path: Path | str) -> str:
+    """A path as messages show it: relative to the current directory when below it. A state
+    URL (a str holding ``://``) is shown as it is given (already without its password)."""
+    if isinstance(path, str):
+        if "://" in path:
+            return path
+        path = Path(path)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
     except ValueError:

@@ -1,5 +1,6 @@
-"""The state repaired: ``state rebuild`` (recreated from Soda Cloud and the folder) and
-``state forget`` (a dataset's record dropped)."""
+"""The state repaired and moved: ``state rebuild`` (recreated from Soda Cloud and the
+folder), ``state forget`` (a dataset's record dropped) and ``state migrate`` (copied to
+another place, lineage and serial kept)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from reconciler.desired import DesiredState
 from reconciler.errors import StateCorrupt, StateError, StateForeign
 from reconciler.observed import contracts_by_dataset
 from reconciler.state import DatasetRecord, StateFile, StateManager
+from reconciler.state.location import StateLocation
 from reconciler.workflow.session import Session
 
 
@@ -130,3 +132,34 @@ def near_matches(dataset: str, names: list[str], most: int = 5) -> list[str]:
         for name in close
         if difflib.SequenceMatcher(None, dataset, name).ratio() >= best - 0.05
     ]
+
+
+@dataclass(frozen=True)
+class Migrated:
+    state: StateFile  # as copied: its lineage and serial are the source's
+    source: str
+    target: str
+    already: bool  # the target held this very save already
+
+
+def migrate(session: Session, target: StateLocation, *, lock_timeout: float) -> Migrated:
+    """``reconciler state migrate --to LOCATION``: the state copied as it is, both locked."""
+    source = session.plain_store()
+    destination = session.state_at(target)
+    if destination.location == source.location:
+        raise StateError(
+            f"{source.location}: the state is there already",
+            hint="Give --to another place than the state's (--state, or `state:`).",
+        )
+    with session.lock(source, "state migrate", lock_timeout):
+        if not source.exists():
+            raise StateError(
+                f"{source.location}: there is no state to copy",
+                hint="Point --state (or `state:`, or --env) at the state to copy.",
+            )
+        state = source.load()
+        with session.lock(destination, "state migrate", lock_timeout):
+            before = destination.exists()
+            copied = destination.copy_in(state)
+    already = before and copied is not state
+    return Migrated(copied, source.location, destination.location, already)

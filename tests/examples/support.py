@@ -16,12 +16,12 @@ from reconciler.cli import main
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def reconciler(args: Sequence[str]) -> Result:
+def reconciler(args: Sequence[str], *, env: dict[str, str] | None = None) -> Result:
     """``reconciler ARGS`` in the current directory, with no Soda Cloud settings from the
-    environment (the example's reconciler.yml names its local Soda Cloud)."""
-    env: dict[str, str | None] = dict.fromkeys(SCRUBBED_VARIABLES)
-    env["NO_COLOR"] = "1"
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    environment (the example's reconciler.yml names its local Soda Cloud) but ``env``."""
+    chosen: dict[str, str | None] = {**dict.fromkeys(SCRUBBED_VARIABLES), "NO_COLOR": "1"}
+    chosen.update(env or {})
+    return CliRunner().invoke(main, list(args), env=chosen, catch_exceptions=False)
 
 
 def reconciler_json(args: Sequence[str], *, expect: int = 0) -> dict[str, Any]:

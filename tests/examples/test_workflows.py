@@ -5,6 +5,8 @@ example, as the workflow expects."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import shlex
 import shutil
@@ -29,6 +31,10 @@ SPLIT = ("--split", "comments")
 PLAN, APPLY, AUDIT = "reconciler-plan.yml", "reconciler-apply.yml", "reconciler-audit.yml"
 SHELL_OPERATORS = {">", ">>", "|", "||", "&&", ";", "2>&1", "&"}
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+# The apply's gate, as GitHub evaluates it: on a push (and a manual run by default) the
+# drift gate; on a manual run with overwrite_drift checked, none.
+DRIFT_GATE = "${{ inputs.overwrite_drift != true && '--fail-on drift' || '' }}"
+GATED, OVERWRITING = "--fail-on drift", ""
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,13 @@ def _commands(name: str) -> list[CommandLine]:
     found = []
     for step in _steps(_workflow(name)):
         if step in _action_steps(name):
-            args = tuple(shlex.split(step["with"]["command"]))
-            if step["with"].get("comment") == "true":
-                args += SPLIT
-            found.append(CommandLine(name, step.get("name", ""), args, None))
+            command = step["with"]["command"]
+            for gate in (OVERWRITING, GATED) if DRIFT_GATE in command else (None,):
+                evaluated = command.replace(DRIFT_GATE, gate) if gate is not None else command
+                args = tuple(shlex.split(evaluated))
+                if step["with"].get("comment") == "true":
+                    args += SPLIT
+                found.append(CommandLine(name, step.get("name", ""), args, None))
             continue
         script = step.get("run", "").replace("\\\n", " ")
         for line in script.splitlines():
@@ -103,15 +112,22 @@ def test_each_workflow_runs_the_commands_it_is_for() -> None:
         (PLAN, "validate"),
         (PLAN, "plan"),
         (APPLY, "apply"),
+        (APPLY, "state"),
         (AUDIT, "audit"),
+        (AUDIT, "state"),
         (AUDIT, "import"),
     }
     by_subcommand = {c.args[0]: c.args for c in ALL_COMMANDS}
     assert by_subcommand["validate"][1:] == ("--format", "github")
     assert {"--fail-on", "breaking", "--out", *SPLIT} <= set(by_subcommand["plan"])
-    assert "--auto-approve" in by_subcommand["apply"]
     assert {"--format", "markdown", "--out"} <= set(by_subcommand["audit"])
-    assert by_subcommand["import"][1:] == ("--drifted",)
+    assert by_subcommand["import"][1:] == ("--drifted", "--state", "$DRIFT_STATE")
+    # The apply re-plans on main: it refuses to overwrite a change nobody reviewed, unless
+    # a person runs it by hand to overwrite; otherwise the two are the same command.
+    overwriting, gated = (c.args for c in ALL_COMMANDS if c.args[0] == "apply")
+    assert gated[1:4] == ("--auto-approve", "--fail-on", "drift")
+    assert overwriting == (gated[0], gated[1], *gated[4:])
+    assert "--lock-timeout" in gated
 
 
 @pytest.mark.parametrize("name", [PLAN, APPLY, AUDIT])
@@ -157,19 +173,31 @@ def test_every_reconciler_command_in_a_workflow_parses(command: CommandLine) -> 
     group.make_context(group.name or "", args)
 
 
-def test_the_apply_workflow_runs_one_at_a_time_and_keeps_state_and_report() -> None:
+def test_the_apply_workflow_runs_one_environment_at_a_time_and_keeps_state_and_report() -> None:
     document = _workflow(APPLY)
     steps = {s.get("name"): s for s in _steps(document)}
+    (job,) = document["jobs"].values()
 
     assert document["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
-    (apply,) = (c for c in ALL_COMMANDS if c.args[0] == "apply")
-    report = apply.args[apply.args.index("--out") + 1]
-    assert steps["Upload the apply report"]["with"]["path"] == report
-    assert steps["Apply"]["with"]["summary"] == report
-    keep = steps["Commit the state and generated skeletons"]
+    # Staging first; production only after staging succeeded.
+    assert job["strategy"]["matrix"]["environment"] == ["staging", "production"]
+    assert (job["strategy"]["max-parallel"], job["strategy"]["fail-fast"]) == (1, True)
+    assert job["env"]["RECONCILER_ENV"] == "${{ matrix.environment }}"
+    assert job["environment"] == "${{ matrix.environment }}"
+    assert DRIFT_GATE in steps["Apply"]["with"]["command"]
+    dispatch = _triggers(document)["workflow_dispatch"]["inputs"]["overwrite_drift"]
+    assert (dispatch["type"], dispatch["default"]) == ("boolean", False)
+    for apply in (c for c in ALL_COMMANDS if c.args[0] == "apply"):
+        report = apply.args[apply.args.index("--out") + 1]
+        assert steps["Upload the apply report"]["with"]["path"] == report
+        assert steps["Apply"]["with"]["summary"] == report
+    keep = steps["Commit generated skeletons and a local state"]
     assert keep["if"].startswith("always()")
     assert "steps.apply.outputs.exit-code" in keep["if"]
-    assert "git add .reconciler/state.json contracts" in keep["run"]
+    # The state is committed only when it is a local file (state show says where it is).
+    assert 'if [ -n "$STATE_FILE" ]; then git add "$STATE_FILE"; fi' in keep["run"]
+    assert keep["env"]["STATE_FILE"] == "${{ steps.state.outputs.file }}"
+    assert 'd["backend"] == "file"' in steps["Find the state"]["run"]
     assert "git push" in keep["run"]
     assert "steps.apply.outputs.exit-code" in steps["Result"]["env"]["APPLY_EXIT"]
 
@@ -190,13 +218,21 @@ def test_the_audit_workflow_opens_a_pull_request_with_the_drifted_contracts() ->
     document = _workflow(AUDIT)
     steps = {s.get("name"): s for s in _steps(document)}
 
+    # Only on drift; into a local state file, which the pull request carries, or into a
+    # copy of a remote state, which it does not.
+    where = steps["Find the state"]
+    assert "'4'" in where["if"]
+    assert "'6'" in where["if"]
+    assert 'echo "commit=$file"' in where["run"]
+    assert 'reconciler state migrate --to "$file"' in where["run"]
     drifted = steps["Bring the drifted contracts into git"]
-    assert "'4'" in drifted["if"]
-    assert "'6'" in drifted["if"]
+    assert drifted["if"] == "steps.state.outputs.file != ''"
+    assert drifted["env"]["DRIFT_STATE"] == "${{ steps.state.outputs.file }}"
     pull = steps["Open or update the drift pull request"]
     assert pull["uses"].startswith("peter-evans/create-pull-request@")
     assert "contracts/**" in pull["with"]["add-paths"]
-    assert ".reconciler/state.json" in pull["with"]["add-paths"]
+    assert "${{ steps.state.outputs.commit }}" in pull["with"]["add-paths"]
+    assert pull["with"]["branch"] == "reconciler/drift-${{ matrix.environment }}"
     assert pull["with"]["body-path"] == "audit.md"
     assert document["permissions"]["pull-requests"] == "write"
     assert document["permissions"]["contents"] == "write"
@@ -247,15 +283,26 @@ def test_the_comment_script_is_valid_javascript(tmp_path: Path) -> None:
         assert checked.returncode == 0, checked.stderr
 
 
+def _given(command: CommandLine, **values: str) -> CommandLine:
+    """``command`` with the shell variables its step sets (``$NAME``) given ``values``."""
+    args = tuple(values.get(a[1:], a) if a.startswith("$") else a for a in command.args)
+    return dataclasses.replace(command, args=args)
+
+
 def _run(command: CommandLine, workspace: Path) -> int:
-    result = reconciler(command.args)
+    """``command`` as its workflow runs it: with the workflow's own RECONCILER_ENV, where it
+    sets one for every job (``all`` for the plan: the example has no environments)."""
+    chosen = _workflow(command.workflow)["env"].get("RECONCILER_ENV")
+    result = reconciler(command.args, env={"RECONCILER_ENV": chosen} if chosen else None)
     if command.stdout_to:
         (workspace / command.stdout_to).write_text(result.stdout, encoding="utf-8")
     return result.exit_code
 
 
 def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path) -> None:
-    (validate, plan), (apply,), (audit, drifted) = (_commands(n) for n in (PLAN, APPLY, AUDIT))
+    (validate, plan), (overwrite, apply, where), (audit, shows, copy, drifted) = (
+        _commands(n) for n in (PLAN, APPLY, AUDIT)
+    )
 
     # A pull request: valid; the plan holds the breaking change of orders, so the gate
     # needs the label; its comment files are written.
@@ -264,17 +311,47 @@ def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path
     (comment,) = sorted((workspace / "comments").iterdir())
     assert comment.name == "comment-001.md"
     assert comment.read_text().startswith("### Soda contracts plan")
-    assert '"format_version": 3' in (workspace / "plan.json").read_text()
+    # The example has no environments: one saved plan.
+    assert '"format_version": 3' in (workspace / "plan-default.json").read_text()
     # Merged: applied and verified, with the report the workflow uploads.
     assert _run(apply, workspace) == 0
     assert (workspace / "apply-report.md").read_text().startswith("### Soda contracts apply")
     assert (workspace / ".reconciler" / "state.json").is_file()
-    # Nightly: in sync (no issue), then after an edit in the Soda Cloud UI, drift (an issue,
-    # and a pull request with the file as Soda Cloud has it); then in sync again.
+    # Its state is a local file: the workflows commit it, and import drift into it.
+    for where_is in (where, shows):
+        assert _run(where_is, workspace) == 0
+        shown = json.loads((workspace / "state-show.json").read_text())
+        assert (shown["backend"], shown["path"]) == ("file", ".reconciler/state.json")
+    # Nightly: in sync (no issue), then after an edit in the Soda Cloud UI, drift (an issue).
     assert _run(audit, workspace) == 0
-    edited = edit_in_cloud_ui(workspace, UI_EDIT)
+    edit_in_cloud_ui(workspace, UI_EDIT)
     assert _run(audit, workspace) == 4
     assert UI_EDIT.dataset in (workspace / "audit.md").read_text()
-    assert _run(drifted, workspace) == 0
+    # The next merge's apply refuses to overwrite it; a manual run with overwrite_drift
+    # publishes git's text over it, on purpose.
+    assert _run(apply, workspace) == 1
+    assert _run(audit, workspace) == 4
+    assert _run(overwrite, workspace) == 0
+    assert "overwrote" in (workspace / "apply-report.md").read_text()
+    assert _run(audit, workspace) == 0
+    # Edited in the UI again: the nightly pull request brings the file as Soda Cloud has it,
+    # recorded into a copy of the state, as for a state in PostgreSQL or S3: the shared
+    # state still calls it drift until the pull request is merged.
+    edited = edit_in_cloud_ui(workspace, UI_EDIT)
+    assert _run(audit, workspace) == 4
+    state = workspace / ".reconciler" / "state.json"
+    before = state.read_bytes()
+    assert _run(_given(copy, file="drift-state.json"), workspace) == 0
+    assert _run(_given(drifted, DRIFT_STATE="drift-state.json"), workspace) == 0
     assert (workspace / "contracts" / f"{UI_EDIT.dataset}.yml").read_text() == edited
+    assert state.read_bytes() == before
+    # Merged: the apply finds the file equal to Soda Cloud and publishes nothing.
+    assert _run(apply, workspace) == 0
+    assert "overwrote" not in (workspace / "apply-report.md").read_text()
+    assert _run(audit, workspace) == 0
+    # With a local state file the import records into it, and the pull request carries it.
+    edit_in_cloud_ui(workspace, dataclasses.replace(UI_EDIT, old=UI_EDIT.new, new=UI_EDIT.old))
+    assert _run(audit, workspace) == 4
+    assert _run(_given(drifted, DRIFT_STATE=".reconciler/state.json"), workspace) == 0
+    assert state.read_bytes() != before
     assert _run(audit, workspace) == 0

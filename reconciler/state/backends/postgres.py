@@ -133,6 +133,9 @@ class PostgresBackend:
         self._connection: Connection | None = None
         self._holding: str | None = None  # the id of the lock held through the connection
 
+    # The lock holds while the holder's session does: no lease to renew.
+    lease: float | None = None
+
     @property
     def location(self) -> str:
         return (
@@ -306,6 +309,9 @@ class PostgresBackend:
         if row is None or row[0] != info.id:
             taker = _lock_info(row) if row is not None else None
             raise lost_lock(self.location, info, self.clock.now(), taker)
+
+    def renew_lock(self, info: LockInfo, *, force: bool = False) -> bool:
+        return self._holding == info.id
 
     def _lost(self, info: LockInfo) -> StateLocked:
         return StateLocked(

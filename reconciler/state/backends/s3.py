@@ -16,9 +16,13 @@ Objects, for the state URL ``s3://BUCKET/KEY``:
   ignores ``If-Match`` on ``DeleteObject`` leaves the race of a lock replaced between that
   read and the delete (``docs/state-backends.md``).
 
-S3 cannot tell whether a holder on another machine still runs: such a lock is reported with
-its holder and removed by hand (``state unlock ID``). One taken on this host by a process that
-is provably gone is taken over, as for the local file.
+S3 cannot tell whether a holder on another machine still runs, so the lock has a **lease**:
+the lock object records until when it holds (``expires``, the holder's clock plus the lease,
+60 s unless ``?lease=``), and its holder renews it every third of the lease while it runs (a
+conditional write on the lock's ETag, so a renewal never revives a lock someone else took).
+A run that finds a lock whose lease has expired takes it over, naming its holder: a holder
+killed with SIGKILL, or whose machine was lost, frees the lock within one lease. One taken on
+this host by a process that is provably gone is taken over at once, as for the local file.
 
 Credentials come from the usual AWS chain (environment, profile, role); the URL holds none.
 ``?endpoint=`` or ``AWS_ENDPOINT_URL`` (``AWS_ENDPOINT_URL_S3``) points at an S3-compatible
@@ -29,8 +33,10 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -50,10 +56,18 @@ from botocore.loaders import Loader, create_loader
 from pydantic import ValidationError
 
 from reconciler.clock import Clock, SystemClock
+from reconciler.duration import format_duration
 from reconciler.errors import StateConflict, StateError, StateLocked, StateUnreachable
 from reconciler.state.backend import Acquired, Document, Held, lost_lock, unlock_hint
 from reconciler.state.location import S3Url, redact, scrub
-from reconciler.state.lock import HolderStatus, Liveness, LockInfo, holder_status
+from reconciler.state.lock import (
+    HolderStatus,
+    Liveness,
+    LockInfo,
+    format_time,
+    holder_status,
+    lock_bytes,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -61,6 +75,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _ATTEMPTS = 20
+DEFAULT_LEASE_SECONDS = 60.0
 _SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _CREDENTIAL_CODES = frozenset(
     {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}
@@ -105,9 +120,15 @@ class S3Backend:
         self._client: S3Client = client or _client_for(url)
         self._backup_key = url.key + ".backup"
         self._lock_key = url.key + ".lock"
+        self.lease: float = url.lease or DEFAULT_LEASE_SECONDS
         # The version read or written last, with its bytes: the backup a write puts.
         self._last: tuple[str, bytes] | None = None
-        self._holding: str | None = None  # the id of the lock this backend holds
+        # The lock this backend holds: its holder as written, and the lock object's ETag.
+        # Renewals run on another thread: the mutex keeps them apart from releasing.
+        self._held: tuple[LockInfo, str] | None = None
+        self._lost: LockInfo | None = None  # a renewal found the lock taken by this one
+        self._renewed_at = 0.0  # clock seconds of the last renewal
+        self._mutex = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -195,31 +216,90 @@ class S3Backend:
     # -- the lock --------------------------------------------------------------------------
 
     def try_lock(self, info: LockInfo) -> Acquired | Held:
-        if self._holding is not None:
+        if self._held is not None:
             raise RuntimeError(f"{self.location}: this backend already holds the lock")
-        body = info.model_dump_json(indent=2).encode("utf-8") + b"\n"
+        info = self._leased(info)
+        body = lock_bytes(info)
         for _ in range(_ATTEMPTS):
-            if self._create_lock(body):
-                return self._took(info)
+            created = self._create_lock(body)
+            if created is not None:
+                return self._took(info, created)
             found = self._lock_object()
             if found is None:
                 continue  # released between our two requests: try again at once
             if found.holder is None:
                 return Held(None, HolderStatus(Liveness.UNKNOWN, found.problem))
             if found.holder.id == info.id:
-                return self._took(info)  # our create got through; its answer was lost
-            status = holder_status(found.holder)
+                return self._took(info, found.etag)  # our create got through; its answer was lost
+            status = self._holder_status(found.holder)
             if not status.gone:
                 return Held(found.holder, status)
-            if self._delete_lock(found.etag) and self._create_lock(body):
-                return self._took(info, found.holder, status.reason)
+            if self._delete_lock(found.etag):
+                created = self._create_lock(body)
+                if created is not None:
+                    return self._took(info, created, found.holder, status.reason)
         return Held(None, HolderStatus(Liveness.ALIVE, "the lock keeps changing hands"))
 
-    def _took(self, info: LockInfo, replaced: LockInfo | None = None, reason: str = "") -> Acquired:
-        self._holding = info.id
+    def _leased(self, info: LockInfo) -> LockInfo:
+        """``info`` with its lease: valid for one lease from now, on this run's clock."""
+        return info.model_copy(update={"expires": self.clock.now() + timedelta(seconds=self.lease)})
+
+    def _took(
+        self, info: LockInfo, etag: str, replaced: LockInfo | None = None, reason: str = ""
+    ) -> Acquired:
+        with self._mutex:
+            self._held = (info, etag)
+            self._lost = None
+            self._renewed_at = self.clock.monotonic()
         return Acquired(replaced, reason)
 
-    def _create_lock(self, body: bytes) -> bool:
+    def _holder_status(self, holder: LockInfo) -> HolderStatus:
+        """Whether ``holder`` still holds the lock: gone once its lease has expired (or its
+        process is provably gone on this host)."""
+        now = self.clock.now()
+        if holder.expires is not None and holder.expires <= now:
+            return HolderStatus(Liveness.GONE, _expired(holder.expires, now))
+        status = holder_status(holder)
+        if status.liveness is not Liveness.UNKNOWN or holder.expires is None:
+            return status
+        return HolderStatus(
+            Liveness.UNKNOWN,
+            f"{status.reason}; its lease runs until {format_time(holder.expires)} unless renewed",
+        )
+
+    # -- the lease -------------------------------------------------------------------------
+
+    def renew_lock(self, info: LockInfo, *, force: bool = False) -> bool:
+        """Renew this run's lease if a third of it has passed (``force``: now); False when the
+        lock is no longer this run's (then the next save stops)."""
+        with self._mutex:
+            if self._held is None or self._held[0].id != info.id:
+                return False
+            due = self._renewed_at + self.lease / 3
+            if not force and self.clock.monotonic() < due:
+                return True
+            renewed = self._leased(self._held[0])
+            etag = self._held[1]
+            put = self._attempt(
+                "renewing the state lock's lease",
+                lambda: self._client.put_object(
+                    Bucket=self.url.bucket,
+                    Key=self._lock_key,
+                    Body=lock_bytes(renewed),
+                    IfMatch=etag,
+                    ContentType="application/json",
+                ),
+                refused=(404, 409, 412),
+            )
+            if isinstance(put, _Refused):
+                self._lost = renewed
+                return False
+            self._held = (renewed, put["ETag"])
+            self._renewed_at = self.clock.monotonic()
+            return True
+
+    def _create_lock(self, body: bytes) -> str | None:
+        """Create the lock object; its ETag, or None when a lock is there."""
         created = self._attempt(
             "taking the state lock",
             lambda: self._client.put_object(
@@ -231,7 +311,7 @@ class S3Backend:
             ),
             refused=(409, 412),
         )
-        return not isinstance(created, _Refused)
+        return None if isinstance(created, _Refused) else str(created["ETag"])
 
     def _lock_object(self) -> _LockObject | None:
         got = self._get(self._lock_key, "reading the state lock")
@@ -259,15 +339,26 @@ class S3Backend:
         return not isinstance(deleted, _Refused)
 
     def check_lock(self, info: LockInfo) -> None:
-        found = self._lock_object() if self._holding == info.id else None
-        if found is None or found.holder is None or found.holder.id != info.id:
+        held = self._held
+        found = self._lock_object() if held is not None and held[0].id == info.id else None
+        if (
+            self._lost is not None
+            or found is None
+            or found.holder is None
+            or found.holder.id != info.id
+        ):
             taker = found.holder if found is not None else None
-            raise lost_lock(self.location, info, self.clock.now(), taker)
+            now = self.clock.now()
+            mine = held[0].expires if held is not None else None
+            expired = self._lost is not None or (mine is not None and mine <= now)
+            raise lost_lock(self.location, info, now, taker, lease_expired=expired)
+        self.renew_lock(info)
 
     def release_lock(self, info: LockInfo) -> bool:
-        if self._holding != info.id:
-            return False
-        self._holding = None
+        with self._mutex:
+            if self._held is None or self._held[0].id != info.id:
+                return False
+            self._held = None
         found = self._lock_object()
         if found is None or found.holder is None or found.holder.id != info.id:
             return False
@@ -279,7 +370,7 @@ class S3Backend:
             return None
         if found.holder is None:
             return Held(None, HolderStatus(Liveness.UNKNOWN, found.problem))
-        return Held(found.holder, holder_status(found.holder))
+        return Held(found.holder, self._holder_status(found.holder))
 
     def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
         now = self.clock.now()
@@ -296,7 +387,7 @@ class S3Backend:
                 f"{self.location}: the state is locked, but {found.problem}",
                 hint=f"If no run is active, delete s3://{self.url.bucket}/{self._lock_key}.",
             )
-        status = holder_status(holder)
+        status = self._holder_status(holder)
         if holder.id != lock_id:
             raise StateLocked(
                 f"{self.location}: the lock is not {lock_id}: it is {holder.id}, held by "
@@ -403,6 +494,14 @@ class S3Backend:
 
     def _scrub(self, text: object) -> str:
         return scrub(str(text), (os.environ.get(name) for name in _SECRET_VARIABLES))
+
+
+def _expired(expires: datetime, now: datetime) -> str:
+    ago = format_duration(max(0.0, (now - expires).total_seconds()))
+    return (
+        f"its lease expired at {format_time(expires)} ({ago} ago): that run stopped renewing "
+        "it (killed, or its machine lost)"
+    )
 
 
 def _status(error: ClientError) -> tuple[int, str]:
