@@ -9,8 +9,8 @@ command), timed from start to exit: wall seconds, CPU seconds (user and system, 
 included) and peak memory, the median of ``--repeats`` runs after one to warm the parse
 cache and the file system. The floors (``benchmarks/floors/``) are the least a program doing
 the same job could cost: reading and hashing every file, the list calls a plan makes,
-starting an interpreter that imports click and PyYAML, appending one line to a file. The
-state save and the planner's time with every contract changed are measured inside a process
+starting an interpreter that imports click and PyYAML, appending one line to a file
+(measured by ``state_save``, alternating with the saves). The state save and the planner's time with every contract changed are measured inside a process
 of their own (``state_save``, ``local_work``); the planner's beside the same measurement of
 an earlier reconciler (``--before``, its ``reconciler/`` taken from git).
 
@@ -299,25 +299,31 @@ def planner_figures(root: Path, package: Path) -> dict[str, float]:
 
 
 def state_saves(work: Path) -> list[Line]:
+    """``state_save``'s measurement: one change made durable through the journal, each
+    alternating with its floor (a line of the same size appended and fsynced)."""
+    from benchmarks.state_save import saves
+
     say("one state save during apply, N = " + ", ".join(f"{n:,}" for n in STATE_SIZES))
-    lines: list[Line] = []
-    floor_ms = measured_ms([PYTHON, "-m", "benchmarks.floors.append_line", str(work / "j")])
-    costs = {n: measured_ms([PYTHON, "-m", "benchmarks.state_save", str(n)]) for n in STATE_SIZES}
-    for count, ms in costs.items():
-        lines.append(
-            Line(
-                f"one state save during apply, N = {count:,}",
-                f"{ms:.1f} ms",
-                f"{floor_ms:.2f} ms (a line appended and fsynced)",
-                ms / floor_ms,
-                "the same at every N",
-                None,
-            )
+    folder = work / "state-saves"
+    folder.mkdir()
+    measured = {n: saves(n, folder, journaled=True) for n in STATE_SIZES}
+    lines = [
+        Line(
+            f"one state save during apply, N = {count:,}",
+            f"{one.wall:.2f} ms wall, {one.cpu:.2f} ms CPU",
+            f"{one.floor:.2f} ms (a line of the same size appended and fsynced)",
+            one.ratio,
+            "the same at every N",
+            None,
         )
-    spread = costs[STATE_SIZES[-1]] / costs[STATE_SIZES[0]]
+        for count, one in measured.items()
+    ]
+    small, large = measured[STATE_SIZES[0]], measured[STATE_SIZES[-1]]
+    spread = large.ratio / small.ratio
     lines.append(
         Line(
-            f"state save at N = {STATE_SIZES[-1]:,} ÷ at N = {STATE_SIZES[0]:,}",
+            f"state save at N = {STATE_SIZES[-1]:,} ÷ at N = {STATE_SIZES[0]:,} (each beside "
+            "its floor)",
             f"{spread:.2f}×",
             "1×",
             spread,
@@ -326,11 +332,6 @@ def state_saves(work: Path) -> list[Line]:
         )
     )
     return lines
-
-
-def measured_ms(command: list[str]) -> float:
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["ms"])
 
 
 def applies(work: Path, sizes: list[int]) -> list[Line]:

@@ -8,10 +8,11 @@ lane never holds up a fast one, and no lane waits on another without need. Adopt
 nothing are recorded together in one save first; with ``--generate ai`` the stubs share one
 generation request.
 
-Crash safety: the state is saved after every successful change in Soda Cloud. A dataset that
-will be verified gets a *pending verification* record before its first change, so an apply
-killed at any moment is resumed by the next one: what already matches is adopted, and the
-verification still happens. Ctrl-C or SIGTERM cancels the tasks: running scans are canceled in
+Crash safety: every successful change in Soda Cloud is durable in the state (a line of its
+journal) before the apply goes on; the journal is compacted into the state file at the end. A
+dataset that will be verified gets a *pending verification* record before its first change,
+so an apply killed at any moment is resumed by the next one: what already matches is
+adopted, and the verification still happens. Ctrl-C or SIGTERM cancels the tasks: running scans are canceled in
 Soda Cloud, nothing new starts, and the state already holds every completed step. With
 ``--fail-fast`` the first failure does the same to every other dataset, and so does a save
 that finds the state taken by another run (its lock removed or expired and taken over, or
@@ -76,8 +77,9 @@ class Executor:
         if lanes[Lane.GENERATE_TOGETHER]:
             self.tasks.append(asyncio.ensure_future(self._generated(lanes[Lane.GENERATE_TOGETHER])))
         interrupted = await self._wait_for_tasks()
-        # An update made just before an interruption may still be waiting for its write.
-        await self.steps.journal.flush()
+        # A change made just before an interruption may still be waiting for its write; the
+        # journal is folded into the state once, here.
+        await self.steps.journal.compact()
         return ApplyResult(
             started=started,
             finished=timestamp(self.client.clock),

@@ -365,7 +365,7 @@ class Steps:
 
     async def owe_verification(self, file: DesiredContract) -> None:
         """Record, before the first change, that this file's verification is owed."""
-        current = self.journal.state.pending.get(file.dataset)
+        current = self.journal.pending_of(file.dataset)
         if current is None or current.raw_sha256 != file.raw_sha256:
             await self.journal.pending(
                 file.dataset,
@@ -383,7 +383,7 @@ class Steps:
                 last_updated=contract.last_updated,
                 raw_sha256=parsed.raw_sha256,
                 semantic_fingerprint=parsed.semantic_fingerprint,
-                previous=self.journal.state.datasets.get(dataset),
+                previous=self.journal.record_of(dataset),
             ),
         )
 
@@ -399,7 +399,7 @@ class Steps:
             version_id=entry.remote.version_id,
             raw_sha256=file.raw_sha256,
             semantic_fingerprint=file.semantic_fingerprint,
-            previous=self.journal.state.datasets.get(entry.dataset),
+            previous=self.journal.record_of(entry.dataset),
         )
 
 

@@ -9,7 +9,8 @@ safe. Its format is documented for users in ``docs/state-format.md``.
     store   StateStore: load, save (atomic, with a backup), lock, unlock; one project's
     manager  StateManager: what the commands hold a state by (StateStore: a local file)
     backend  StateBackend: where a remote state keeps its bytes (backends/: PostgreSQL, S3)
-    journal Journal: an apply's changes saved one by one, without holding it up
+    changes Change, JournalLine, JournalFile: the journal file beside a local state, replay
+    journal Journal: an apply's changes made durable one by one, without holding it up
 
 Typical use, in a command that writes::
 
@@ -20,6 +21,7 @@ Typical use, in a command that writes::
         state = store.save(state.with_record(dataset, record))
 """
 
+from reconciler.state.changes import Change, journal_path_for
 from reconciler.state.codec import decode, encode
 from reconciler.state.journal import Journal
 from reconciler.state.lock import (
@@ -32,7 +34,7 @@ from reconciler.state.lock import (
     read_lock,
     unlock,
 )
-from reconciler.state.manager import StateManager
+from reconciler.state.manager import ChangeLog, Journaling, StateManager
 from reconciler.state.model import (
     FORMAT_VERSION,
     DatasetRecord,
@@ -46,9 +48,12 @@ from reconciler.state.store import StateStore
 
 __all__ = [
     "FORMAT_VERSION",
+    "Change",
+    "ChangeLog",
     "DatasetRecord",
     "HolderStatus",
     "Journal",
+    "Journaling",
     "Liveness",
     "LockInfo",
     "PendingVerification",
@@ -61,6 +66,7 @@ __all__ = [
     "decode",
     "encode",
     "holder_status",
+    "journal_path_for",
     "lock_path_for",
     "read_lock",
     "soda_cloud_key",

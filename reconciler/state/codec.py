@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler.errors import StateCorrupt, StateError
+from reconciler.state.changes import Change, JournalLine
 from reconciler.state.model import (
     FORMAT_VERSION,
     OLDEST_FORMAT_VERSION,
@@ -33,13 +34,17 @@ def _require_sorted_fields(*models: type[BaseModel]) -> None:
             raise TypeError(f"{model.__name__} must declare its fields in alphabetical order")
 
 
-_require_sorted_fields(StateFile, DatasetRecord, PendingVerification, StateProject, Verification)
+_require_sorted_fields(
+    StateFile, DatasetRecord, PendingVerification, StateProject, Verification, Change, JournalLine
+)
 
 
 def encode(state: StateFile) -> bytes:
     """The canonical bytes of a state, always in the current format version."""
     if any(a > b for a, b in itertools.pairwise(state.datasets)):
         state = state.with_datasets(dict(sorted(state.datasets.items())))
+    if any(a > b for a, b in itertools.pairwise(state.pending)):
+        state = state.model_copy(update={"pending": dict(sorted(state.pending.items()))})
     if state.format_version != FORMAT_VERSION:
         state = state.model_copy(update={"format_version": FORMAT_VERSION})
     return state.model_dump_json(indent=2).encode("utf-8") + b"\n"

@@ -7,16 +7,21 @@ runner is another: it keeps its bytes in a :class:`~reconciler.state.backend.Sta
 conditional writes) and offers the same: a state with its lineage and serial, saved only when
 its content changed, a backup of the previous save, and a lock that one writer holds at a
 time, across machines. The commands and the journal use only this interface.
+
+A manager may also keep a journal (:class:`Journaling`: the local file does, beside it): an
+apply then appends each change to it and saves the whole state once, at its end. For one
+that does not, the apply saves the whole state after every change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from reconciler.clock import Clock
 from reconciler.state.backend import DEFAULT_ENVIRONMENT, StateKey, open_backend
+from reconciler.state.changes import Change
 from reconciler.state.location import LocalPath, StateLocation
 from reconciler.state.lock import LockInfo
 from reconciler.state.model import StateFile, StateProject
@@ -77,6 +82,29 @@ class StateManager(Protocol):
 
     def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
         """Remove the lock whose id is ``lock_id``; returns what it said."""
+        ...
+
+
+class ChangeLog(Protocol):
+    """An append-only journal continuing ``base``, the state as saved."""
+
+    @property
+    def base(self) -> StateFile: ...
+
+    def append(self, changes: Sequence[Change]) -> None:
+        """Make ``changes`` durable, in order, together (under the lock)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Journaling(Protocol):
+    """A state manager that keeps a journal: ``load`` replays it, ``save`` folds it in."""
+
+    def open_journal(self, state: StateFile) -> ChangeLog:
+        """The journal continuing ``state`` (saved first unless it is the saved one), under
+        the lock."""
         ...
 
 

@@ -239,14 +239,15 @@ class StateFile(BaseModel):
         return self.model_copy(update={"datasets": remaining})
 
     def with_pending(self, dataset: str, pending: PendingVerification | None) -> StateFile:
-        """This state with the pending verification of ``dataset`` set, or cleared (None)."""
+        """This state with the pending verification of ``dataset`` set, or cleared (None).
+        Pending verifications keep the order they were owed in (the file sorts them)."""
         current = self.pending.get(dataset)
         if current == pending:
             return self
         entries = {name: p for name, p in self.pending.items() if name != dataset}
         if pending is not None:
             entries[dataset] = pending
-        return self.model_copy(update={"pending": dict(sorted(entries.items()))})
+        return self.model_copy(update={"pending": entries})
 
     def with_datasets(self, datasets: Mapping[str, DatasetRecord]) -> StateFile:
         """This state (same lineage and serial) with all its records replaced."""

@@ -28,6 +28,16 @@ from typing import Literal
 from reconciler.clock import Clock, SystemClock
 from reconciler.errors import StateCorrupt, StateError, StateForeign, WriteRefused
 from reconciler.files import FileKey, file_key, remove_leftovers, write_file
+from reconciler.state.changes import (
+    JOURNAL_FORMAT,
+    JournalFile,
+    JournalLine,
+    foreign_journal,
+    journal_path_for,
+    read_journal,
+    remove_journal,
+    replay,
+)
 from reconciler.state.codec import decode, encode
 from reconciler.state.lock import (
     LockInfo,
@@ -45,6 +55,9 @@ logger = logging.getLogger("reconciler.state")
 # The lineage of a canonical state file: a top-level key, indented by two. Only structure
 # holds a raw newline (JSON strings escape theirs), so this cannot match inside a value.
 _LINEAGE_KEY = b'\n  "lineage": "'
+# A reader without the lock may see the state file replaced under it (an apply compacting
+# its journal): it reads both again, a few times, before calling a journal another state's.
+_JOURNAL_READS = 3
 
 
 class StateStore:
@@ -81,6 +94,10 @@ class StateStore:
     def lock_path(self) -> Path:
         return lock_path_for(self.path)
 
+    @property
+    def journal_path(self) -> Path:
+        return journal_path_for(self.path)
+
     def exists(self) -> bool:
         return self.path.exists()
 
@@ -89,16 +106,76 @@ class StateStore:
     def load(self) -> StateFile:
         """The saved state; a new empty one (not written) when there is no file yet.
 
-        Raises :class:`StateForeign` when the store knows its project and the file belongs
-        to another (see :meth:`foreign`).
+        A journal left beside the file (by an apply that was killed, or that is running) is
+        replayed onto it; while this store holds the lock it is also folded into the file
+        (compacted), so a writing command starts from a state without one. Raises
+        :class:`StateForeign` when the store knows its project and the file belongs to
+        another (see :meth:`foreign`), :class:`StateCorrupt` for a journal that continues
+        another state.
         """
+        state, key = self._file_state()
+        lines = read_journal(self.journal_path)
+        for _ in range(_JOURNAL_READS):
+            if not lines:
+                return state
+            if self._continues(lines, state):
+                replayed = replay(state, lines)
+                return self.save(replayed) if self._holding() else self._as_compacted(replayed)
+            if self._folded(lines, state):
+                return self.save(state) if self._holding() else state
+            # An apply may have compacted (and begun its next journal) between the reads.
+            again, again_key = self._file_state()
+            if again_key == key:
+                break
+            state, key = again, again_key
+            lines = read_journal(self.journal_path)
+        raise foreign_journal(self.journal_path, lines or [], state, str(self.path))
+
+    def _file_state(self) -> tuple[StateFile, FileKey | None]:
+        """The state file as it is (or the fresh state, without one), and its version."""
         loaded = self._read()
         if loaded is None:
-            return self.fresh()
+            return self.fresh(), None
         problem = self.foreign(loaded[0])
         if problem is not None:
             raise problem
-        return loaded[0]
+        return loaded
+
+    @staticmethod
+    def _continues(lines: list[JournalLine], state: StateFile) -> bool:
+        return all(
+            line.lineage == state.lineage
+            and line.extends == state.serial
+            and line.format_version == JOURNAL_FORMAT
+            for line in lines
+        )
+
+    @staticmethod
+    def _folded(lines: list[JournalLine], state: StateFile) -> bool:
+        """Whether ``lines`` were compacted into ``state`` already (a run killed after the
+        compaction's save, before the journal's removal): they continue the serial before
+        it, and replaying them changes nothing."""
+        return all(
+            line.lineage == state.lineage
+            and line.extends == state.serial - 1
+            and line.format_version == JOURNAL_FORMAT
+            for line in lines
+        ) and replay(state, lines).same_content(state)
+
+    def _as_compacted(self, replayed: StateFile) -> StateFile:
+        """A journal that no live run is writing is a killed apply's: the next writer folds
+        it in as the next serial, so a reader is given that serial already (a plan saved now
+        is still current after the compaction). A running apply's is shown as it is."""
+        try:
+            holder = read_lock(self.path)
+        except StateError:
+            return replayed
+        if holder is not None and not holder.looks_stale():
+            return replayed
+        return replayed.model_copy(update={"serial": replayed.serial + 1})
+
+    def _holding(self) -> bool:
+        return self._lock is not None and self._lock.held
 
     def fresh(self) -> StateFile:
         """The empty state a new file starts from (what ``load`` gives when there is none).
@@ -106,7 +183,13 @@ class StateStore:
         When the file is gone but its backup is there and this project's, the new state
         continues the backup's lineage, its serial past any the lost file had, so the backup
         stays an older save of the same state and a plan made from the lost file is stale.
+        A file that reads and is this project's (its journal could not be replayed) is
+        continued likewise.
         """
+        readable = self._readable()
+        if readable is not None:
+            fresh = StateFile.new(readable.lineage, serial=readable.serial + 1)
+            return fresh.model_copy(update={"project": readable.project})
         backup = self._read_backup()
         if backup is None:
             return StateFile.new()
@@ -123,6 +206,16 @@ class StateStore:
             )
         fresh = StateFile.new(backup.lineage, serial=backup.serial + 1)
         return fresh.model_copy(update={"project": backup.project})
+
+    def _readable(self) -> StateFile | None:
+        """The state file, if it is there, reads, and is this project's."""
+        try:
+            loaded = self._read()
+        except StateError:
+            return None
+        if loaded is None or self.foreign(loaded[0]) is not None:
+            return None
+        return loaded[0]
 
     def foreign(self, state: StateFile) -> StateForeign | None:
         """Why ``state`` (read from this store's file) is not this project's, if it is not.
@@ -293,18 +386,37 @@ class StateStore:
         of another lineage is refused. ``replace`` (for ``state rebuild``) writes over a file
         that cannot be read or is not this project's (:meth:`foreign`) instead; a backup of
         another lineage is then removed, and the backup of the last good save is kept.
+
+        A journal beside the file is removed once the state is saved: the state saved holds
+        its changes (it was loaded with them replayed).
         """
+        lock = self._held_lock()
+        with self._saving:
+            lock.ensure_held()
+            saved = self._save(state, replace=replace)
+            remove_journal(self.journal_path)
+            return saved
+
+    def open_journal(self, state: StateFile) -> JournalFile:
+        """The journal an apply appends its changes to, continuing ``state``: saved first
+        unless it is the saved one (even empty, so that a journal never continues a state
+        that is not on disk). Compaction is :meth:`save`."""
+        lock = self._held_lock()
+        with self._saving:
+            lock.ensure_held()
+            base = self._save(state, replace=False, even_empty=True)
+            return JournalFile(self.journal_path, base, lock.ensure_held)
+
+    def _held_lock(self) -> StateLock:
         if self._lock is None or not self._lock.held:
             raise RuntimeError(f"{self.path}: save the state only while holding store.lock()")
-        with self._saving:
-            self._lock.ensure_held()
-            return self._save(state, replace=replace)
+        return self._lock
 
-    def _save(self, state: StateFile, *, replace: bool) -> StateFile:
+    def _save(self, state: StateFile, *, replace: bool, even_empty: bool = False) -> StateFile:
         if self.project is not None and state.project is None:
             state = state.model_copy(update={"project": self.project})
         on_disk = self._on_disk(replace=replace)
-        if on_disk == "missing" and not state.datasets and not state.pending:
+        if on_disk == "missing" and not state.datasets and not state.pending and not even_empty:
             return state  # the same as no file at all
         if isinstance(on_disk, StateFile) and state.lineage == on_disk.lineage:
             if state.same_content(on_disk):
@@ -395,6 +507,8 @@ class StateStore:
                 self._drop_backup_unless(state.lineage)
             key = self._write(encode(state), keep_backup=isinstance(on_disk, StateFile))
             self._baseline = (state, key)
+            # A journal beside it continued an older save, which this state supersedes.
+            remove_journal(self.journal_path)
             return state
 
     # -- the lock, for commands ------------------------------------------------------------

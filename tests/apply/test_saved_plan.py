@@ -14,6 +14,8 @@ import pytest
 from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, CUSTOMERS_CONTRACT, ORDERS
 from reconciler.plan.file import plan_digest
+from reconciler.state import Change, Verification, journal_path_for
+from reconciler.state.changes import JournalFile
 from tests.plan.support import contract
 from tests.project import Project
 
@@ -183,3 +185,23 @@ def test_a_plan_of_the_older_format_is_refused_with_the_way_out(project: Project
     assert "a saved plan of format_version 1, made by an older reconciler" in result.output
     assert "reads format_version 3" in result.output
     assert "reconciler plan --out FILE" in result.output
+
+
+def test_a_plan_saved_beside_a_killed_applys_journal_is_applied_after_its_compaction(
+    project: Project,
+) -> None:
+    base = project.state()
+    verification = Verification(scan_id="scan-left", state="completed")
+    left = JournalFile(journal_path_for(project.state_path), base, lambda: None)
+    left.append([Change(verified={ORDERS: verification})])
+    left.close()
+    path, document = saved_plan(project)
+    assert document["state"]["serial"] == base.serial + 1
+
+    result = apply_saved(project, path)
+
+    assert result.exit_code == 0, result.output
+    assert not journal_path_for(project.state_path).exists()
+    state = project.state()
+    assert state.datasets[ORDERS].last_verification == verification
+    assert state.datasets[CUSTOMERS].raw_sha256 != base.datasets[CUSTOMERS].raw_sha256

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from reconciler.emulator import RunningEmulator
 from reconciler.emulator.samples import CUSTOMERS, CUSTOMERS_CONTRACT, ORDERS
-from reconciler.state import StateStore
+from reconciler.state import Change, StateFile, StateStore, journal_path_for
+from reconciler.state.changes import JournalFile
 from tests.plan.support import contract
 from tests.project import Project, actions
 
@@ -41,3 +42,30 @@ def test_rebuild_records_what_matches_and_the_next_plan_agrees(
     )
     assert again.exit_code == 0, again.output
     assert project.state().lineage == state.lineage
+
+
+def test_rebuild_replaces_a_journal_of_another_state_and_keeps_the_lineage(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    project = Project(tmp_path, emulator)
+    project.write(CUSTOMERS, CUSTOMERS_CONTRACT)
+    assert project.apply("--auto-approve").exit_code == 0
+    state = project.state()
+    project.state_path.with_name("state.json.backup").unlink()
+    other = JournalFile(journal_path_for(project.state_path), StateFile.new(), lambda: None)
+    other.append([Change(pending={CUSTOMERS: None})])
+    other.close()
+
+    refused = project.plan()
+    assert refused.exit_code == 1
+    assert "the state's journal continues the state of lineage" in refused.output
+
+    result = project.run(
+        "state", "rebuild", str(project.contracts), "--state", str(project.state_path)
+    )
+    assert result.exit_code == 0, result.output
+    assert not journal_path_for(project.state_path).exists()
+    rebuilt = project.state()
+    assert rebuilt.lineage == state.lineage
+    assert set(rebuilt.datasets) == {CUSTOMERS}
+    assert actions(project.plan_json()) == {CUSTOMERS: "no-op"}
