@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.audit import AuditSettings
-from reconciler.cli.context import session_of
 from reconciler.cli.options import (
+    cache_option,
     cloud_options,
     env_option,
     format_option,
@@ -23,8 +22,6 @@ from reconciler.cli.options import (
     var_option,
     write_output,
 )
-from reconciler.render.audit import render
-from reconciler.workflow import audit as make_audit
 
 
 @click.command("audit")
@@ -33,6 +30,7 @@ from reconciler.workflow import audit as make_audit
 @env_option()
 @state_option
 @var_option
+@cache_option
 @cloud_options
 @click.option(
     "--strict",
@@ -67,6 +65,7 @@ def audit(
     show_diff: bool,
     no_reporting: bool,
     no_color: bool,
+    no_cache: bool,
     **cloud: str | None,
 ) -> None:
     """Report drift between the contracts folder and Soda Cloud; never changes anything.
@@ -79,12 +78,18 @@ def audit(
     Exit codes: 0 in sync, 2 pending only, 4 drift (drifted or missing; unmanaged too with
     --strict), 6 pending and drift, 1 an error or an invalid contract.
     """
+    from reconciler.audit import AuditSettings
+    from reconciler.cli.context import session_of
+    from reconciler.render.audit import render
+    from reconciler.workflow import audit as make_audit
+
     session = session_of(
         ctx,
         directory=directory,
         state=state_path,
         variables=variables,
         cloud=cloud,
+        cache=not no_cache,
         environment=env_name,
     )
     settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,19 +19,23 @@ from reconciler.cli.options import (
     print_wait,
     state_location,
 )
-from reconciler.cli.progress import LineProgress, TerminalProgress
-from reconciler.cloud.http import Wait
-from reconciler.config import ProjectConfig, load_project_config
-from reconciler.desired import DesiredState
 from reconciler.environment import ALL, Environment, derived_state
 from reconciler.errors import ConfigError
-from reconciler.render.diagnostics import render_text as render_diagnostics
-from reconciler.state.location import PostgresUrl
-from reconciler.workflow import Session
+
+if TYPE_CHECKING:
+    # `validate` reads only the project configuration: the workflow, Soda Cloud's client
+    # and the progress are loaded by the commands that build a session.
+    from reconciler.cli.progress import LineProgress, TerminalProgress
+    from reconciler.cloud.http import Wait
+    from reconciler.config import ProjectConfig
+    from reconciler.desired import DesiredState
+    from reconciler.workflow import Session
 
 
 def project_config(ctx: click.Context) -> ProjectConfig:
     """The project configuration named by the global ``--config`` flag (read once per run)."""
+    from reconciler.config import load_project_config
+
     root = ctx.find_root()
     root.ensure_object(dict)
     if "config" not in root.obj:
@@ -50,9 +54,11 @@ def session_of(
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
     environment: str | None = None,
+    cache: bool = True,
 ) -> Session:
     """The session of a command's flags: ``--env``, ``--state``, ``--var``, the cloud flags
-    and the contracts folder, over ``reconciler.yml``."""
+    and the contracts folder, over ``reconciler.yml``; ``cache`` false (``--no-cache``)
+    reads every file afresh."""
     (name,) = environment_names(project_config(ctx), environment, several=False)
     return session_in(
         ctx,
@@ -63,6 +69,7 @@ def session_of(
         strict=strict,
         cloud=cloud,
         listener=listener,
+        cache=cache,
     )
 
 
@@ -75,6 +82,7 @@ def sessions_of(
     variables: tuple[str, ...] = (),
     strict: bool = False,
     cloud: Mapping[str, Any] | None = None,
+    cache: bool = True,
 ) -> list[Session]:
     """One session per environment of ``--env`` (a name, a comma list, or ``all``)."""
     names = environment_names(project_config(ctx), environments, several=True)
@@ -92,6 +100,7 @@ def sessions_of(
             variables=variables,
             strict=strict,
             cloud=cloud,
+            cache=cache,
         )
         for name in names
     ]
@@ -107,8 +116,11 @@ def session_in(
     strict: bool = False,
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
+    cache: bool = True,
 ) -> Session:
     """The session of environment ``name`` (None: the project has none) and the flags."""
+    from reconciler.workflow import Session
+
     project = project_config(ctx)
     given = parse_variables(variables)
     chosen = project.environment(name) if name is not None else None
@@ -125,6 +137,7 @@ def session_in(
         cloud_flags=cloud_flags(cloud or {}),
         variables={**(chosen.variables if chosen else {}), **given},
         strict=strict,
+        cache=project.cache_dir if cache else None,
         listener=listener or Terminal(),
         environment=chosen,
     )
@@ -212,6 +225,8 @@ DEFAULT_LOCAL_DATA = ".reconciler/local-cloud.json"
 
 def refuse_shared_state(project: ProjectConfig, environment: Environment) -> None:
     """Two environments never share a state: each keeps the records of its own Soda Cloud."""
+    from reconciler.state.location import PostgresUrl
+
     mine = state_location(project, None, environment)
     for name in project.environments:
         if name != environment.name:
@@ -233,6 +248,8 @@ class Terminal:
         self.progress: TerminalProgress | LineProgress | None = None
 
     def folder_read(self, desired: DesiredState) -> None:
+        from reconciler.render.diagnostics import render_text as render_diagnostics
+
         if desired.diagnostics:
             click.echo(render_diagnostics(desired), err=True, nl=False)
 

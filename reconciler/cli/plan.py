@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli.comments import write_comments
-from reconciler.cli.context import sessions_of
 from reconciler.cli.options import (
+    cache_option,
     cloud_options,
     env_option,
     format_option,
@@ -22,10 +22,9 @@ from reconciler.cli.options import (
     verify_option,
 )
 from reconciler.errors import ConfigError
-from reconciler.plan import Plan, PlanSettings
-from reconciler.plan.file import ENV_FIELD, write_plan_files
-from reconciler.render.plan import failing_line, render_plans, render_plans_parts, saved_line
-from reconciler.workflow import plan_each
+
+if TYPE_CHECKING:
+    from reconciler.plan import Plan
 
 FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 
@@ -39,6 +38,7 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
 )
 @state_option
 @var_option
+@cache_option
 @cloud_options
 @out_option(
     "Save the plan (JSON) for `reconciler apply FILE`; with several environments, one file "
@@ -90,6 +90,7 @@ def plan(
     fail_on: tuple[str, ...],
     strict: bool,
     no_color: bool,
+    no_cache: bool,
     **cloud: str | None,
 ) -> None:
     """Compare the contracts folder with Soda Cloud and print what apply would do.
@@ -99,6 +100,13 @@ def plan(
     plan without --detailed-exitcode), 2 changes (--detailed-exitcode), 3 a --fail-on class
     is present, 1 an error or an invalid contract.
     """
+    from reconciler.cli.comments import write_comments
+    from reconciler.cli.context import sessions_of
+    from reconciler.plan import PlanSettings
+    from reconciler.plan.file import write_plan_files
+    from reconciler.render.plan import render_plans, render_plans_parts, saved_line
+    from reconciler.workflow import plan_each
+
     sessions = sessions_of(
         ctx,
         environments=env_name,
@@ -107,6 +115,7 @@ def plan(
         variables=variables,
         strict=strict,
         cloud=cloud,
+        cache=not no_cache,
     )
     refuse_one_file_for_several(out_path, len(sessions))
     settings = PlanSettings(
@@ -124,6 +133,8 @@ def plan(
 
 
 def refuse_one_file_for_several(out_path: Path | None, count: int) -> None:
+    from reconciler.plan.file import ENV_FIELD
+
     if out_path is not None and count > 1 and ENV_FIELD not in out_path.name:
         raise ConfigError(
             f"--out {out_path}: one file cannot hold the plans of {count} environments",
@@ -134,6 +145,8 @@ def refuse_one_file_for_several(out_path: Path | None, count: int) -> None:
 def plan_exit(made: Sequence[Plan], fail_on: tuple[str, ...], *, detailed_exitcode: bool) -> int:
     """3 when a --fail-on class is present in any plan (said on stderr), 2 for changes with
     --detailed-exitcode, else 0."""
+    from reconciler.render.plan import failing_line
+
     failing = set().union(*(plan.classes_present() for plan in made)).intersection(fail_on)
     if failing:
         click.echo(failing_line(failing), err=True)

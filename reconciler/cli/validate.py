@@ -9,17 +9,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.context import environments_of, project_config
-from reconciler.cli.options import contracts_dir, env_option, parse_variables
-from reconciler.contract.diagnostics import sort_diagnostics
-from reconciler.desired import DesiredState, load_desired
-from reconciler.desired.environment import for_environment
+from reconciler.cli.options import cache_option, contracts_dir, env_option, parse_variables
 from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractsInvalid
-from reconciler.render.diagnostics import FORMATS, render
+
+if TYPE_CHECKING:
+    from reconciler.config import ProjectConfig
+    from reconciler.desired import DesiredState
+
+# The formats of reconciler.render.diagnostics (its FORMATS), named here so that the flags
+# are built without loading the contract language; a test keeps the two the same.
+FORMATS = ("text", "json", "github")
 
 
 @click.command("validate")
@@ -45,6 +50,7 @@ from reconciler.render.diagnostics import FORMATS, render
     "renames), a comma list of them, or `all`; also RECONCILER_ENV. Without it, the files "
     "as written."
 )
+@cache_option
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -53,6 +59,7 @@ def validate(
     var_values: tuple[str, ...],
     output_format: str,
     env_name: str | None,
+    no_cache: bool,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
 
@@ -65,6 +72,8 @@ def validate(
       diagnostics: [{file, line, col, severity, rule, message, hint}],
       contracts:   [{dataset, file, stub, raw_sha256, semantic_fingerprint}]
     """
+    from reconciler.render.diagnostics import render
+
     project = project_config(ctx)
     given = parse_variables(var_values)
     environments = environments_of(project, env_name, given)
@@ -75,7 +84,7 @@ def validate(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    state = validated(root, environments, given, strict=strict)
+    state = validated(root, environments, given, strict=strict, project=project, cache=not no_cache)
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count
@@ -92,13 +101,26 @@ def validated(
     given: Mapping[str, str],
     *,
     strict: bool,
+    project: ProjectConfig,
+    cache: bool = True,
 ) -> DesiredState:
     """The folder as each environment renders it, their diagnostics together (each says
-    which environment it is about); the contracts as the first environment sees them."""
+    which environment it is about); the contracts as the first environment sees them. The
+    project's ``rules:`` weigh the diagnostics; ``cache`` uses its parse cache."""
+    from reconciler.contract.diagnostics import sort_diagnostics
+    from reconciler.desired import load_desired
+    from reconciler.desired.environment import for_environment
+
     states = []
     for environment in environments:
         variables = {**(environment.variables if environment else {}), **given}
-        state = load_desired(root, variables=variables, strict=strict)
+        state = load_desired(
+            root,
+            variables=variables,
+            strict=strict,
+            rules=project.rules,
+            cache=project.cache_dir if cache else None,
+        )
         if environment is not None and state.ok:
             state = for_environment(state, environment)
         states.append(state)

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.contract.diagnostics import Diagnostic, sort_diagnostics
-from reconciler.contract.parse import ParsedContract
-from reconciler.desired.model import DesiredContract, DesiredState
+from reconciler.contract.parsed import ParsedContract
+from reconciler.contract.silence import RuleSetting, silence
+from reconciler.desired.cache import ParseCache, analysed, parse_cache
+from reconciler.desired.model import NOT_READ, DesiredContract, DesiredState
 from reconciler.desired.parallel import analyse_all, collector_paused
 from reconciler.desired.rules import folder_rules
 from reconciler.desired.walk import shown_root, walk
@@ -19,12 +21,17 @@ def load_desired(
     variables: Mapping[str, str] | None = None,
     strict: bool = False,
     workers: int | None = None,
+    rules: Mapping[str, RuleSetting] | None = None,
+    cache: Path | None = None,
 ) -> DesiredState:
     """Read and validate every contract below ``root``.
 
     ``variables`` are values for ``${var.X}`` (as ``--var`` gives them); ``strict`` turns
     path mismatches into errors; ``workers`` (default: the CPU count for large folders)
-    bounds the processes used. What was loaded is frozen out of the cyclic garbage
+    bounds the processes used. ``rules`` (``rules:`` of reconciler.yml) and each file's
+    ``# reconciler: ignore`` comments set what the folder's diagnostics weigh. With ``cache`` (a folder, ``.reconciler/cache`` by default
+    on the command line) a file whose bytes were read before in the same context is not
+    parsed again: see :mod:`reconciler.desired.cache`. What was loaded is frozen out of the cyclic garbage
     collector's sight (``gc.freeze``): see :func:`~reconciler.desired.parallel.collector_paused`.
     """
     supplied = dict(variables or {})
@@ -44,8 +51,10 @@ def load_desired(
             )
         )
         return DesiredState(root, {}, diagnostics, 0)
+    settings = dict(rules or {})
+    known = None if cache is None else parse_cache(cache, variables=supplied, rules=settings)
     with collector_paused(freeze_after=True):
-        return _load(root, display_root, supplied, strict, workers)
+        return _load(root, display_root, supplied, strict, workers, settings, known)
 
 
 def _load(
@@ -54,18 +63,24 @@ def _load(
     supplied: dict[str, str],
     strict: bool,
     workers: int | None,
+    rules: dict[str, RuleSetting],
+    cache: ParseCache | None,
 ) -> DesiredState:
     diagnostics: list[Diagnostic] = []
     found, walk_problems = walk(root, display_root)
     diagnostics.extend(walk_problems)
     files_read = len(found) + sum(1 for d in walk_problems if d.rule != "symlink-escape")
-    parsed = analyse_all(found, supplied, workers)
+    if cache is None:
+        parsed = analyse_all(found, supplied, workers)
+    else:
+        parsed = analysed(found, cache, lambda missing: analyse_all(missing, supplied, workers))
     by_display: dict[str, ParsedContract] = {}
     for item, result in zip(found, parsed, strict=True):
         by_display[item.display] = result
         diagnostics.extend(result.diagnostics)
     diagnostics.extend(folder_rules(found, parsed, display_root, strict))
-    diagnostics = sort_diagnostics(diagnostics)
+    texts = {display: result.raw_text for display, result in by_display.items()}
+    diagnostics = sort_diagnostics(silence(diagnostics, rules, texts))
     failing = {d.file for d in diagnostics if d.is_error}
     contracts: dict[str, DesiredContract] = {}
     for item, result in zip(found, parsed, strict=True):
@@ -78,7 +93,7 @@ def _load(
             raw_text=result.raw_text,
             raw_sha256=result.raw_sha256,
             semantic_fingerprint=result.semantic_fingerprint or "",
-            document=result.document,
+            document=NOT_READ if result.document is None else result.document,
             is_stub=result.is_stub,
         )
     return DesiredState(root, contracts, diagnostics, files_read, by_display)

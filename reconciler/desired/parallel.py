@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import gc
 import marshal
-import multiprocessing
-import multiprocessing.context
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.contract.diagnostics import Diagnostic
-from reconciler.contract.parse import ParsedContract, parse_contract_bytes
+from reconciler.contract.parsed import ParsedContract
 from reconciler.desired.walk import Found, read_file
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 # Below this many files one process is faster than starting others.
 PARALLEL_THRESHOLD = 400
@@ -48,6 +48,8 @@ def collector_paused(*, freeze_after: bool = False) -> Iterator[None]:
 
 
 def _analyse(item: Found, supplied: Mapping[str, str]) -> ParsedContract:
+    from reconciler.contract.parse import parse_contract_bytes  # the language: loaded to parse
+
     data = read_file(item)
     if isinstance(data, Diagnostic):
         return ParsedContract(
@@ -103,6 +105,8 @@ def _analyse_packed(items: list[Found], supplied: dict[str, str]) -> list[_Packe
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
+    import multiprocessing  # only a large folder starts workers
+
     # fork starts workers in milliseconds, but is unsafe once other threads exist.
     methods = multiprocessing.get_all_start_methods()
     if threading.active_count() == 1 and "fork" in methods:
@@ -116,6 +120,8 @@ def analyse_all(
     count_workers = workers if workers is not None else (os.cpu_count() or 1)
     if count_workers <= 1 or len(found) < PARALLEL_THRESHOLD:
         return _analyse_chunk(found, supplied)
+    from concurrent.futures import ProcessPoolExecutor
+
     size = -(-len(found) // (count_workers * 8))
     chunks = [found[i : i + size] for i in range(0, len(found), size)]
     with ProcessPoolExecutor(max_workers=count_workers, mp_context=_start_method()) as pool:

@@ -25,6 +25,7 @@ from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.compare import Comparison, Side, Since, compare, reading_warnings, whole
 from reconciler.contract.checkpaths import changed_check_paths
 from reconciler.desired import DesiredContract, DesiredState
+from reconciler.desired.parallel import collector_paused
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
 from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import (
@@ -72,20 +73,23 @@ def make_plan(
     wanted = DatasetFilter(settings.targets, settings.excludes)
     files = {name: f for name, f in desired.contracts.items() if wanted(name)}
     remotes = {name: c for name, c in observed.contracts.items() if wanted(name)}
-    entries = [
-        listed(
-            plan_dataset(
-                files[name],
-                remotes.get(name),
-                state.datasets.get(name),
-                observed.newer_versions.get(name, ()),
-                state.pending.get(name),
-                verify_mode=settings.verify,
-            ),
-            observed.listing,
-        )
-        for name in sorted(files)
-    ]
+    # Comparing reads Soda Cloud's texts and builds their documents: many small acyclic
+    # values, which the cyclic collector would rescan again and again for nothing.
+    with collector_paused():
+        entries = [
+            listed(
+                plan_dataset(
+                    files[name],
+                    remotes.get(name),
+                    state.datasets.get(name),
+                    observed.newer_versions.get(name, ()),
+                    state.pending.get(name),
+                    verify_mode=settings.verify,
+                ),
+                observed.listing,
+            )
+            for name in sorted(files)
+        ]
     recorded = {name for name in state.datasets if wanted(name)}
     unmanaged = tuple(
         UnmanagedContract(dataset=name, contract_id=c.id, last_updated=c.last_updated)
