@@ -2,12 +2,17 @@
 
     python -m benchmarks.local_work validate DIR
     python -m benchmarks.local_work plan DIR
+    python -m benchmarks.local_work plan-changed DIR
 
 Each measurement runs in a fresh process (``measure``) so its peak memory is its own:
 - validate: :func:`reconciler.desired.load_desired`, what ``reconciler validate`` runs;
 - plan: reading the folder, loading a state that records every contract, and the pure
   planner against a Soda Cloud equal to git; only the HTTP calls are left out (the
-  contracts they would return are built before the clock starts).
+  contracts they would return are built before the clock starts);
+- plan-changed: the same where Soda Cloud and the state hold another version of every
+  contract (its row-count threshold lower), so every dataset is compared and diffed; the
+  seconds are those of the planner alone (``make_plan``). It uses nothing newer than the
+  planner's own interface, so that ``make bench`` can run it over an earlier reconciler too.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.corpus import ROW_COUNT
 from reconciler.cloud.dto import Contract
+from reconciler.contract.fingerprint import raw_sha256
+from reconciler.contract.parse import parse_contract_text
 from reconciler.desired import load_desired
 from reconciler.observed import ObservedState
 from reconciler.plan import PlanSettings
@@ -63,7 +71,7 @@ def _validate(folder: Path) -> tuple[int, float]:
     return len(desired.contracts), seconds
 
 
-def _plan(folder: Path) -> tuple[int, float]:
+def _plan(folder: Path, *, changed: bool = False) -> tuple[int, float]:
     # Setup, not timed: what Soda Cloud would list, and a state file recording all of it.
     desired = load_desired(folder)
     contracts = {
@@ -71,7 +79,7 @@ def _plan(folder: Path) -> tuple[int, float]:
             id=f"contract-{index}",
             dataset_id=f"dataset-{index}",
             dataset_qualified_name=name,
-            contents=file.raw_text,
+            contents=_older(file.raw_text) if changed else file.raw_text,
             last_updated=LAST_UPDATED,
         )
         for index, (name, file) in enumerate(desired.contracts.items())
@@ -84,8 +92,11 @@ def _plan(folder: Path) -> tuple[int, float]:
                 contract_id=contracts[name].id,
                 dataset_id=contracts[name].dataset_id or "",
                 last_updated=LAST_UPDATED,
-                raw_sha256=file.raw_sha256,
-                semantic_fingerprint=file.semantic_fingerprint,
+                raw_sha256=raw_sha256(contracts[name].contents or ""),
+                semantic_fingerprint=parse_contract_text(
+                    contracts[name].contents or "", name
+                ).semantic_fingerprint
+                or "",
             )
             for name, file in desired.contracts.items()
         }
@@ -105,6 +116,8 @@ def _plan(folder: Path) -> tuple[int, float]:
     started = time.perf_counter()
     desired = load_desired(folder)
     loaded = StateStore(store.path).load()
+    if changed:
+        started = time.perf_counter()
     made = make_plan(
         desired,
         ObservedState(contracts=contracts),
@@ -113,9 +126,13 @@ def _plan(folder: Path) -> tuple[int, float]:
         context=context,
     )
     seconds = time.perf_counter() - started
-    if made.summary().has_changes:
-        raise SystemExit("the plan of an unchanged folder has changes")
+    if made.summary().has_changes is not changed:
+        raise SystemExit(f"the plan has changes: {made.summary().has_changes}, not {changed}")
     return len(made.datasets), seconds
+
+
+def _older(text: str) -> str:
+    return text.replace(ROW_COUNT, "        must_be_greater_than: -1\n", 1)
 
 
 def _peak_mib() -> float:
@@ -132,10 +149,13 @@ def _peak_mib() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("what", choices=["validate", "plan"])
+    parser.add_argument("what", choices=["validate", "plan", "plan-changed"])
     parser.add_argument("folder", type=Path)
     args = parser.parse_args(argv)
-    files, seconds = (_validate if args.what == "validate" else _plan)(args.folder)
+    if args.what == "validate":
+        files, seconds = _validate(args.folder)
+    else:
+        files, seconds = _plan(args.folder, changed=args.what == "plan-changed")
     own = _peak_mib()
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     figures = LocalFigures(args.what, files, seconds, own, workers)

@@ -1,4 +1,4 @@
-"""RESULTS.md: the figures of one ``make bench`` run, as markdown. Pure: figures in, text out."""
+"""CLOUD.md: the figures of one ``make bench-cloud`` run, as markdown. Pure: figures in, text out."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def render(run: Run) -> str:
     lines = [
         "# Benchmark results",
         "",
-        "Written by `make bench` (`python -m benchmarks.run`); see `benchmarks/README.md` for what",
+        "Written by `make bench-cloud` (`python -m benchmarks.run`); see `benchmarks/README.md` for what",
         "each scenario does and how the bounds are computed. Times are real-time minutes against",
         "Soda Cloud's documented rate limits: runs against a time-scaled local Soda Cloud are",
         "scaled back (clock seconds / 60).",

@@ -1,7 +1,7 @@
-"""``make bench``: every scenario against a local Soda Cloud with the documented rate limits,
-the reconciler beside the by-hand baseline and the bound, written to ``benchmarks/RESULTS.md``.
+"""``make bench-cloud``: every scenario against a local Soda Cloud with the documented rate limits,
+the reconciler beside the by-hand baseline and the bound, written to ``benchmarks/CLOUD.md``.
 
-    python -m benchmarks.run [--out benchmarks/RESULTS.md]
+    python -m benchmarks.run [--out benchmarks/CLOUD.md]
 
 Each run gets a fresh local Soda Cloud (``reconciler emulator serve`` in its own process),
 seeded with the scenario's contracts. Time scales are chosen per run so that the whole
@@ -214,7 +214,7 @@ def machine() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("CLOUD.md"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
     facts = machine()

@@ -30,8 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.cloud.dto import Contract, ContractVersion
-from reconciler.contract import parse_contract_text
 from reconciler.contract.diff import diff_contracts
+from reconciler.contract.fingerprint import same_value
+from reconciler.contract.parse import read_document
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.observed import ObservedState
 from reconciler.plan.model import ReadingWarning, WarningCode
@@ -126,14 +127,14 @@ def _since(remote: Contract | None, record: DatasetRecord | None) -> Since:
 def publish_changes(
     remote_contents: str, file: DesiredContract
 ) -> tuple[ChangeClass, tuple[Change, ...]]:
-    """What publishing the file over Soda Cloud's (different) text changes, classed."""
-    remote_parsed = parse_contract_text(remote_contents, f"Soda Cloud: {file.dataset}")
-    if (
-        remote_parsed.semantic_fingerprint is not None
-        and remote_parsed.semantic_fingerprint == file.semantic_fingerprint
-    ):
+    """What publishing the file over Soda Cloud's (different) text changes, classed.
+
+    Soda Cloud's text is read once and never validated: the diff needs its document, no
+    more. The same semantic fingerprint is the same value, compared as such (not hashed)."""
+    remote = read_document(remote_contents, f"Soda Cloud: {file.dataset}")
+    if remote is not None and same_value(remote, file.document):
         return ChangeClass.FORMAT_ONLY, (whole(ChangeKind.FORMAT_ONLY, ChangeClass.FORMAT_ONLY),)
-    old = remote_parsed.document if isinstance(remote_parsed.document, dict) else None
+    old = remote if isinstance(remote, dict) else None
     diff = diff_contracts(old, file.document)
     changes = diff.changes
     change_class = diff.change_class or ChangeClass.FORMAT_ONLY

@@ -16,6 +16,7 @@ cloud:                          # Soda Cloud connection; values may be ${env.NAM
   data: .reconciler/local-cloud.json
   seed: cloud-seed.yml
   time_scale: 60                # or `simulated`: waits take no time, every run the same
+cache: true                     # keep what parsing each file produced in .reconciler/cache/
 rules:                          # a rule's severity for the whole project (docs/validate.md)
   size-key-type: warning        # error | warning | off; errors of Soda's engine cannot be set
 engine: auto                    # Soda's engine referees validate: auto | on | off
@@ -57,6 +58,7 @@ from reconciler.errors import ConfigError
 CONFIG_FILE_NAME = "reconciler.yml"
 DEFAULT_CONTRACTS_DIR = "contracts"
 DEFAULT_STATE_PATH = ".reconciler/state.json"
+DEFAULT_CACHE_DIR = ".reconciler/cache"
 
 # A rule's severity (reconciler.contract.silence.RuleSetting; not imported: reading the
 # configuration must not load the contract language).
@@ -185,6 +187,8 @@ class ProjectConfig(BaseModel):
     generate: Literal["skeleton", "ai"] = "skeleton"
     verify: Literal["none", "changed", "changed-checks", "all"] = "changed"
     cloud: CloudSection = CloudSection()
+    # The parse cache (docs/performance.md); --no-cache turns it off for one run.
+    cache: bool = True
     # Rule id -> error | warning | off, applied to every diagnostic of that rule.
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
     engine: EngineMode = "auto"
@@ -263,6 +267,11 @@ class ProjectConfig(BaseModel):
                 "`environments:`.",
             )
         return section.environment(name)
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """The parse cache's folder; None when ``cache: false``."""
+        return self._resolve(Path(DEFAULT_CACHE_DIR)) if self.cache else None
 
     @property
     def local_cloud_data(self) -> Path:

@@ -53,6 +53,7 @@ from reconciler.audit.reporting import coverage_of, incidents_of
 from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.compare import Comparison, Side, Since, compare, reading_warnings
 from reconciler.desired import DesiredContract, DesiredState
+from reconciler.desired.parallel import collector_paused
 from reconciler.observed import ObservedState, ReportingData
 from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import NewerVersion, StateBasis
@@ -86,16 +87,17 @@ def make_audit(
     files = {name: f for name, f in desired.contracts.items() if wanted(name)}
     remotes = {name: c for name, c in observed.contracts.items() if wanted(name)}
     records = {name: r for name, r in state.datasets.items() if wanted(name)}
-    entries = [
-        audit_dataset(
-            name,
-            files.get(name),
-            remotes.get(name),
-            records.get(name),
-            observed.newer_versions.get(name, ()),
-        )
-        for name in sorted(set(files) | set(remotes) | set(records))
-    ]
+    with collector_paused():  # as the planner compares: see make_plan
+        entries = [
+            audit_dataset(
+                name,
+                files.get(name),
+                remotes.get(name),
+                records.get(name),
+                observed.newer_versions.get(name, ()),
+            )
+            for name in sorted(set(files) | set(remotes) | set(records))
+        ]
     by_category = {category: 0 for category in Category}
     for entry in entries:
         by_category[entry.category] += 1

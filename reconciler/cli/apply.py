@@ -6,13 +6,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import click
 
-from reconciler.apply.options import ApplyOptions
-from reconciler.cli.context import Terminal, session_of
 from reconciler.cli.options import (
+    cache_option,
     cloud_options,
     engine_option,
     env_option,
@@ -27,14 +26,14 @@ from reconciler.cli.options import (
     verify_option,
     write_output,
 )
-from reconciler.cli.progress import LineProgress, TerminalProgress
-from reconciler.config import EngineMode, ProjectConfig
 from reconciler.errors import ConfigError
-from reconciler.plan import Plan, PlanSettings
-from reconciler.plan.file import SavedPlan, load_saved_plan
-from reconciler.render.apply import render
-from reconciler.render.plan import render_text as render_plan
-from reconciler.workflow import apply_fresh, apply_saved
+
+if TYPE_CHECKING:
+    from reconciler.apply.options import ApplyOptions
+    from reconciler.cli.progress import LineProgress, TerminalProgress
+    from reconciler.config import EngineMode, ProjectConfig
+    from reconciler.plan import Plan
+    from reconciler.plan.file import SavedPlan
 
 
 @click.command("apply")
@@ -51,6 +50,7 @@ from reconciler.workflow import apply_fresh, apply_saved
 @state_option
 @lock_timeout_option
 @var_option
+@cache_option
 @cloud_options
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed when not on a terminal)."
@@ -102,6 +102,7 @@ def apply(
     strict: bool,
     engine: EngineMode | None,
     no_color: bool,
+    no_cache: bool,
     **cloud: str | None,
 ) -> None:
     """Create, generate, publish and verify contracts so Soda Cloud matches git.
@@ -114,6 +115,12 @@ def apply(
     failed, 1 an error (the report says what was and was not applied; also a refused drift),
     130 interrupted.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.plan import PlanSettings
+    from reconciler.plan.file import load_saved_plan
+    from reconciler.render.apply import render
+    from reconciler.workflow import apply_fresh, apply_saved
+
     saved = load_saved_plan(plan_file) if plan_file is not None else None
     refuse_conflicts(saved, auto_approve, targets, excludes, verify_mode)
     view = ApplyOnTerminal(auto_approve, no_color, output_format)
@@ -127,6 +134,7 @@ def apply(
         cloud=cloud,
         listener=view.terminal,
         environment=env_name,
+        cache=not no_cache,
     )
     options = apply_options(session.project, generate_mode, fail_fast, fail_on)
     settings = PlanSettings(
@@ -141,14 +149,15 @@ def apply(
         return
     report = render(result, output_format)
     click.echo(report, nl=False)
-    if out_path is not None:
-        write_output(out_path, report)
+    write_output(out_path, report)
     ctx.exit(result.exit_code)
 
 
 def apply_options(
     project: ProjectConfig, generate: str | None, fail_fast: bool, fail_on: tuple[str, ...]
 ) -> ApplyOptions:
+    from reconciler.apply.options import ApplyOptions
+
     chosen = cast(Literal["skeleton", "ai"], generate or project.generate)
     return ApplyOptions(generate=chosen, fail_fast=fail_fast, refuse_drift="drift" in fail_on)
 
@@ -178,6 +187,8 @@ class ApplyOnTerminal:
     """Apply meeting a person: the fresh plan shown, a confirmation asked, progress drawn."""
 
     def __init__(self, auto_approve: bool, no_color: bool, output_format: str) -> None:
+        from reconciler.cli.context import Terminal
+
         # The session's listener: its waits are drawn in the progress once that shows.
         self.terminal = Terminal()
         self.auto_approve = auto_approve
@@ -186,6 +197,8 @@ class ApplyOnTerminal:
         self.to_stderr = output_format != "text"
 
     def preview(self, plan: Plan) -> None:
+        from reconciler.render.plan import render_text as render_plan
+
         stream = sys.stderr if self.to_stderr else sys.stdout
         color = use_color(self.no_color, stream)
         click.echo(render_plan(plan, color=color), nl=False, err=self.to_stderr)
@@ -198,6 +211,8 @@ class ApplyOnTerminal:
 
     @contextmanager
     def progress(self, plan: Plan) -> Iterator[TerminalProgress | LineProgress]:
+        from reconciler.cli.progress import LineProgress, TerminalProgress
+
         progress = TerminalProgress(plan) if sys.stderr.isatty() else LineProgress()
         self.terminal.progress = progress  # waits are drawn in the progress from now on
         try:

@@ -6,12 +6,12 @@ Read-only: it never takes the state lock and writes nothing but ``--out``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.audit import AuditSettings
-from reconciler.cli.context import session_of
 from reconciler.cli.options import (
+    cache_option,
     cloud_options,
     engine_option,
     env_option,
@@ -24,9 +24,9 @@ from reconciler.cli.options import (
     var_option,
     write_output,
 )
-from reconciler.config import EngineMode
-from reconciler.render.audit import render
-from reconciler.workflow import audit as make_audit
+
+if TYPE_CHECKING:
+    from reconciler.config import EngineMode
 
 
 @click.command("audit")
@@ -35,6 +35,7 @@ from reconciler.workflow import audit as make_audit
 @env_option()
 @state_option
 @var_option
+@cache_option
 @cloud_options
 @click.option(
     "--strict",
@@ -71,6 +72,7 @@ def audit(
     no_reporting: bool,
     engine: EngineMode | None,
     no_color: bool,
+    no_cache: bool,
     **cloud: str | None,
 ) -> None:
     """Report drift between the contracts folder and Soda Cloud; never changes anything.
@@ -83,6 +85,11 @@ def audit(
     Exit codes: 0 in sync, 2 pending only, 4 drift (drifted or missing; unmanaged too with
     --strict), 6 pending and drift, 1 an error or an invalid contract.
     """
+    from reconciler.audit import AuditSettings
+    from reconciler.cli.context import session_of
+    from reconciler.render.audit import render
+    from reconciler.workflow import audit as make_audit
+
     session = session_of(
         ctx,
         directory=directory,
@@ -90,13 +97,13 @@ def audit(
         variables=variables,
         engine=engine,
         cloud=cloud,
+        cache=not no_cache,
         environment=env_name,
     )
     settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
     report = make_audit(session, settings, read_reporting=not no_reporting)
     text = render(report, output_format, show_diff=show_diff)
-    if out_path is not None:
-        write_output(out_path, text)  # never coloured: a file is read elsewhere
+    write_output(out_path, text)  # never coloured: a file is read elsewhere
     if output_format == "text" and use_color(no_color):
         text = render(report, output_format, color=True, show_diff=show_diff)
     click.echo(text, nl=False)

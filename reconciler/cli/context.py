@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,19 +19,23 @@ from reconciler.cli.options import (
     print_wait,
     state_location,
 )
-from reconciler.cli.progress import LineProgress, TerminalProgress
-from reconciler.cloud.http import Wait
-from reconciler.config import EngineMode, ProjectConfig, load_project_config
-from reconciler.desired import DesiredState
 from reconciler.environment import ALL, Environment, derived_state
 from reconciler.errors import ConfigError
-from reconciler.render.diagnostics import render_text as render_diagnostics
-from reconciler.state.location import PostgresUrl
-from reconciler.workflow import Session
+
+if TYPE_CHECKING:
+    # `validate` reads only the project configuration: the workflow, Soda Cloud's client
+    # and the progress are loaded by the commands that build a session.
+    from reconciler.cli.progress import LineProgress, TerminalProgress
+    from reconciler.cloud.http import Wait
+    from reconciler.config import EngineMode, ProjectConfig
+    from reconciler.desired import DesiredState
+    from reconciler.workflow import Session
 
 
 def project_config(ctx: click.Context) -> ProjectConfig:
     """The project configuration named by the global ``--config`` flag (read once per run)."""
+    from reconciler.config import load_project_config
+
     root = ctx.find_root()
     root.ensure_object(dict)
     if "config" not in root.obj:
@@ -51,9 +55,11 @@ def session_of(
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
     environment: str | None = None,
+    cache: bool = True,
 ) -> Session:
     """The session of a command's flags: ``--env``, ``--state``, ``--var``, ``--engine``,
-    the cloud flags and the contracts folder, over ``reconciler.yml``."""
+    the cloud flags and the contracts folder, over ``reconciler.yml``; ``cache`` false
+    (``--no-cache``) reads every file afresh."""
     (name,) = environment_names(project_config(ctx), environment, several=False)
     return session_in(
         ctx,
@@ -65,6 +71,7 @@ def session_of(
         engine=engine,
         cloud=cloud,
         listener=listener,
+        cache=cache,
     )
 
 
@@ -78,6 +85,7 @@ def sessions_of(
     strict: bool = False,
     engine: EngineMode | None = None,
     cloud: Mapping[str, Any] | None = None,
+    cache: bool = True,
 ) -> list[Session]:
     """One session per environment of ``--env`` (a name, a comma list, or ``all``)."""
     names = environment_names(project_config(ctx), environments, several=True)
@@ -96,6 +104,7 @@ def sessions_of(
             strict=strict,
             engine=engine,
             cloud=cloud,
+            cache=cache,
         )
         for name in names
     ]
@@ -112,9 +121,12 @@ def session_in(
     engine: EngineMode | None = None,
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
+    cache: bool = True,
 ) -> Session:
     """The session of environment ``name`` (None: the project has none) and the flags
     (``--engine`` among them)."""
+    from reconciler.workflow import Session
+
     project = project_config(ctx)
     given = parse_variables(variables)
     chosen = project.environment(name) if name is not None else None
@@ -132,6 +144,7 @@ def session_in(
         variables={**(chosen.variables if chosen else {}), **given},
         strict=strict,
         engine=engine,
+        cache=project.cache_dir if cache else None,
         listener=listener or Terminal(),
         environment=chosen,
     )
@@ -219,6 +232,8 @@ DEFAULT_LOCAL_DATA = ".reconciler/local-cloud.json"
 
 def refuse_shared_state(project: ProjectConfig, environment: Environment) -> None:
     """Two environments never share a state: each keeps the records of its own Soda Cloud."""
+    from reconciler.state.location import PostgresUrl
+
     mine = state_location(project, None, environment)
     for name in project.environments:
         if name != environment.name:
@@ -240,6 +255,8 @@ class Terminal:
         self.progress: TerminalProgress | LineProgress | None = None
 
     def folder_read(self, desired: DesiredState) -> None:
+        from reconciler.render.diagnostics import render_text as render_diagnostics
+
         if desired.diagnostics:
             click.echo(render_diagnostics(desired), err=True, nl=False)
 

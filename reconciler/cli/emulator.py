@@ -11,13 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.options import parse_variables, var_option
-from reconciler.clock import clock_for_scale
-from reconciler.cloud.local import with_datasets_of
-from reconciler.cloud.settings import ENV_TIME_SCALE
-from reconciler.desired import load_desired
 from reconciler.errors import ConfigError, ContractsInvalid
-from reconciler.render.diagnostics import render_text as render_diagnostics
-from reconciler.workflow.session import documents_of
 
 if TYPE_CHECKING:
     from reconciler.emulator import EmulatorConfig
@@ -76,6 +70,7 @@ def serve(
     time_scale: float,
 ) -> None:
     """Serve the Soda Cloud API v1 and the Reporting API (/v1) until Ctrl-C."""
+    from reconciler.cloud.settings import ENV_TIME_SCALE
     from reconciler.emulator.server import url_of  # the emulator is a wing: loaded on demand
 
     config, key, seeded = _seed(seed_path)
@@ -130,6 +125,7 @@ def _listening(host: str, port: int) -> socket.socket:
 def _emulator(config: EmulatorConfig, time_scale: float, data_path: Path | None) -> Emulator:
     """The local Soda Cloud of ``config``; its data sources' catalogs are read here, before
     anything is served."""
+    from reconciler.clock import clock_for_scale
     from reconciler.emulator import DataFileError, SeedError
     from reconciler.emulator.service import Emulator
 
@@ -161,6 +157,11 @@ def _with_folder_datasets(
 ) -> EmulatorConfig:
     """The seed, also knowing the datasets of a valid contracts folder (its files' errors,
     if any, are shown and nothing is served)."""
+    from reconciler.cloud.local import with_datasets_of
+    from reconciler.desired import load_desired
+    from reconciler.render.diagnostics import render_text as render_diagnostics
+    from reconciler.workflow.session import documents_of
+
     desired = load_desired(folder, variables=parse_variables(variables))
     if desired.diagnostics:
         click.echo(render_diagnostics(desired), err=True, nl=False)

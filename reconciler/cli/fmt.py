@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import project_config
 from reconciler.cli.options import contracts_dir, parse_variables
 from reconciler.errors import ConfigError, ContractsInvalid
 
@@ -51,7 +50,7 @@ def fmt(
     Prints the files it changed (--check: would change); exits 1 when --check finds one,
     when a file was left as it is, or on an error.
     """
-    # Imported here: the YAML round trip is loaded only by the command that uses it.
+    from reconciler.cli.context import project_config
     from reconciler.fmt import format_folder, render
 
     variables = parse_variables(var_values)

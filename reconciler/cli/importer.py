@@ -6,15 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import session_of
 from reconciler.cli.options import cloud_options, env_option, lock_timeout_option, state_option
-from reconciler.render.importer import (
-    refusal_line,
-    result_lines,
-    summary_line,
-    unmatched_lines,
-)
-from reconciler.workflow import import_contracts, import_drifted
 
 
 @click.command("import")
@@ -75,6 +67,10 @@ def import_command(
     Exit codes: 0 done (written or skipped), 1 an error, a refused dataset or a GLOB that
     matched no contract.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.importer import refusal_line, result_lines, summary_line, unmatched_lines
+    from reconciler.workflow import import_contracts, import_drifted
+
     if drifted and force:
         raise click.UsageError(
             "--drifted never overwrites a file with unapplied changes: no --force"

@@ -1,9 +1,16 @@
 """The ``reconciler`` command group: global flags, logging, and the one place where errors
-become exit codes."""
+become exit codes.
+
+Each command's module is imported only when that command runs or shows its help
+(:class:`LazyGroup`, click's documented pattern): ``reconciler --version`` and ``--help``
+load none of them, and ``reconciler plan --help`` loads the plan command alone. A command
+module keeps what only running it needs (the workflow, Soda Cloud's client, the renderers)
+inside its function, so that its help is cheap too.
+"""
 
 from __future__ import annotations
 
-import logging
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,16 +18,53 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.cli.apply import apply
-from reconciler.cli.audit import audit
-from reconciler.cli.emulator import emulator as emulator_group
-from reconciler.cli.fmt import fmt
-from reconciler.cli.importer import import_command
-from reconciler.cli.plan import plan
-from reconciler.cli.state import state_group
-from reconciler.cli.validate import validate
 from reconciler.errors import ReconcilerError
 from reconciler.render.escape import printable
+
+# name: (module, attribute, the one-line help `reconciler --help` lists). The line is the
+# command's own (the first of its docstring); a test keeps the two the same.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "apply": (
+        "reconciler.cli.apply",
+        "apply",
+        "Create, generate, publish and verify contracts so Soda Cloud matches git.",
+    ),
+    "audit": (
+        "reconciler.cli.audit",
+        "audit",
+        "Report drift between the contracts folder and Soda Cloud; never changes anything.",
+    ),
+    "emulator": (
+        "reconciler.cli.emulator",
+        "emulator",
+        "A local Soda Cloud for demos, tests and CI (not Soda's service).",
+    ),
+    "fmt": (
+        "reconciler.cli.fmt",
+        "fmt",
+        "Lay out every contract (*.yml, *.yaml) below DIR in the canonical form.",
+    ),
+    "import": (
+        "reconciler.cli.importer",
+        "import_command",
+        "Write contracts from Soda Cloud into the contracts folder, byte for byte.",
+    ),
+    "plan": (
+        "reconciler.cli.plan",
+        "plan",
+        "Compare the contracts folder with Soda Cloud and print what apply would do.",
+    ),
+    "state": (
+        "reconciler.cli.state",
+        "state_group",
+        "Inspect, repair and move the state: what was last applied to each dataset.",
+    ),
+    "validate": (
+        "reconciler.cli.validate",
+        "validate",
+        "Validate every contract (*.yml, *.yaml) below DIR.",
+    ),
+}
 
 
 class UsageMistake(click.UsageError):
@@ -37,7 +81,43 @@ def _mistake(error: click.UsageError) -> click.exceptions.Exit | UsageMistake:
     return UsageMistake(error.format_message(), error.ctx)
 
 
-class ReconcilerGroup(click.Group):
+class LazyGroup(click.Group):
+    """A group whose commands are imported when one is asked for by name; the list in its
+    help is made from :data:`COMMANDS` without importing any."""
+
+    def __init__(
+        self, *args: Any, lazy_commands: dict[str, tuple[str, str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module, attribute, _ = self.lazy_commands[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module}.{attribute} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own, with a stand-in that carries the help line of a command not loaded.
+        listed = [(name, self._listed(name)) for name in self.list_commands(ctx)]
+        shown = [(name, command) for name, command in listed if not command.hidden]
+        if shown:
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in shown])
+
+    def _listed(self, name: str) -> click.Command:
+        loaded = self.commands.get(name)
+        return loaded or click.Command(name, help=self.lazy_commands[name][2])
+
+
+class ReconcilerGroup(LazyGroup):
     """Maps every :class:`ReconcilerError` to its message, hint and exit code."""
 
     def make_context(
@@ -70,6 +150,8 @@ def report_error(error: ReconcilerError) -> None:
 
 
 def configure_logging(verbose: bool, debug: bool) -> None:
+    import logging  # only a command that runs logs
+
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logger = logging.getLogger("reconciler")
     logger.setLevel(level)
@@ -86,7 +168,7 @@ def configure_logging(verbose: bool, debug: bool) -> None:
     logger.propagate = False
 
 
-@click.group(cls=ReconcilerGroup)
+@click.group(cls=ReconcilerGroup, lazy_commands=COMMANDS)
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
     "--verbose", "-v", is_flag=True, help="Say what is happening, including waits and retries."
@@ -109,7 +191,3 @@ def main(ctx: click.Context, verbose: bool, debug: bool, config_path: Path | Non
     ctx.obj["config_path"] = config_path
     ctx.obj["verbose"] = verbose
     ctx.obj["debug"] = debug
-
-
-for command in (validate, fmt, plan, apply, audit, import_command, state_group, emulator_group):
-    main.add_command(command)

@@ -1,4 +1,8 @@
-"""The flags commands share, and how they read: paths, variables, durations, colours."""
+"""The flags commands share, and how they read: paths, variables, durations, colours.
+
+Loaded to build every command's flags, so also for its ``--help``: it imports nothing
+heavier than click at its top (see :mod:`reconciler.cli.main`).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,18 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from reconciler.cloud.http import Wait
-from reconciler.cloud.settings import CloudFlags
-from reconciler.config import ProjectConfig
 from reconciler.duration import parse_duration
-from reconciler.environment import Environment, derived_state
-from reconciler.files import write_text
-from reconciler.state.location import LocalPath, StateLocation, parse_location
+
+if TYPE_CHECKING:
+    from reconciler.cloud.http import Wait
+    from reconciler.cloud.settings import CloudFlags
+    from reconciler.config import ProjectConfig
+    from reconciler.environment import Environment
+    from reconciler.state.location import StateLocation
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -69,6 +74,8 @@ def cloud_options(command: F) -> F:
 
 def cloud_flags(params: Mapping[str, Any]) -> CloudFlags:
     """The cloud flags of :func:`cloud_options`, as given (None: not given)."""
+    from reconciler.cloud.settings import CloudFlags
+
     return CloudFlags(
         host=params.get("host"),
         api_key_id=params.get("api_key_id"),
@@ -130,6 +137,15 @@ def lock_timeout_option(command: F) -> F:
         metavar="DURATION",
         help="How long to wait for a state lock held by another live run (e.g. 30s, 5m); "
         "0 refuses at once. A lock left by a process that is gone is taken over anyway.",
+    )(command)
+
+
+def cache_option(command: F) -> F:
+    return click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        help="Parse every contract file afresh: neither read nor write .reconciler/cache/.",
     )(command)
 
 
@@ -231,6 +247,9 @@ def state_location(
     """Where the state is: ``--state`` (as typed), else the environment's ``state:``, else
     the project's (an environment's derived from it, see :func:`derived_state`); a relative
     path in reconciler.yml is taken from its directory."""
+    from reconciler.environment import derived_state
+    from reconciler.state.location import LocalPath, parse_location
+
     if given is not None:
         return parse_location(given)
     configured = project.state
@@ -260,7 +279,11 @@ def print_wait(wait: Wait) -> None:
     click.echo(wait.describe(), err=True)
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write a report or plan file atomically (a reader never sees half of it), never
-    through a symbolic link."""
+def write_output(path: Path | None, text: str) -> None:
+    """Write a report or plan file (``--out``; None: none asked for) atomically (a reader
+    never sees half of it), never through a symbolic link."""
+    if path is None:
+        return
+    from reconciler.files import write_text
+
     write_text(path, text)

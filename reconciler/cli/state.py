@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import session_of
 from reconciler.cli.options import (
     cloud_options,
     env_option,
@@ -20,19 +19,6 @@ from reconciler.cli.options import (
     var_option,
 )
 from reconciler.errors import StateLocked
-from reconciler.render.state import (
-    forgotten_line,
-    migrated_line,
-    rebuilt_lines,
-    render_state_json,
-    render_state_text,
-    unlocked_line,
-)
-from reconciler.state import LockInfo
-from reconciler.state.location import parse_location
-from reconciler.workflow import forget as forget_record
-from reconciler.workflow import migrate as migrate_state
-from reconciler.workflow import rebuild as rebuild_state
 
 state_group: click.Group = click.Group(
     "state",
@@ -56,6 +42,10 @@ def show(
     ctx: click.Context, env_name: str | None, state_path: str | None, output_format: str
 ) -> None:
     """Print the state's lineage, serial, lock and one line per dataset."""
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import render_state_json, render_state_text
+    from reconciler.state import LockInfo
+
     session = session_of(ctx, state=state_path, environment=env_name)
     store = session.plain_store()
     state = store.load()
@@ -108,6 +98,9 @@ def unlock(
     A lock whose run is still alive on this host is kept unless --force. A lock left by a run
     on this host that is gone needs no unlock: the next run takes it over.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import unlocked_line
+
     store = session_of(ctx, state=state_path, environment=env_name).plain_store()
     removed = store.unlock(lock_id, force=force)
     click.echo(unlocked_line(removed, store.location, store.clock.now()))
@@ -131,6 +124,10 @@ def forget(
     For orphaned contracts: the file was deleted, and the reconciler should stop reporting it.
     If a file for DATASET comes back, the next plan adopts the contract again.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import forgotten_line
+    from reconciler.workflow import forget as forget_record
+
     session = session_of(ctx, state=state_path, environment=env_name)
     forgotten = forget_record(session, dataset, lock_timeout=lock_timeout)
     click.echo(forgotten_line(forgotten))
@@ -162,6 +159,10 @@ def rebuild(
     copy stays in the .backup file, whose lineage it continues). A state of another project
     is replaced by a new one of this project.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import rebuilt_lines
+    from reconciler.workflow import rebuild as rebuild_state
+
     session = session_of(
         ctx,
         directory=directory,
@@ -204,6 +205,11 @@ def migrate(
     (another lineage) or a later save of this one. The source is left as it was: point
     `state:` in reconciler.yml at the target afterwards.
     """
+    from reconciler.cli.context import session_of
+    from reconciler.render.state import migrated_line
+    from reconciler.state.location import parse_location
+    from reconciler.workflow import migrate as migrate_state
+
     session = session_of(ctx, state=state_path, environment=env_name)
     migrated = migrate_state(session, parse_location(target), lock_timeout=lock_timeout)
     click.echo(migrated_line(migrated))

@@ -55,13 +55,14 @@ the semantic fingerprint does not.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from deepdiff import DeepDiff
 
-from reconciler.contract.fingerprint import canonical_json
+from reconciler.contract.fingerprint import canonical_json, same_value, value_key
 from reconciler.contract.model import CHECK_TYPES
 from reconciler.contract.thresholds import (
     COMPARISONS,
@@ -105,8 +106,13 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _same(a: Any, b: Any) -> bool:
-    return canonical_json(a) == canonical_json(b)
+# Two values mean the same when their canonical JSON does; compared without writing it.
+_same = same_value
+
+
+# A subject, or how to make it: most columns and checks compared have no change, and making
+# a subject for each of them was a good part of the diff's time.
+SubjectOf = Subject | Callable[[], Subject]
 
 
 class _Changes:
@@ -114,12 +120,14 @@ class _Changes:
         self.items: list[Change] = []
 
     def add(
-        self, subject: Subject, kind: ChangeKind, change_class: ChangeClass, **data: Any
+        self, subject: SubjectOf, kind: ChangeKind, change_class: ChangeClass, **data: Any
     ) -> None:
+        if not isinstance(subject, Subject):
+            subject = subject()
         self.items.append(Change(subject=subject, kind=kind, change_class=change_class, **data))
 
     def value(
-        self, subject: Subject, key: str, old: Any, new: Any, change_class: ChangeClass
+        self, subject: SubjectOf, key: str, old: Any, new: Any, change_class: ChangeClass
     ) -> None:
         """A setting of ``subject`` set, removed or changed from ``old`` to ``new``."""
         self.add(
@@ -146,7 +154,7 @@ _THRESHOLD_CLASS = {
 
 
 def _diff_threshold(
-    changes: _Changes, subject: Subject, check_type: str, old_raw: Any, new_raw: Any
+    changes: _Changes, subject: SubjectOf, check_type: str, old_raw: Any, new_raw: Any
 ) -> None:
     if not (isinstance(old_raw, (dict, type(None))) and isinstance(new_raw, (dict, type(None)))):
         if not _same(old_raw, new_raw):
@@ -193,7 +201,7 @@ def _diff_threshold(
             changes.value(subject, f"threshold {key}", old.get(key), new.get(key), TIGHTENED)
 
 
-def _diff_level(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_level(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     if old == new:
         return
     verdict = TIGHTENED if new == "fail" else RELAXED if old == "fail" else TIGHTENED
@@ -202,7 +210,7 @@ def _diff_level(changes: _Changes, subject: Subject, key: str, old: Any, new: An
 
 def _diff_additional(
     changes: _Changes,
-    subject: Subject,
+    subject: SubjectOf,
     check_type: str,
     old_raw: Any,
     new_raw: Any,
@@ -237,13 +245,13 @@ def _diff_additional(
 # --- settings shared by columns and checks ----------------------------------------------------
 
 
-def _as_set(value: Any) -> set[str] | None:
+def _as_set(value: Any) -> set[Hashable] | None:
     if not isinstance(value, list):
         return None
-    return {canonical_json(item) for item in value}
+    return {value_key(item) for item in value}
 
 
-def _diff_values(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_values(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     """valid_values (more is looser) and invalid/missing_values (more is stricter)."""
     more_is_stricter = key != "valid_values"
     if old is None or new is None:
@@ -265,7 +273,7 @@ def _diff_values(changes: _Changes, subject: Subject, key: str, old: Any, new: A
     changes.value(subject, key, old, new, verdict)
 
 
-def _diff_bound(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_bound(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     """valid_min / valid_min_length (higher is stricter), valid_max... (lower is stricter)."""
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
@@ -281,7 +289,7 @@ def _diff_bound(changes: _Changes, subject: Subject, key: str, old: Any, new: An
     changes.value(subject, key, old, new, verdict)
 
 
-def _diff_rule(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_rule(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     """A format or reference: added or changed tightens, removed relaxes."""
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
@@ -295,7 +303,7 @@ def _diff_rule(changes: _Changes, subject: Subject, key: str, old: Any, new: Any
     changes.value(subject, key, old, new, TIGHTENED)
 
 
-def _diff_flag(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_flag(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     """allow_extra_columns, allow_other_column_order: on relaxes, off tightens."""
     old_on, new_on = old is True, new is True
     if old_on != new_on:
@@ -304,18 +312,18 @@ def _diff_flag(changes: _Changes, subject: Subject, key: str, old: Any, new: Any
         changes.value(subject, key, old, new, TIGHTENED)
 
 
-def _diff_optional(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_optional(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     old_on, new_on = old is True, new is True
     if old_on != new_on:
         changes.value(subject, key, bool(old), bool(new), RELAXED if new_on else TIGHTENED)
 
 
-def _diff_size(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_size(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     """Sizes a schema check compares: set or changed tightens, removed relaxes."""
     changes.value(subject, key, old, new, RELAXED if new is None else TIGHTENED)
 
 
-def _diff_data_type(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_data_type(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     if old is None or new is None:
         changes.value(subject, key, old, new, TIGHTENED if old is None else RELAXED)
         return
@@ -329,7 +337,7 @@ def _diff_data_type(changes: _Changes, subject: Subject, key: str, old: Any, new
     changes.value(subject, key, old, new, BREAKING)
 
 
-def _diff_free(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _diff_free(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
     """Free mappings (attributes): say which entries changed."""
     if not (isinstance(old, dict) and isinstance(new, dict)):
         changes.value(subject, key, old, new, COSMETIC)
@@ -357,14 +365,14 @@ def _top_key(deepdiff_path: str) -> str:
     return text or "entries"
 
 
-def _generic(change_class: ChangeClass) -> Callable[[_Changes, Subject, str, Any, Any], None]:
-    def compare(changes: _Changes, subject: Subject, key: str, old: Any, new: Any) -> None:
+def _generic(change_class: ChangeClass) -> Callable[[_Changes, SubjectOf, str, Any, Any], None]:
+    def compare(changes: _Changes, subject: SubjectOf, key: str, old: Any, new: Any) -> None:
         changes.value(subject, key, old, new, change_class)
 
     return compare
 
 
-_Comparer = Callable[[_Changes, Subject, str, Any, Any], None]
+_Comparer = Callable[[_Changes, SubjectOf, str, Any, Any], None]
 
 _SETTINGS: dict[str, _Comparer] = {
     "valid_values": _diff_values,
@@ -396,7 +404,7 @@ _SETTINGS: dict[str, _Comparer] = {
 
 def _diff_keys(
     changes: _Changes,
-    subject: Subject,
+    subject: SubjectOf,
     old: Mapping[str, Any],
     new: Mapping[str, Any],
     skip: Iterable[str],
@@ -415,8 +423,7 @@ def _diff_keys(
 Identity = tuple[str | None, str, str | None]
 
 
-@dataclass(frozen=True)
-class _Check:
+class _Check(NamedTuple):
     identity: Identity
     body: dict[str, Any]
 
@@ -481,8 +488,10 @@ def _all_checks(
     columns = document.get("columns")
     for column in columns if isinstance(columns, list) else []:
         if isinstance(column, dict) and isinstance(column.get("name"), str):
-            name = renames.get(column["name"], column["name"])
-            found.update(_checks(column.get("checks"), name, odd))
+            items = column.get("checks")
+            if items is not None:  # most columns have none
+                name = renames.get(column["name"], column["name"])
+                found.update(_checks(items, name, odd))
     dataset_checks = _checks(document.get("checks"), None, odd)
     found.update(dataset_checks)
     for check in dataset_checks.values():
@@ -491,12 +500,15 @@ def _all_checks(
     return found, has_schema_strict_order
 
 
-def _has_schema(document: Mapping[str, Any]) -> bool:
-    return any(key[1] == "schema" and key[0] is None for key in _all_checks(document, [], {})[0])
+def _has_schema(checks: Mapping[Identity, _Check]) -> bool:
+    """Whether the dataset has a schema check (a column's checks never hold one)."""
+    return any(key[1] == "schema" and key[0] is None for key in checks)
 
 
 def _diff_check(changes: _Changes, old: _Check, new: _Check) -> None:
-    subject = check_subject(new.identity)
+    if _same(old.body, new.body):
+        return  # most checks are unchanged: one comparison says so
+    subject = partial(check_subject, new.identity)
     check_type = new.identity[1]
     _diff_threshold(
         changes, subject, check_type, old.body.get("threshold"), new.body.get("threshold")
@@ -542,7 +554,10 @@ def _diff_columns(
     new_doc: Mapping[str, Any],
     odd_old: list[str],
     odd_new: list[str],
+    new_checks: tuple[dict[Identity, _Check], bool],
 ) -> dict[str, str]:
+    """Columns removed, renamed, added, changed and reordered; ``new_checks`` are the new
+    document's checks (:func:`_all_checks`), which decide how adding and reordering class."""
     old_columns = _columns(old_doc, odd_old)
     new_columns = _columns(new_doc, odd_new)
     old_names = [name for name, _ in old_columns]
@@ -551,7 +566,7 @@ def _diff_columns(
     renamed_to = set(renames.values())
     old_by_name = {renames.get(name, name): column for name, column in old_columns}
     new_by_name = dict(new_columns)
-    schema_now = _has_schema(new_doc)
+    schema_now = _has_schema(new_checks[0])
     for name in old_names:
         if name in renames:
             changes.add(_column(name), ChangeKind.RENAMED, BREAKING, new=renames[name])
@@ -563,13 +578,14 @@ def _diff_columns(
     for name, new_column in new_columns:
         old_column = old_by_name.get(name)
         if old_column is not None:
-            _diff_keys(changes, _column(name), old_column, new_column, skip=("name", "checks"))
+            subject = partial(_column, name)
+            _diff_keys(changes, subject, old_column, new_column, skip=("name", "checks"))
     common = [
         renames.get(name, name) for name in old_names if renames.get(name, name) in new_by_name
     ]
     common_new = [name for name in new_names if name in old_by_name]
     if common != common_new:
-        _, strict_order = _all_checks(new_doc, [], {})
+        strict_order = new_checks[1]
         changes.add(
             Subject(part=Part.COLUMNS),
             ChangeKind.ORDER,
@@ -662,17 +678,17 @@ def diff_contracts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Con
         changes.value(DATASET, "dataset", old.get("dataset"), new.get("dataset"), BREAKING)
     odd_old: list[str] = []
     odd_new: list[str] = []
-    renames = _diff_columns(changes, old, new, odd_old, odd_new)
+    checked = _all_checks(new, odd_new, {})
+    renames = _diff_columns(changes, old, new, odd_old, odd_new, checked)
     old_checks, _ = _all_checks(old, odd_old, renames)
-    new_checks, _ = _all_checks(new, odd_new, {})
+    new_checks = checked[0]
     for identity in old_checks:
         if identity not in new_checks:
             changes.add(check_subject(identity), ChangeKind.REMOVED, BREAKING)
     for identity, check in new_checks.items():
-        subject = check_subject(identity)
         previous = old_checks.get(identity)
         if previous is None:
-            changes.add(subject, ChangeKind.ADDED, TIGHTENED)
+            changes.add(check_subject(identity), ChangeKind.ADDED, TIGHTENED)
         else:
             _diff_check(changes, previous, check)
     if sorted(odd_old) != sorted(odd_new):

@@ -8,63 +8,31 @@ every problem is a diagnostic.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.contract import variables as contract_variables
 from reconciler.contract.diagnostics import Diagnostic, sort_diagnostics
-from reconciler.contract.document import Document, Position, decode, encode, load_document
+from reconciler.contract.document import Document, decode, encode, load_document
 from reconciler.contract.fingerprint import raw_sha256, semantic_fingerprint
 from reconciler.contract.model import Contract
+from reconciler.contract.parsed import ParsedContract, is_stub_document
 from reconciler.contract.rules import check_rules
 from reconciler.contract.translate import translate
 from reconciler.errors import ContractLoadError
 
-_STUB_KEYS = frozenset({"dataset", "columns"})
+__all__ = [
+    "BOM",
+    "ParsedContract",
+    "is_stub_document",
+    "parse_contract_bytes",
+    "parse_contract_text",
+    "read_document",
+    "validated_model",
+]
+
 BOM = "\ufeff"
-
-
-@dataclass(frozen=True)
-class ParsedContract:
-    """A contract text, understood as far as it goes.
-
-    ``document`` is the plain parsed data (None when the text is not readable YAML);
-    ``dataset`` is the ``dataset`` value with every ``${var.X}`` that has a value resolved;
-    ``model`` is the validated :class:`Contract` when the document has the language's shape
-    (it may still break a rule: see ``ok``), and None for a stub or a malformed document.
-    """
-
-    source: str
-    raw_text: str | None
-    raw_sha256: str
-    document: Any
-    semantic_fingerprint: str | None
-    dataset: str | None
-    dataset_position: Position
-    diagnostics: tuple[Diagnostic, ...]
-    is_stub: bool
-    model: Contract | None
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics)
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.is_error)
-
-
-def is_stub_document(document: Any) -> bool:
-    """Only ``dataset:`` (and optionally ``columns: []``): "generate a skeleton for me"."""
-    return (
-        isinstance(document, dict)
-        and "dataset" in document
-        and isinstance(document["dataset"], str)
-        and set(document) <= _STUB_KEYS
-        and document.get("columns", []) == []
-    )
 
 
 def parse_contract_text(
@@ -84,6 +52,15 @@ def parse_contract_text(
     except ContractLoadError as error:
         return _failed(source, None, raw_sha256(text), error)
     return parse_contract_bytes(data, source, variables=variables, allow_stub=allow_stub)
+
+
+def read_document(text: str, source: str) -> Any:
+    """The plain document of a text, None when it is not readable YAML: the ``document`` of
+    :func:`parse_contract_text`, without validating it (a diff needs no more)."""
+    try:
+        return load_document(encode(text, source), source).value
+    except ContractLoadError:
+        return None
 
 
 def parse_contract_bytes(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from reconciler.contract import variables as contract_variables
 from reconciler.contract.diagnostics import Diagnostic, sort_diagnostics
-from reconciler.contract.parse import ParsedContract
+from reconciler.contract.parsed import ParsedContract
 
 if TYPE_CHECKING:
     from reconciler.engine.model import Diagnostic as EngineDiagnostic

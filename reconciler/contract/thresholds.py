@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.contract.fingerprint import canonical_json
+from reconciler.contract.fingerprint import same_value
 
 # (low, low_closed, high, high_closed)
 Interval = tuple[float, bool, float, bool]
@@ -67,7 +67,7 @@ def compare_passing(
     """How ``new``'s passing values (in ``new_scale`` units) stand to ``old``'s."""
     old_set, new_set = pass_set(old, old_scale), pass_set(new, new_scale)
     if old_set is None or new_set is None:
-        same = canonical_json(old) == canonical_json(new) and old_scale == new_scale
+        same = same_value(old, new) and old_scale == new_scale
         return Passing.SAME if same else Passing.OTHER
     narrower, wider = subset(new_set, old_set), subset(old_set, new_set)
     if narrower and wider:

@@ -13,11 +13,13 @@ generated skeleton (``DesiredContract.is_stub``).
 
 Nothing here raises for a user's mistake: unreadable files, symbolic links that leave the
 folder, directories named ``x.yml``, oversized or non-UTF-8 files are all diagnostics.
-Large folders are analysed by several processes (the work per file is CPU-bound).
+Large folders are analysed by several processes (the work per file is CPU-bound); with a
+cache folder, only the files whose bytes are new are analysed at all.
 
     model     DesiredState, DesiredContract: the folder as values
     walk      finding the files and reading each one safely
     parallel  analysing many files in worker processes
+    cache     what a file read before produced, found again by its bytes (parse cache)
     rules     the folder's rules (duplicate-dataset, path-mismatch)
     folder    load_desired: the three above, in order
 """

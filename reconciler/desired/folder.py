@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.contract.diagnostics import Diagnostic, sort_diagnostics
-from reconciler.contract.parse import ParsedContract
+from reconciler.contract.parsed import ParsedContract
 from reconciler.contract.silence import RuleSetting, silence
-from reconciler.desired.model import DesiredContract, DesiredState
+from reconciler.desired.cache import ParseCache, analysed, parse_cache
+from reconciler.desired.model import NOT_READ, DesiredContract, DesiredState
 from reconciler.desired.parallel import analyse_all, collector_paused
 from reconciler.desired.rules import folder_rules
 from reconciler.desired.walk import shown_root, walk
@@ -22,6 +23,7 @@ def load_desired(
     workers: int | None = None,
     engine: bool = False,
     rules: Mapping[str, RuleSetting] | None = None,
+    cache: Path | None = None,
 ) -> DesiredState:
     """Read and validate every contract below ``root``.
 
@@ -30,8 +32,11 @@ def load_desired(
     bounds the processes used. With ``engine`` (see
     :func:`~reconciler.contract.referee.engine_wanted`) Soda's engine referees each file;
     ``rules`` (``rules:`` of reconciler.yml) and each file's ``# reconciler: ignore``
-    comments then set what the folder's diagnostics weigh. What was loaded is frozen out of
-    the cyclic garbage collector's sight (``gc.freeze``): see
+    comments then set what the folder's diagnostics weigh. With ``cache`` (a folder,
+    ``.reconciler/cache`` by default on the command line) a file whose bytes were read
+    before in the same context (the engine's version among it) is not parsed or refereed
+    again: see :mod:`reconciler.desired.cache`. What was loaded is frozen out of the cyclic
+    garbage collector's sight (``gc.freeze``): see
     :func:`~reconciler.desired.parallel.collector_paused`.
     """
     supplied = dict(variables or {})
@@ -51,8 +56,16 @@ def load_desired(
             )
         )
         return DesiredState(root, {}, diagnostics, 0)
+    settings = dict(rules or {})
+    known = (
+        None
+        if cache is None
+        else parse_cache(
+            cache, variables=supplied, rules=settings, engine=_engine_key() if engine else None
+        )
+    )
     with collector_paused(freeze_after=True):
-        return _load(root, display_root, supplied, strict, workers, engine, dict(rules or {}))
+        return _load(root, display_root, supplied, strict, workers, engine, settings, known)
 
 
 def _load(
@@ -63,12 +76,20 @@ def _load(
     workers: int | None,
     engine: bool,
     rules: dict[str, RuleSetting],
+    cache: ParseCache | None,
 ) -> DesiredState:
     diagnostics: list[Diagnostic] = []
     found, walk_problems = walk(root, display_root)
     diagnostics.extend(walk_problems)
     files_read = len(found) + sum(1 for d in walk_problems if d.rule != "symlink-escape")
-    parsed = analyse_all(found, supplied, workers, use_engine=engine)
+    if cache is None:
+        parsed = analyse_all(found, supplied, workers, use_engine=engine)
+    else:
+        parsed = analysed(
+            found,
+            cache,
+            lambda missing: analyse_all(missing, supplied, workers, use_engine=engine),
+        )
     by_display: dict[str, ParsedContract] = {}
     for item, result in zip(found, parsed, strict=True):
         by_display[item.display] = result
@@ -88,8 +109,18 @@ def _load(
             raw_text=result.raw_text,
             raw_sha256=result.raw_sha256,
             semantic_fingerprint=result.semantic_fingerprint or "",
-            document=result.document,
+            document=NOT_READ if result.document is None else result.document,
             is_stub=result.is_stub,
             variables=supplied,
         )
     return DesiredState(root, contracts, diagnostics, files_read, by_display)
+
+
+def _engine_key() -> str:
+    # What names the engine's verdicts in the cache: a new soda-core may judge differently.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"soda-core {version('soda-core')}"
+    except PackageNotFoundError:
+        return "soda-core"

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import gc
 import marshal
-import multiprocessing
-import multiprocessing.context
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.contract.diagnostics import Diagnostic
-from reconciler.contract.parse import ParsedContract, parse_contract_bytes
-from reconciler.contract.referee import refereed
+from reconciler.contract.parsed import ParsedContract
 from reconciler.desired.walk import Found, read_file
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 # Below this many files one process is faster than starting others.
 PARALLEL_THRESHOLD = 400
@@ -49,6 +48,9 @@ def collector_paused(*, freeze_after: bool = False) -> Iterator[None]:
 
 
 def _analyse(item: Found, supplied: Mapping[str, str], use_engine: bool) -> ParsedContract:
+    from reconciler.contract.parse import parse_contract_bytes  # the language: loaded to parse
+    from reconciler.contract.referee import refereed
+
     data = read_file(item)
     if isinstance(data, Diagnostic):
         return ParsedContract(
@@ -109,6 +111,8 @@ def _analyse_packed(
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
+    import multiprocessing  # only a large folder starts workers
+
     # fork starts workers in milliseconds, but is unsafe once other threads exist.
     methods = multiprocessing.get_all_start_methods()
     if threading.active_count() == 1 and "fork" in methods:
@@ -127,6 +131,8 @@ def analyse_all(
     if use_engine:
         # Imported once here, so that forked workers inherit it instead of each paying it.
         preload_engine()
+    from concurrent.futures import ProcessPoolExecutor
+
     size = -(-len(found) // (count_workers * 8))
     chunks = [found[i : i + size] for i in range(0, len(found), size)]
     with ProcessPoolExecutor(max_workers=count_workers, mp_context=_start_method()) as pool:

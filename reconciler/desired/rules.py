@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reconciler.contract.diagnostics import Diagnostic
 from reconciler.contract.names import name_error, shown
-from reconciler.contract.parse import ParsedContract
+from reconciler.contract.parsed import ParsedContract
 from reconciler.desired.walk import SUFFIXES, Found, join
 
 
@@ -28,10 +28,11 @@ def folder_rules(
         if result.dataset is None:
             continue
         by_dataset.setdefault(result.dataset, []).append((item, result))
-        if "${" in result.dataset or name_error(result.dataset) is not None:
-            continue  # reported on their own; no path can mirror such a name
+        if "${" in result.dataset:
+            continue  # reported on its own; no path can mirror such a name
         expected = [result.dataset + suffix for suffix in SUFFIXES]
-        if item.relative not in expected:
+        # A name's own check is dear (every character's script): only for a mismatch.
+        if item.relative not in expected and name_error(result.dataset) is None:
             stem_suffix = Path(item.relative).suffix
             line, col = result.dataset_position
             out.append(

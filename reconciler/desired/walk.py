@@ -14,7 +14,6 @@ from pathlib import Path
 
 from reconciler.contract.diagnostics import Diagnostic
 from reconciler.contract.document import MAX_BYTES
-from reconciler.contract.parse import parse_contract_bytes
 
 SUFFIXES = (".yml", ".yaml")
 
@@ -152,6 +151,8 @@ def read_file(item: Found) -> bytes | Diagnostic:
 def is_stub_on_disk(path: Path) -> bool:
     """Whether ``path`` holds a stub now, read afresh (read as the folder is: a FIFO or an
     unreadable file is no stub). A skeleton may be written only over a stub."""
+    from reconciler.contract.parse import parse_contract_bytes
+
     data = read_file(Found(path, path.name, str(path)))
     if isinstance(data, Diagnostic):
         return False

@@ -25,6 +25,7 @@ from reconciler.cloud.dto import Contract, ContractVersion
 from reconciler.compare import Comparison, Side, Since, compare, reading_warnings, whole
 from reconciler.contract.checkpaths import changed_check_paths
 from reconciler.desired import DesiredContract, DesiredState
+from reconciler.desired.parallel import collector_paused
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
 from reconciler.plan.checks import DataCheck
 from reconciler.plan.globs import DatasetFilter
@@ -77,23 +78,26 @@ def make_plan(
     checks = data_checks or {}
     files = {name: f for name, f in desired.contracts.items() if wanted(name)}
     remotes = {name: c for name, c in observed.contracts.items() if wanted(name)}
-    entries = [
-        with_data_check(
-            listed(
-                plan_dataset(
-                    files[name],
-                    remotes.get(name),
-                    state.datasets.get(name),
-                    observed.newer_versions.get(name, ()),
-                    state.pending.get(name),
-                    verify_mode=settings.verify,
+    # Comparing reads Soda Cloud's texts and builds their documents: many small acyclic
+    # values, which the cyclic collector would rescan again and again for nothing.
+    with collector_paused():
+        entries = [
+            with_data_check(
+                listed(
+                    plan_dataset(
+                        files[name],
+                        remotes.get(name),
+                        state.datasets.get(name),
+                        observed.newer_versions.get(name, ()),
+                        state.pending.get(name),
+                        verify_mode=settings.verify,
+                    ),
+                    observed.listing,
                 ),
-                observed.listing,
-            ),
-            checks.get(name),
-        )
-        for name in sorted(files)
-    ]
+                checks.get(name),
+            )
+            for name in sorted(files)
+        ]
     recorded = {name for name in state.datasets if wanted(name)}
     unmanaged = tuple(
         UnmanagedContract(dataset=name, contract_id=c.id, last_updated=c.last_updated)

@@ -22,7 +22,7 @@ which the command line implements with its renderers.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -87,6 +87,8 @@ class Session:
     strict: bool = False  # a path that does not mirror its dataset is an error
     # Whether Soda's engine referees the folder (--engine, else `engine:` of reconciler.yml).
     engine: EngineMode | None = None
+    # The parse cache's folder (reconciler.desired.cache); None: every file is parsed.
+    cache: Path | None = None
     listener: Listener = field(default_factory=QuietListener)
     # The client's clock (tests: a manual one); default: the one its Soda Cloud needs.
     clock: Clock | None = None
@@ -139,6 +141,7 @@ class Session:
             strict=self.strict,
             engine=engine_wanted(self.engine_mode),
             rules=self.project.rules,
+            cache=self.cache,
         )
         if self.environment is not None and desired.ok:
             desired = for_environment(desired, self.environment)
@@ -211,9 +214,26 @@ class Session:
             yield client
 
 
-def documents_of(desired: DesiredState) -> dict[str, Any]:
+def documents_of(desired: DesiredState) -> Mapping[str, Any]:
     """Dataset -> contract document: what a first-started local Soda Cloud learns datasets from."""
-    return {name: contract.document for name, contract in desired.contracts.items()}
+    return Documents(desired)
+
+
+class Documents(Mapping[str, Any]):
+    """The folder's documents, each read when looked at: only a local Soda Cloud's first
+    start looks, and a file the parse cache answered is then read from its text."""
+
+    def __init__(self, desired: DesiredState) -> None:
+        self._contracts = desired.contracts
+
+    def __getitem__(self, dataset: str) -> Any:
+        return self._contracts[dataset].document
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._contracts)
+
+    def __len__(self) -> int:
+        return len(self._contracts)
 
 
 def shown(path: Path | str) -> str:

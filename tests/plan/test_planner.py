@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from reconciler.contract import parse
 from reconciler.plan import Action, ChangeClass, Plan, PlanSettings
 from reconciler.plan.model import DriftCause, WarningCode
 from reconciler.plan.vocabulary import ChangeKind
@@ -270,3 +274,27 @@ def test_path_mismatch_warnings_are_carried_into_the_plan(tmp_path: Path) -> Non
     assert f"misplaced.yml:{warning.line}:{warning.col}: the file path does not mirror" in (
         warning_words(warning)
     )
+
+
+def test_soda_clouds_text_is_read_for_the_diff_and_never_validated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The diff needs Soda Cloud's document, not a model of it: building one per contract was
+    # half of a plan in which everything changed. A text that breaks the language's rules
+    # (an unknown key, a threshold that is text) is still compared key by key.
+    desired = desired_of(tmp_path, {CUSTOMERS: contract(CUSTOMERS)})
+    cloud = contract(CUSTOMERS, threshold="must_be: none") + "owner: data-team\n"
+    built: list[object] = []
+    real = parse.validated_model
+
+    def counted(document: Any, supplied: Any = None) -> Any:
+        built.append(document)
+        return real(document, supplied)
+
+    monkeypatch.setattr(parse, "validated_model", counted)
+    entry = only(plan_of(desired, {CUSTOMERS: remote(CUSTOMERS, cloud)}), CUSTOMERS)
+    assert built == []
+    assert entry.action is Action.PUBLISH
+    worded = [change_words(c) for c in entry.changes]
+    assert any("owner" in words for words in worded), worded
+    assert any("must_be 0" in words for words in worded), worded
