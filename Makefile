@@ -46,11 +46,18 @@ lock: $(BIN)/python
 lock-upgrade:
 	$(MAKE) lock UPGRADE=--upgrade
 
-demo: $(VENV)/.installed
+# Soda's engine with its data source packages (the full lock): the demo's shop runs real
+# checks on a DuckDB file.
+$(VENV)/.installed-engine: $(VENV)/.installed pyproject.toml $(LOCKS)/full.txt
+	$(call install_locked,$(LOCKS)/full.txt)
+	@touch $@
+
+demo: $(VENV)/.installed-engine
 	$(BIN)/python -m demo
 
 # Regenerate plan-examples/ (real outputs of the example, made stable); a test checks them.
-plan-examples: $(VENV)/.installed
+# Soda's engine judges every contract there (engine: on), so it is installed too.
+plan-examples: $(VENV)/.installed-engine
 	$(BIN)/python -m demo.plan_examples
 
 lint: $(VENV)/.installed-test

@@ -1,8 +1,10 @@
 """``make plan-examples``: regenerate ``plan-examples/`` from real runs of the example.
 
 Every file there is what a ``reconciler`` command printed (standard output) for the example
-project, run in a fresh copy against a fresh local Soda Cloud, in the steps ``make demo``
-takes. The copy's local Soda Cloud runs on simulated time (``time_scale: simulated``): its
+project (and for the shop, ``demo/shop/``, on its DuckDB data), run in a fresh copy against a
+fresh local Soda Cloud, in the steps ``make demo`` takes. Soda's engine judges every
+contract in them (``engine: on`` in each copy's ``reconciler.yml``), so they do not depend on
+whether it is installed: without it they fail to regenerate, saying what to install. The copy's local Soda Cloud runs on simulated time (``time_scale: simulated``): its
 scans and operations last as long as the seed says, in simulated seconds, and the commands
 wait for them without racing the real clock, so every figure (polls, call counts, state
 serials) is the same on any machine at any load. What still changes from run to run is made
@@ -40,10 +42,12 @@ from click.testing import CliRunner
 from demo.tour import (
     RETIRED_DATASET,
     SCRUBBED_VARIABLES,
+    TIGHTENED,
     UI_EDIT,
     contract_file,
     edit_in_cloud_ui,
     inside,
+    prepare_shop,
     prepare_workspace,
     repository_root,
 )
@@ -184,6 +188,39 @@ PLAN_DRIFT = (
     ),
     Example("plan-drift.md", ("plan", "--format", "markdown"), 0, "the same as markdown"),
 )
+_GATE = ("plan", "--check-data", "--fail-on", "failing-checks")
+DATA_PLAN = (
+    Example(
+        "plan-data.txt",
+        _GATE,
+        0,
+        "the shop (demo/shop/, a DuckDB database with some bad rows): every changed contract "
+        "run on today's data; orders' amount check fails there, but already under Soda "
+        "Cloud's contract, so the gate lets it through",
+    ),
+)
+DATA_GATE = (
+    Example(
+        "plan-data-gate.txt",
+        _GATE,
+        3,
+        f"after apply, a pull request tightens the email check of {TIGHTENED.dataset}: 40 "
+        "customers have none, so a check would fail with this change; exit 3",
+    ),
+    Example(
+        "plan-data-gate.md",
+        (*_GATE, "--format", "markdown"),
+        3,
+        "the same as the pull-request comment",
+    ),
+    Example(
+        "plan-data-gate.json",
+        (*_GATE, "--format", "json"),
+        3,
+        "the same as data: each checked dataset's checks with their outcome, values and "
+        "whether a failure is new (docs/plan-format.md)",
+    ),
+)
 EXAMPLES: tuple[Example, ...] = (
     *VALIDATE,
     *VALIDATE_INVALID,
@@ -192,6 +229,8 @@ EXAMPLES: tuple[Example, ...] = (
     *APPLY_OTHERS,
     *AUDIT,
     *PLAN_DRIFT,
+    *DATA_PLAN,
+    *DATA_GATE,
 )
 
 
@@ -229,18 +268,24 @@ def _break_contracts(workspace: Path) -> None:
 
 def _on_simulated_time(workspace: Path) -> None:
     """The copy's local Soda Cloud on a simulated clock: its scans and operations take their
-    time in simulated seconds, and every command waits for them without racing real time."""
+    time in simulated seconds, and every command waits for them without racing real time.
+    And Soda's engine judges every contract (``engine: on``): the outputs are the same
+    wherever they are made, or not made at all."""
     config = workspace / "reconciler.yml"
     text, found = _TIME_SCALE.subn(r"\g<lead>simulated", config.read_text(encoding="utf-8"))
     if found != 1:
         raise ExampleFailed(f"{config}: no `time_scale:` under `cloud:` to set to simulated")
-    config.write_text(text, encoding="utf-8")
+    config.write_text(text + "engine: on\n", encoding="utf-8")
 
 
 def _in_fresh_copy(
-    scratch: Path, name: str, body: Callable[[Path], None], source: Path | None
+    scratch: Path,
+    name: str,
+    body: Callable[[Path], None],
+    source: Path | None,
+    prepare: Callable[[Path, Path | None], Path] = prepare_workspace,
 ) -> None:
-    workspace = prepare_workspace(scratch / name, source)
+    workspace = prepare(scratch / name, source)
     _on_simulated_time(workspace)
     with inside(workspace):
         body(workspace)
@@ -272,6 +317,12 @@ def generate(source: Path | None = None) -> dict[str, str]:
     def apply_only(example: Example) -> Callable[[Path], None]:
         return lambda workspace: run_all((example,))
 
+    def shop(workspace: Path) -> None:
+        run_all(DATA_PLAN)
+        _run(Example("(apply)", ("apply", "--auto-approve"), 3, "not kept: orders fails"))
+        TIGHTENED.apply_in(workspace)
+        run_all(DATA_GATE)
+
     with tempfile.TemporaryDirectory(prefix="reconciler-examples-") as scratch:
         root = Path(scratch)
         _in_fresh_copy(root, "valid", valid, source)
@@ -279,6 +330,7 @@ def generate(source: Path | None = None) -> dict[str, str]:
         _in_fresh_copy(root, "story", main_story, source)
         for example in APPLY_OTHERS:
             _in_fresh_copy(root, example.name, apply_only(example), source)
+        _in_fresh_copy(root, "shop", shop, source, prepare_shop)
     outputs[README] = readme()
     return {name: outputs[name] for name in (*(e.name for e in EXAMPLES), README)}
 
@@ -290,10 +342,12 @@ def readme() -> str:
     return f"""# Plan examples
 
 Real outputs of `reconciler` for the example project of this repository (`contracts/`,
-`reconciler.yml`, and the local Soda Cloud seeded from `demo/cloud-seed.yml`), made by
-`{REGENERATE}` in the same steps as `make demo`. Do not edit them by hand: a test
-(`tests/examples/`) fails when they differ from a fresh regeneration, which it makes on a
-busy machine.
+`reconciler.yml`, and the local Soda Cloud seeded from `demo/cloud-seed.yml`), and for the
+shop (`demo/shop/`: its contracts on a DuckDB database with some bad rows, which its local
+Soda Cloud's agent scans with Soda's engine), made by `{REGENERATE}` in the same steps as
+`make demo`. Do not edit them by hand: a test (`tests/examples/`) fails when they differ
+from a fresh regeneration, which it makes on a busy machine. Soda's engine judges every
+contract (each copy's `reconciler.yml` says `engine: on`); `{REGENERATE}` installs it.
 
 The local Soda Cloud runs on simulated time (`time_scale: simulated` in the copy's
 `reconciler.yml`): a scan queues for 2 and runs for 8 simulated seconds, a skeleton takes 5,

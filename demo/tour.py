@@ -8,12 +8,20 @@ pull-request gate), apply a saved plan (creates, a skeleton, publishes, verifica
 change made in the Soda Cloud UI and the audit that catches it, then the way back to a folder
 in sync. Each step says which exit code it expects; the demo exits 1 if one differs.
 
+Then the shop (``demo/shop/``), on real data: a DuckDB database of a few thousand rows, some
+of them bad (``demo/shop_data.py``), written into its copy; its local Soda Cloud has an agent
+that scans it with Soda's engine. The plan runs the changed contracts on today's data
+(``--check-data``), apply's verifications pass and fail for real, a skeleton lists the
+table's real columns, and the pull-request gate (``--fail-on failing-checks``) stops a
+tightened check that today's data breaks.
+
 ``python -m demo [--keep] [--workdir DIR]`` (``make demo``), from the repository root.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import shutil
 import sys
@@ -44,6 +52,10 @@ SCRUBBED_VARIABLES = (
     "RECONCILER_TIME_SCALE",
     "RECONCILER_ENV",
 )
+
+# The shop: its own project, with the data its local Soda Cloud and `plan --check-data` read.
+SHOP = "demo/shop"
+SHOP_FOLDER = "shop"  # the shop's copy, inside the demo's working folder
 
 SAVED_PLAN = ".reconciler/plan.json"
 SKELETON_DATASET = "lakehouse/silver/page_views"
@@ -80,6 +92,44 @@ UI_EDIT = UiEdit(
 )
 
 
+@dataclass(frozen=True)
+class FileEdit:
+    """A change a pull request makes to a contract file."""
+
+    dataset: str
+    old: str
+    new: str
+
+    def apply_in(self, workspace: Path) -> str:
+        path = contract_file(workspace, self.dataset)
+        text = path.read_text(encoding="utf-8")
+        if self.old not in text:
+            raise ConfigError(
+                f"{path}: has no {self.old!r} to change",
+                hint="The demo's edit no longer fits the shop's contract; update it.",
+            )
+        path.write_text(text.replace(self.old, self.new, 1), encoding="utf-8")
+        diff = difflib.unified_diff(
+            self.old.splitlines(keepends=True), self.new.splitlines(keepends=True), n=2
+        )
+        shown = [line.rstrip("\n") for line in diff if not line.startswith(("---", "+++", "@@"))]
+        return f"edit {path.relative_to(workspace)}:\n" + "\n".join(f"  {line}" for line in shown)
+
+
+SHOP_CUSTOMERS = "shop/main/customers"
+SHOP_SKELETON = "shop/main/order_items"
+_EMAIL_MISSING = "  - name: email\n    checks:\n      - missing:\n"
+_WITHIN_5_PERCENT = (
+    "          threshold:\n            metric: percent\n            must_be_less_than: 5\n"
+)
+# A pull request tightens the email check to "no missing email": 40 customers have none.
+TIGHTENED = FileEdit(SHOP_CUSTOMERS, _EMAIL_MISSING + _WITHIN_5_PERCENT, _EMAIL_MISSING)
+# ... and is fixed to a threshold today's data keeps (2.0 % are missing).
+RELAXED = FileEdit(
+    SHOP_CUSTOMERS, _EMAIL_MISSING, _EMAIL_MISSING + _WITHIN_5_PERCENT.replace("5", "3")
+)
+
+
 def repository_root() -> Path:
     """Where the example lives: the repository this demo is part of."""
     return Path(__file__).resolve().parents[1]
@@ -106,6 +156,30 @@ def prepare_workspace(target: Path, source: Path | None = None) -> Path:
             shutil.copytree(origin, copy)
         else:
             shutil.copy2(origin, copy)
+    return target
+
+
+def prepare_shop(target: Path, source: Path | None = None) -> Path:
+    """Copy the shop project into ``target`` (empty or absent) and write its DuckDB database
+    there (the duckdb extra: ``pip install -e '.[duckdb]'``, which ``make demo`` installs)."""
+    from demo.shop_data import DATABASE, make_shop
+
+    origin = (source or repository_root()) / SHOP
+    if not (origin / "reconciler.yml").is_file():
+        raise ConfigError(
+            f"{origin}: the shop project is incomplete (no reconciler.yml)",
+            hint="Run the demo from the root of the reconciler repository.",
+        )
+    if target.exists() and any(target.iterdir()):
+        raise ConfigError(f"{target} is not empty", hint="Give the shop an empty or new folder.")
+    shutil.copytree(origin, target, dirs_exist_ok=True)
+    try:
+        make_shop(target / DATABASE)
+    except ImportError:
+        raise ConfigError(
+            "the shop's data needs DuckDB, which is not installed",
+            hint="Install the engine with DuckDB: pip install -e '.[duckdb]' (make demo does).",
+        ) from None
     return target
 
 
@@ -285,6 +359,68 @@ STEPS = (
 )
 
 
+def _describe_shop(workspace: Path) -> str:
+    from demo.shop_data import CUSTOMERS, MISSING_EMAILS, NEGATIVE_AMOUNTS, ORDER_ITEMS, ORDERS
+
+    return (
+        f"shop.duckdb: {CUSTOMERS:,} customers ({MISSING_EMAILS} without an email), "
+        f"{ORDERS:,} orders ({NEGATIVE_AMOUNTS} with a negative amount), {ORDER_ITEMS:,} "
+        "order lines; its tables are the datasets shop/main/customers, shop/main/orders and "
+        "shop/main/order_items."
+    )
+
+
+def _show_shop_skeleton(workspace: Path) -> str:
+    path = contract_file(workspace, SHOP_SKELETON)
+    return f"{path.relative_to(workspace)} now holds the table's real columns:\n" + (
+        textwrap.indent(path.read_text(encoding="utf-8"), "  | ")
+    )
+
+
+_GATE = ("plan", "--check-data", "--fail-on", "failing-checks")
+
+SHOP_STEPS = (
+    Step(
+        "Real data: the shop, in DuckDB",
+        "A second project, on real data. Its local Soda Cloud has a Soda Agent that scans the "
+        "database with Soda's engine, and Soda's engine referees `validate` too (it is "
+        "installed: `pip install -e '.[duckdb]'`).",
+        (Command(("validate",)),),
+        before=_describe_shop,
+    ),
+    Step(
+        "Plan with today's data",
+        "`--check-data` runs every contract the plan would create or publish on today's data, "
+        "locally, publishing nothing. customers passes. orders' amount check fails, but it "
+        "fails under the contract Soda Cloud has too: not this change's doing, so the gate "
+        "`--fail-on failing-checks` lets it through.",
+        (Command(_GATE),),
+    ),
+    Step(
+        "Apply: real verifications",
+        "The local Soda Cloud's agent verifies with Soda's engine: customers completed, orders "
+        "completedWithFailures (its 25 negative amounts), so apply exits 3. The stub of "
+        "order_items gets a skeleton from the table's real columns.",
+        (Command(("apply", "--auto-approve"), expect=3),),
+        after=_show_shop_skeleton,
+    ),
+    Step(
+        "A pull request tightens a check that today's data breaks",
+        "No customer may lack an email any more. The plan names the check and what the data "
+        "has: the gate exits 3 before anything is merged, instead of a failed verification "
+        "after.",
+        (Command(_GATE, expect=3),),
+        before=TIGHTENED.apply_in,
+    ),
+    Step(
+        "The fix: a threshold today's data keeps",
+        "At most 3 % missing: tighter than Soda Cloud's 5 %, and today's 2.0 % keeps it. Exit 0.",
+        (Command(_GATE),),
+        before=RELAXED.apply_in,
+    ),
+)
+
+
 def _header(number: int, title: str) -> str:
     text = f"── {number}. {title} "
     return text + "─" * max(3, 88 - len(text))
@@ -295,11 +431,14 @@ def say(text: str = "", **style: Any) -> None:
     sys.stdout.flush()
 
 
-def run_tour(workspace: Path, steps: Sequence[Step]) -> Outcome:
-    """Run the steps in ``workspace`` (prepared by :func:`prepare_workspace`)."""
-    outcome = Outcome()
+def run_tour(
+    workspace: Path, steps: Sequence[Step], outcome: Outcome | None = None, *, first: int = 1
+) -> Outcome:
+    """Run the steps in ``workspace`` (prepared by :func:`prepare_workspace`), numbered from
+    ``first``, adding to ``outcome``."""
+    outcome = outcome if outcome is not None else Outcome()
     with inside(workspace):
-        for number, step in enumerate(steps, start=1):
+        for number, step in enumerate(steps, start=first):
             say()
             say(_header(number, step.title), bold=True)
             say(textwrap.fill(step.story, width=88))
@@ -339,6 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"The example project, copied to {workspace}, against a local Soda Cloud")
         say("(reconciler.yml: `cloud: {host: local, seed: demo/cloud-seed.yml}`).")
         outcome = run_tour(workspace, STEPS)
+        if SHOP_STEPS:
+            shop = prepare_shop(workspace / SHOP_FOLDER)
+            say()
+            say(f"The shop, copied to {shop}, on real data in DuckDB", bold=True)
+            say("(reconciler.yml: `data_sources: [shop-data-source.yml]`; its seed too).")
+            run_tour(shop, SHOP_STEPS, outcome, first=len(STEPS) + 1)
     except ConfigError as error:
         print(f"Error: {error}", file=sys.stderr)
         if error.hint:

@@ -19,6 +19,10 @@ cloud:                          # Soda Cloud connection; values may be ${env.NAM
 cache: true                     # keep what parsing each file produced in .reconciler/cache/
 rules:                          # a rule's severity for the whole project (docs/validate.md)
   size-key-type: warning        # error | warning | off; errors of Soda's engine cannot be set
+engine: auto                    # Soda's engine referees validate: auto | on | off
+check_data: none                # plan runs changed contracts on today's data: none | changed
+data_sources:                   # for check_data: Soda data source files, or inline
+  - soda/warehouse.yml          # ${env.NAME} in them is resolved by Soda's engine, never here
 environments:                   # targets of the same folder, chosen with --env / RECONCILER_ENV
   staging:
     host: cloud.soda.io
@@ -59,6 +63,12 @@ DEFAULT_CACHE_DIR = ".reconciler/cache"
 # A rule's severity (reconciler.contract.silence.RuleSetting; not imported: reading the
 # configuration must not load the contract language).
 RuleSetting = Literal["error", "warning", "off"]
+# Whether Soda's engine referees validate (reconciler.contract.referee.EngineMode).
+EngineMode = Literal["auto", "on", "off"]
+CheckData = Literal["changed", "none"]
+# Kept as written: soda-core resolves their ${env.NAME} itself, so that the engine module
+# knows which values are secrets and redacts them (docs/engine.md).
+_VERBATIM = frozenset({"data_sources"})
 
 _ENV_REF = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -181,7 +191,20 @@ class ProjectConfig(BaseModel):
     cache: bool = True
     # Rule id -> error | warning | off, applied to every diagnostic of that rule.
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
+    engine: EngineMode = "auto"
+    # Whether plan runs the contracts it would create or publish on today's data.
+    check_data: CheckData = "none"
+    # Soda data source configurations: paths of data source files, or inline mappings.
+    data_sources: list[Path | dict[str, Any]] = Field(default_factory=list)
     environments: dict[str, EnvironmentSection] = Field(default_factory=dict)
+
+    @field_validator("engine", "check_data", mode="before")
+    @classmethod
+    def _switch_as_written(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare `off` (and `on`) as a boolean.
+        if value is False:
+            return "off"
+        return "on" if value is True else value
 
     @field_validator("state", mode="before")
     @classmethod
@@ -258,6 +281,13 @@ class ProjectConfig(BaseModel):
     def local_cloud_seed(self) -> Path | None:
         return self._resolve(self.cloud.seed) if self.cloud.seed else None
 
+    def data_source_entries(self) -> list[Path | dict[str, Any]]:
+        """``data_sources`` with each file's path resolved (relative to this file)."""
+        return [
+            self._resolve(entry) if isinstance(entry, Path) else entry
+            for entry in self.data_sources
+        ]
+
     def _resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path
 
@@ -290,7 +320,11 @@ def load_project_config(
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of settings")
     try:
-        return ProjectConfig(base_dir=path.resolve().parent, source=path, **_resolve_env(raw, env))
+        settings = {
+            key: value if key in _VERBATIM else _resolve_env(value, env)
+            for key, value in raw.items()
+        }
+        return ProjectConfig(base_dir=path.resolve().parent, source=path, **settings)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -100,3 +100,12 @@ def test_validate_names_the_formats_of_its_renderer() -> None:
     from reconciler.render.diagnostics import FORMATS
 
     assert tuple(named) == tuple(FORMATS)
+
+
+def test_plan_names_the_fail_on_word_of_its_model() -> None:
+    from reconciler.cli.plan import FAIL_ON
+    from reconciler.cli.plan import FAILING_CHECKS as named
+    from reconciler.plan.model import FAILING_CHECKS
+
+    assert named == FAILING_CHECKS
+    assert FAILING_CHECKS in FAIL_ON

@@ -10,7 +10,9 @@ so before anything changes it checks:
 * each entry against what the planner decides from that basis today (:func:`replanned`):
   with the basis unchanged, a plan the reconciler wrote is reproduced entry for entry, so an
   entry that is not (a forged action, a renamed dataset, a verify switched on) is refused,
-  even when its forger recomputed the digest.
+  even when its forger recomputed the digest. The entries' data checks (``plan
+  --check-data``) are observations, not decisions: they are not replanned, and apply does
+  not run them again.
 
 Every mismatching entry is named; nothing is applied.
 """
@@ -34,6 +36,9 @@ from reconciler.state import StateFile
 
 SHOWN = 20
 # The fields of an entry, in the order a reader checks them; the first four are short values.
+# Not ``data_check``: what Soda's engine saw on the data when the plan was made is an
+# observation the planner was handed, not something it decides from the plan's basis (the
+# data moves, and apply never runs the data checks again). The digest still covers it.
 COMPARED = (
     "action",
     "verify",

@@ -13,6 +13,7 @@ import click
 from reconciler.cli.options import (
     cache_option,
     cloud_options,
+    engine_option,
     env_option,
     format_option,
     lock_timeout_option,
@@ -30,7 +31,7 @@ from reconciler.errors import ConfigError
 if TYPE_CHECKING:
     from reconciler.apply.options import ApplyOptions
     from reconciler.cli.progress import LineProgress, TerminalProgress
-    from reconciler.config import ProjectConfig
+    from reconciler.config import EngineMode, ProjectConfig
     from reconciler.plan import Plan
     from reconciler.plan.file import SavedPlan
 
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
 @format_option("The final report's format.")
 @out_option("Also write the final report to this file.")
 @click.option("--strict", is_flag=True, help="A path that does not mirror its dataset is an error.")
+@engine_option
 @no_color_option
 @click.pass_context
 def apply(
@@ -98,6 +100,7 @@ def apply(
     output_format: str,
     out_path: Path | None,
     strict: bool,
+    engine: EngineMode | None,
     no_color: bool,
     no_cache: bool,
     **cloud: str | None,
@@ -127,6 +130,7 @@ def apply(
         state=state_path,
         variables=variables,
         strict=strict,
+        engine=engine,
         cloud=cloud,
         listener=view.terminal,
         environment=env_name,
@@ -145,8 +149,7 @@ def apply(
         return
     report = render(result, output_format)
     click.echo(report, nl=False)
-    if out_path is not None:
-        write_output(out_path, report)
+    write_output(out_path, report)
     ctx.exit(result.exit_code)
 
 

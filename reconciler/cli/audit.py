@@ -6,12 +6,14 @@ Read-only: it never takes the state lock and writes nothing but ``--out``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.options import (
     cache_option,
     cloud_options,
+    engine_option,
     env_option,
     format_option,
     no_color_option,
@@ -22,6 +24,9 @@ from reconciler.cli.options import (
     var_option,
     write_output,
 )
+
+if TYPE_CHECKING:
+    from reconciler.config import EngineMode
 
 
 @click.command("audit")
@@ -48,6 +53,7 @@ from reconciler.cli.options import (
     help="Do not read the Reporting API: datasets without contracts and incidents are then "
     "reported as not compared.",
 )
+@engine_option
 @no_color_option
 @click.pass_context
 def audit(
@@ -64,6 +70,7 @@ def audit(
     out_path: Path | None,
     show_diff: bool,
     no_reporting: bool,
+    engine: EngineMode | None,
     no_color: bool,
     no_cache: bool,
     **cloud: str | None,
@@ -88,6 +95,7 @@ def audit(
         directory=directory,
         state=state_path,
         variables=variables,
+        engine=engine,
         cloud=cloud,
         cache=not no_cache,
         environment=env_name,
@@ -95,8 +103,7 @@ def audit(
     settings = AuditSettings(targets=targets, excludes=excludes, strict=strict)
     report = make_audit(session, settings, read_reporting=not no_reporting)
     text = render(report, output_format, show_diff=show_diff)
-    if out_path is not None:
-        write_output(out_path, text)  # never coloured: a file is read elsewhere
+    write_output(out_path, text)  # never coloured: a file is read elsewhere
     if output_format == "text" and use_color(no_color):
         text = render(report, output_format, color=True, show_diff=show_diff)
     click.echo(text, nl=False)

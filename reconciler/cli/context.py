@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     # and the progress are loaded by the commands that build a session.
     from reconciler.cli.progress import LineProgress, TerminalProgress
     from reconciler.cloud.http import Wait
-    from reconciler.config import ProjectConfig
+    from reconciler.config import EngineMode, ProjectConfig
     from reconciler.desired import DesiredState
     from reconciler.workflow import Session
 
@@ -51,14 +51,15 @@ def session_of(
     state: str | None = None,
     variables: tuple[str, ...] = (),
     strict: bool = False,
+    engine: EngineMode | None = None,
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
     environment: str | None = None,
     cache: bool = True,
 ) -> Session:
-    """The session of a command's flags: ``--env``, ``--state``, ``--var``, the cloud flags
-    and the contracts folder, over ``reconciler.yml``; ``cache`` false (``--no-cache``)
-    reads every file afresh."""
+    """The session of a command's flags: ``--env``, ``--state``, ``--var``, ``--engine``,
+    the cloud flags and the contracts folder, over ``reconciler.yml``; ``cache`` false
+    (``--no-cache``) reads every file afresh."""
     (name,) = environment_names(project_config(ctx), environment, several=False)
     return session_in(
         ctx,
@@ -67,6 +68,7 @@ def session_of(
         state=state,
         variables=variables,
         strict=strict,
+        engine=engine,
         cloud=cloud,
         listener=listener,
         cache=cache,
@@ -81,6 +83,7 @@ def sessions_of(
     state: str | None = None,
     variables: tuple[str, ...] = (),
     strict: bool = False,
+    engine: EngineMode | None = None,
     cloud: Mapping[str, Any] | None = None,
     cache: bool = True,
 ) -> list[Session]:
@@ -99,6 +102,7 @@ def sessions_of(
             state=state,
             variables=variables,
             strict=strict,
+            engine=engine,
             cloud=cloud,
             cache=cache,
         )
@@ -114,11 +118,13 @@ def session_in(
     state: str | None = None,
     variables: tuple[str, ...] = (),
     strict: bool = False,
+    engine: EngineMode | None = None,
     cloud: Mapping[str, Any] | None = None,
     listener: Terminal | None = None,
     cache: bool = True,
 ) -> Session:
-    """The session of environment ``name`` (None: the project has none) and the flags."""
+    """The session of environment ``name`` (None: the project has none) and the flags
+    (``--engine`` among them)."""
     from reconciler.workflow import Session
 
     project = project_config(ctx)
@@ -137,6 +143,7 @@ def session_in(
         cloud_flags=cloud_flags(cloud or {}),
         variables={**(chosen.variables if chosen else {}), **given},
         strict=strict,
+        engine=engine,
         cache=project.cache_dir if cache else None,
         listener=listener or Terminal(),
         environment=chosen,

@@ -54,14 +54,15 @@ def fmt(
     from reconciler.fmt import format_folder, render
 
     variables = parse_variables(var_values)
-    root = contracts_dir(project_config(ctx), directory)
+    project = project_config(ctx)
+    root = contracts_dir(project, directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise ConfigError(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    report = format_folder(root, variables=variables, write=not check)
+    report = format_folder(root, variables=variables, write=not check, rules=project.rules)
     click.echo(render.changed_files(report, diff=show_diff), nl=False)
     click.echo(render.problems(report), err=True, nl=False)
     click.echo(render.summary(report, check=check), err=True, nl=False)

@@ -190,6 +190,18 @@ def verify_option(help: str) -> Callable[[F], F]:
 no_color_option = click.option("--no-color", is_flag=True, help="No colours (also: NO_COLOR set).")
 
 
+def engine_option(command: F) -> F:
+    """``--engine auto|on|off``: whether Soda's engine referees the contracts folder."""
+    return click.option(
+        "--engine",
+        "engine",
+        type=click.Choice(["auto", "on", "off"]),
+        default=None,
+        help="Soda's engine judges every contract too: auto (when installed), on (it must "
+        "be), off (never loaded). Default: `engine:` in reconciler.yml, else auto.",
+    )(command)
+
+
 def target_options(command: F) -> F:
     command = click.option(
         "--exclude",
@@ -267,9 +279,11 @@ def print_wait(wait: Wait) -> None:
     click.echo(wait.describe(), err=True)
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write a report or plan file atomically (a reader never sees half of it), never
-    through a symbolic link."""
+def write_output(path: Path | None, text: str) -> None:
+    """Write a report or plan file (``--out``; None: none asked for) atomically (a reader
+    never sees half of it), never through a symbolic link."""
+    if path is None:
+        return
     from reconciler.files import write_text
 
     write_text(path, text)

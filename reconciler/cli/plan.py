@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.options import (
+    Duration,
     cache_option,
     cloud_options,
+    engine_option,
     env_option,
     format_option,
     no_color_option,
@@ -24,9 +26,15 @@ from reconciler.cli.options import (
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
+    from reconciler.config import EngineMode
     from reconciler.plan import Plan
+    from reconciler.plan.checks import DataChecks
+    from reconciler.workflow import Session
 
-FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
+# The plan model's FAILING_CHECKS, named here so that the flags are built without loading
+# the plan model; a test keeps the two the same.
+FAILING_CHECKS = "failing-checks"
+FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift", FAILING_CHECKS)
 
 
 @click.command("plan")
@@ -67,9 +75,28 @@ FAIL_ON = ("breaking", "tightened", "relaxed", "cosmetic", "drift")
     "fail_on",
     multiple=True,
     type=click.Choice(FAIL_ON),
-    help="Exit 3 when the plan holds this change class (repeatable), e.g. breaking.",
+    help="Exit 3 when the plan holds this change class (repeatable), e.g. breaking; "
+    "failing-checks: a changed contract would fail on today's data (with --check-data).",
+)
+@click.option(
+    "--check-data/--no-check-data",
+    "check_data",
+    default=None,
+    envvar="RECONCILER_CHECK_DATA",
+    help="Run every contract it would create or publish with a change of meaning on today's "
+    "data (Soda's engine, `data_sources:` of reconciler.yml), locally, publishing nothing. "
+    "Default: RECONCILER_CHECK_DATA, else `check_data:` in reconciler.yml, else none.",
+)
+@click.option(
+    "--check-data-timeout",
+    type=Duration(),
+    default="60s",
+    show_default=True,
+    metavar="DURATION",
+    help="How long one contract may run on the data before it is reported as not checked.",
 )
 @click.option("--strict", is_flag=True, help="A path that does not mirror its dataset is an error.")
+@engine_option
 @no_color_option
 @click.pass_context
 def plan(
@@ -88,7 +115,10 @@ def plan(
     verify_mode: str | None,
     detailed_exitcode: bool,
     fail_on: tuple[str, ...],
+    check_data: bool | None,
+    check_data_timeout: float,
     strict: bool,
+    engine: EngineMode | None,
     no_color: bool,
     no_cache: bool,
     **cloud: str | None,
@@ -98,7 +128,8 @@ def plan(
     Reads Soda Cloud (one call per 1000 contracts, plus the versions of contracts that
     changed since the last apply) and never changes it. Exit codes: 0 no changes (or any
     plan without --detailed-exitcode), 2 changes (--detailed-exitcode), 3 a --fail-on class
-    is present, 1 an error or an invalid contract.
+    is present (failing-checks: a change makes a check fail on today's data), 1 an error or
+    an invalid contract.
     """
     from reconciler.cli.comments import write_comments
     from reconciler.cli.context import sessions_of
@@ -114,6 +145,7 @@ def plan(
         state=state_path,
         variables=variables,
         strict=strict,
+        engine=engine,
         cloud=cloud,
         cache=not no_cache,
     )
@@ -121,7 +153,9 @@ def plan(
     settings = PlanSettings(
         targets=targets, excludes=excludes, verify=verify_mode or sessions[0].project.verify
     )
-    made = plan_each(sessions, settings)
+    made = plan_each(
+        sessions, settings, data_checks(sessions[0], check_data, check_data_timeout, fail_on)
+    )
     saved = write_plan_files(out_path, made) if out_path is not None else []
     if split_dir is not None:
         write_comments(split_dir, render_plans_parts(made))
@@ -130,6 +164,22 @@ def plan(
     for path in saved if output_format == "text" else ():
         click.echo(saved_line(path))
     ctx.exit(plan_exit(made, fail_on, detailed_exitcode=detailed_exitcode))
+
+
+def data_checks(
+    session: Session, flag: bool | None, timeout: float, fail_on: tuple[str, ...]
+) -> DataChecks | None:
+    """Whether (``--check-data``, else ``check_data:``) and how the plan runs its changed
+    contracts on today's data; ``--fail-on failing-checks`` needs it."""
+    from reconciler.plan.checks import DataChecks
+
+    wanted = flag if flag is not None else session.project.check_data == "changed"
+    if FAILING_CHECKS in fail_on and not wanted:
+        raise ConfigError(
+            "--fail-on failing-checks needs the data checks, which are off",
+            hint="Add --check-data, or set `check_data: changed` in reconciler.yml.",
+        )
+    return DataChecks(budget=timeout or None) if wanted else None
 
 
 def refuse_one_file_for_several(out_path: Path | None, count: int) -> None:

@@ -14,12 +14,18 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.context import environments_of, project_config
-from reconciler.cli.options import cache_option, contracts_dir, env_option, parse_variables
+from reconciler.cli.options import (
+    cache_option,
+    contracts_dir,
+    engine_option,
+    env_option,
+    parse_variables,
+)
 from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractsInvalid
 
 if TYPE_CHECKING:
-    from reconciler.config import ProjectConfig
+    from reconciler.config import EngineMode, ProjectConfig
     from reconciler.desired import DesiredState
 
 # The formats of reconciler.render.diagnostics (its FORMATS), named here so that the flags
@@ -50,6 +56,7 @@ FORMATS = ("text", "json", "github")
     "renames), a comma list of them, or `all`; also RECONCILER_ENV. Without it, the files "
     "as written."
 )
+@engine_option
 @cache_option
 @click.pass_context
 def validate(
@@ -59,12 +66,14 @@ def validate(
     var_values: tuple[str, ...],
     output_format: str,
     env_name: str | None,
+    engine: EngineMode | None,
     no_cache: bool,
 ) -> None:
     """Validate every contract (*.yml, *.yaml) below DIR.
 
     DIR defaults to the `contracts` setting of reconciler.yml, else contracts/.
-    Exits 0 when there is no error (warnings allowed), 1 otherwise.
+    Exits 0 when there is no error (warnings allowed), 1 otherwise. With Soda's engine
+    installed (--engine auto) it judges every file too: we are never more lenient than it.
 
     \b
     --format json prints one object:
@@ -84,7 +93,17 @@ def validate(
             f"the contracts folder {root} {what}",
             hint="Pass the folder as DIR, or set `contracts:` in reconciler.yml.",
         )
-    state = validated(root, environments, given, strict=strict, project=project, cache=not no_cache)
+    from reconciler.contract.referee import engine_wanted
+
+    state = validated(
+        root,
+        environments,
+        given,
+        strict=strict,
+        engine=engine_wanted(engine or project.engine),
+        project=project,
+        cache=not no_cache,
+    )
     click.echo(render(state, output_format, root=root.as_posix()), nl=False)
     if not state.ok:
         errors = state.error_count
@@ -101,6 +120,7 @@ def validated(
     given: Mapping[str, str],
     *,
     strict: bool,
+    engine: bool,
     project: ProjectConfig,
     cache: bool = True,
 ) -> DesiredState:
@@ -118,6 +138,7 @@ def validated(
             root,
             variables=variables,
             strict=strict,
+            engine=engine,
             rules=project.rules,
             cache=project.cache_dir if cache else None,
         )

@@ -6,7 +6,9 @@ the documented local key (id ``local``, secret ``local-secret``). Its clock runs
 ``time_scale`` times faster than real time (60 by default) so rate-limit windows and scans
 pass quickly; the client shares that clock, so both agree on what "60 s" means.
 
-On first start it is seeded from ``cloud.seed`` in reconciler.yml. Without a seed it knows
+On first start it is seeded from ``cloud.seed`` in reconciler.yml; on every later start the
+data file holds its data, and the seed still gives its settings (its agent's data sources,
+keys, limits, durations), as ``emulator serve --seed --data`` does. Without a seed it knows
 the datasets of the contracts folder (each connected, with the columns its file names), so
 plan and apply work on a team's own contracts with no account and no seed to write.
 
@@ -73,16 +75,17 @@ def local_cloud(
     from reconciler.emulator import DataFileError, SeedError, load_seed, start_local_cloud
 
     seed = None
-    if not data_file.exists():
-        if seed_file is not None:
-            try:
-                seed = load_seed(seed_file)
-            except SeedError as error:
-                raise ConfigError(
-                    str(error), hint="Fix the seed named by cloud.seed in reconciler.yml."
-                ) from None
-        elif known_datasets:
-            seed = seed_of(known_datasets)
+    if seed_file is not None:
+        # Read on every start: its data fills only the first (the data file wins after),
+        # but its agent (data_sources) and settings are needed on each.
+        try:
+            seed = load_seed(seed_file)
+        except SeedError as error:
+            raise ConfigError(
+                str(error), hint="Fix the seed named by cloud.seed in reconciler.yml."
+            ) from None
+    elif known_datasets and not data_file.exists():
+        seed = seed_of(known_datasets)
     data_file.parent.mkdir(parents=True, exist_ok=True)
     clock = local_clock(settings)
     try:

@@ -21,6 +21,7 @@ def load_desired(
     variables: Mapping[str, str] | None = None,
     strict: bool = False,
     workers: int | None = None,
+    engine: bool = False,
     rules: Mapping[str, RuleSetting] | None = None,
     cache: Path | None = None,
 ) -> DesiredState:
@@ -28,11 +29,15 @@ def load_desired(
 
     ``variables`` are values for ``${var.X}`` (as ``--var`` gives them); ``strict`` turns
     path mismatches into errors; ``workers`` (default: the CPU count for large folders)
-    bounds the processes used. ``rules`` (``rules:`` of reconciler.yml) and each file's
-    ``# reconciler: ignore`` comments set what the folder's diagnostics weigh. With ``cache`` (a folder, ``.reconciler/cache`` by default
-    on the command line) a file whose bytes were read before in the same context is not
-    parsed again: see :mod:`reconciler.desired.cache`. What was loaded is frozen out of the cyclic garbage
-    collector's sight (``gc.freeze``): see :func:`~reconciler.desired.parallel.collector_paused`.
+    bounds the processes used. With ``engine`` (see
+    :func:`~reconciler.contract.referee.engine_wanted`) Soda's engine referees each file;
+    ``rules`` (``rules:`` of reconciler.yml) and each file's ``# reconciler: ignore``
+    comments then set what the folder's diagnostics weigh. With ``cache`` (a folder,
+    ``.reconciler/cache`` by default on the command line) a file whose bytes were read
+    before in the same context (the engine's version among it) is not parsed or refereed
+    again: see :mod:`reconciler.desired.cache`. What was loaded is frozen out of the cyclic
+    garbage collector's sight (``gc.freeze``): see
+    :func:`~reconciler.desired.parallel.collector_paused`.
     """
     supplied = dict(variables or {})
     diagnostics: list[Diagnostic] = []
@@ -52,9 +57,15 @@ def load_desired(
         )
         return DesiredState(root, {}, diagnostics, 0)
     settings = dict(rules or {})
-    known = None if cache is None else parse_cache(cache, variables=supplied, rules=settings)
+    known = (
+        None
+        if cache is None
+        else parse_cache(
+            cache, variables=supplied, rules=settings, engine=_engine_key() if engine else None
+        )
+    )
     with collector_paused(freeze_after=True):
-        return _load(root, display_root, supplied, strict, workers, settings, known)
+        return _load(root, display_root, supplied, strict, workers, engine, settings, known)
 
 
 def _load(
@@ -63,6 +74,7 @@ def _load(
     supplied: dict[str, str],
     strict: bool,
     workers: int | None,
+    engine: bool,
     rules: dict[str, RuleSetting],
     cache: ParseCache | None,
 ) -> DesiredState:
@@ -71,9 +83,13 @@ def _load(
     diagnostics.extend(walk_problems)
     files_read = len(found) + sum(1 for d in walk_problems if d.rule != "symlink-escape")
     if cache is None:
-        parsed = analyse_all(found, supplied, workers)
+        parsed = analyse_all(found, supplied, workers, use_engine=engine)
     else:
-        parsed = analysed(found, cache, lambda missing: analyse_all(missing, supplied, workers))
+        parsed = analysed(
+            found,
+            cache,
+            lambda missing: analyse_all(missing, supplied, workers, use_engine=engine),
+        )
     by_display: dict[str, ParsedContract] = {}
     for item, result in zip(found, parsed, strict=True):
         by_display[item.display] = result
@@ -95,5 +111,16 @@ def _load(
             semantic_fingerprint=result.semantic_fingerprint or "",
             document=NOT_READ if result.document is None else result.document,
             is_stub=result.is_stub,
+            variables=supplied,
         )
     return DesiredState(root, contracts, diagnostics, files_read, by_display)
+
+
+def _engine_key() -> str:
+    # What names the engine's verdicts in the cache: a new soda-core may judge differently.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"soda-core {version('soda-core')}"
+    except PackageNotFoundError:
+        return "soda-core"

@@ -3,6 +3,7 @@ about every file (diagnostics)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -55,6 +56,9 @@ class DesiredContract:
     is_stub: bool
     # The plain parsed document; NOT_READ: read from the text when asked (ReadOnDemand).
     document: Any = field(default=NOT_READ, repr=False, compare=False)
+    # The ${var.X} values the folder was read with (--var): the model reads values as the
+    # engine does, substituted.
+    variables: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def document_read(self) -> bool:
@@ -63,12 +67,13 @@ class DesiredContract:
 
     @cached_property
     def model(self) -> Contract | None:
-        """The validated contract; None for a stub. Built on first use."""
+        """The validated contract, its values as the engine reads them; None for a stub.
+        Built on first use."""
         if self.is_stub:
             return None
-        from reconciler.contract.model import Contract
+        from reconciler.contract.parse import validated_model
 
-        return Contract.model_validate(self.document)
+        return validated_model(self.document, self.variables)
 
 
 def _read_on_demand(owner: type, name: str) -> None:

@@ -47,20 +47,24 @@ def collector_paused(*, freeze_after: bool = False) -> Iterator[None]:
             gc.enable()
 
 
-def _analyse(item: Found, supplied: Mapping[str, str]) -> ParsedContract:
+def _analyse(item: Found, supplied: Mapping[str, str], use_engine: bool) -> ParsedContract:
     from reconciler.contract.parse import parse_contract_bytes  # the language: loaded to parse
+    from reconciler.contract.referee import refereed
 
     data = read_file(item)
     if isinstance(data, Diagnostic):
         return ParsedContract(
             item.display, None, "", None, None, None, (1, 1), (data,), False, None
         )
-    return parse_contract_bytes(data, item.display, variables=supplied, allow_stub=True)
+    parsed = parse_contract_bytes(data, item.display, variables=supplied, allow_stub=True)
+    return refereed(parsed, supplied, use_engine=use_engine)
 
 
-def _analyse_chunk(items: list[Found], supplied: dict[str, str]) -> list[ParsedContract]:
+def _analyse_chunk(
+    items: list[Found], supplied: dict[str, str], use_engine: bool
+) -> list[ParsedContract]:
     with collector_paused():  # in a worker process too
-        return [_analyse(item, supplied) for item in items]
+        return [_analyse(item, supplied, use_engine) for item in items]
 
 
 _Packed = tuple[Any, ...]
@@ -98,10 +102,12 @@ def _unpack(packed: _Packed) -> ParsedContract:
     )
 
 
-def _analyse_packed(items: list[Found], supplied: dict[str, str]) -> list[_Packed]:
+def _analyse_packed(
+    items: list[Found], supplied: dict[str, str], use_engine: bool
+) -> list[_Packed]:
     # Packing each result at once frees its objects at once: the worker's heap stays small.
     with collector_paused():
-        return [_pack(_analyse(item, supplied)) for item in items]
+        return [_pack(_analyse(item, supplied, use_engine)) for item in items]
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
@@ -115,15 +121,28 @@ def _start_method() -> multiprocessing.context.BaseContext:
 
 
 def analyse_all(
-    found: list[Found], supplied: dict[str, str], workers: int | None
+    found: list[Found], supplied: dict[str, str], workers: int | None, *, use_engine: bool = False
 ) -> list[ParsedContract]:
+    """Every file read, parsed and (``use_engine``) refereed by the engine's dry run, in the
+    order found."""
     count_workers = workers if workers is not None else (os.cpu_count() or 1)
     if count_workers <= 1 or len(found) < PARALLEL_THRESHOLD:
-        return _analyse_chunk(found, supplied)
+        return _analyse_chunk(found, supplied, use_engine)
+    if use_engine:
+        # Imported once here, so that forked workers inherit it instead of each paying it.
+        preload_engine()
     from concurrent.futures import ProcessPoolExecutor
 
     size = -(-len(found) // (count_workers * 8))
     chunks = [found[i : i + size] for i in range(0, len(found), size)]
     with ProcessPoolExecutor(max_workers=count_workers, mp_context=_start_method()) as pool:
-        results = pool.map(_analyse_packed, chunks, [supplied] * len(chunks))
+        results = pool.map(
+            _analyse_packed, chunks, [supplied] * len(chunks), [use_engine] * len(chunks)
+        )
         return [_unpack(packed) for chunk in results for packed in chunk]
+
+
+def preload_engine() -> None:
+    from reconciler.engine.soda import load_engine
+
+    load_engine()

@@ -108,6 +108,7 @@ class CheckResult:
     diagnostics: Mapping[str, DiagnosticValue] = field(default_factory=dict)
     line: int | None = None
     col: int | None = None
+    metric: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any, TypeVar
 
+import yaml
+
 from reconciler.engine.datasource import DataSourceConfig
 from reconciler.engine.model import (
     CheckResult,
@@ -91,6 +93,12 @@ def _soda() -> dict[str, ModuleType]:
             discovery=discovery,
         )
         return _modules
+
+
+def load_engine() -> None:
+    """Import soda-core now (most of a second, once per process): before forking workers,
+    which then inherit it."""
+    _soda()
 
 
 # -- the dry run -----------------------------------------------------------------------------
@@ -497,6 +505,8 @@ def _check(
     outcome: Outcome = _OUTCOMES.get(name, "error" if run_had_errors else "notEvaluated")
     location = getattr(check, "location", None)
     line, col = getattr(location, "line", None), getattr(location, "column", None)
+    value = _number(result.threshold_value)
+    diagnostics = _diagnostics(result.diagnostic_metric_values, redact)
     return CheckResult(
         path=str(getattr(check, "check_path", "") or check.relative_path),
         dataset=dataset,
@@ -506,13 +516,64 @@ def _check(
         name=redact(str(check.name or check.type)),
         identity=str(check.identity),
         outcome=outcome,
-        value=_number(result.threshold_value),
+        value=value,
         threshold=_threshold(check.threshold),
         warn_threshold=_threshold(getattr(check, "warn_threshold", None)),
-        diagnostics=_diagnostics(result.diagnostic_metric_values, redact),
+        diagnostics=diagnostics,
         line=line + 1 if isinstance(line, int) else None,
         col=col + 1 if isinstance(col, int) else None,
+        metric=_metric(str(check.type), getattr(check, "definition", None), diagnostics, value),
     )
+
+
+# Check types whose value is a count of rows, or its percentage with `metric: percent`.
+_COUNTED = frozenset({"missing", "invalid", "duplicate", "failed_rows"})
+_FIXED_METRICS = {"row_count": "row_count", "schema": "schema_events_count"}
+_ROWS_TESTED = frozenset({"check_rows_tested", "dataset_rows_tested"})
+
+
+def _metric(
+    check_type: str,
+    definition: Any,
+    diagnostics: Mapping[str, DiagnosticValue],
+    value: float | int | None,
+) -> str | None:
+    """The name of the value a check's threshold judged, as the engine names it in its
+    diagnostics (the check's own definition says whether it counts rows or a percentage)."""
+    if check_type in _COUNTED:
+        threshold = _definition_body(definition).get("threshold")
+        percent = isinstance(threshold, dict) and threshold.get("metric") == "percent"
+        return f"{check_type}_{'percent' if percent else 'count'}"
+    if check_type in _FIXED_METRICS:
+        return _FIXED_METRICS[check_type]
+    if value is None:
+        return None
+    return next(
+        (
+            key
+            for key, measured in diagnostics.items()
+            if key not in _ROWS_TESTED and measured == value
+        ),
+        None,
+    )
+
+
+def _definition_body(definition: Any) -> dict[str, Any]:
+    """The body of the one check of a check's definition (the engine's YAML of the check
+    within its column: ``columns: [{name, checks: [BODY]}]`` or ``checks: [BODY]``)."""
+    if not isinstance(definition, str):
+        return {}
+    try:
+        document = yaml.safe_load(definition)
+    except yaml.YAMLError:
+        return {}
+    while isinstance(document, dict):
+        if isinstance(document.get("checks"), list) and document["checks"]:
+            body = document["checks"][0]
+            return body if isinstance(body, dict) else {}
+        columns = document.get("columns")
+        document = columns[0] if isinstance(columns, list) and columns else None
+    return {}
 
 
 def _threshold(threshold: Any) -> Threshold | None:

@@ -12,7 +12,7 @@ ENGINE_DISTRIBUTION = "soda-core"
 SUPPORTED_SERIES = "4.28"
 # soda-core loads a data source package through an entry point in this group family.
 _PLUGIN_GROUP = "soda.plugins.data_source."
-# Data source types the project's extras install (``pip install 'reconciler[duckdb]'``).
+# Data source types the project's extras install (``pip install 'contract-reconciler[duckdb]'``).
 EXTRAS = ("duckdb", "postgres")
 
 
@@ -34,10 +34,12 @@ def engine_status() -> EngineStatus:
 def install_hint(data_source_type: str | None = None) -> str:
     """What to install for the engine, or for one data source type."""
     if data_source_type in EXTRAS:
-        return f"Install Soda's engine for it: pip install 'reconciler[{data_source_type}]'."
+        return (
+            f"Install Soda's engine for it: pip install 'contract-reconciler[{data_source_type}]'."
+        )
     if data_source_type is not None:
         return (
             f"Install Soda's package for {data_source_type} beside the engine: "
             f"pip install 'soda-{data_source_type}=={SUPPORTED_SERIES}.*'."
         )
-    return "Install Soda's engine with a data source package: pip install 'reconciler[duckdb]' (or [postgres])."
+    return "Install Soda's engine with a data source package: pip install 'contract-reconciler[duckdb]' (or [postgres])."

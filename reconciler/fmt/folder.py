@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from reconciler.contract.diagnostics import Diagnostic
+from reconciler.contract.silence import RuleSetting
 from reconciler.desired import load_desired
 from reconciler.errors import WriteRefused
 from reconciler.files import sync_folders, write_file
@@ -76,9 +77,19 @@ class _Candidate:
     text: str
 
 
-def format_folder(root: Path, *, variables: Mapping[str, str], write: bool) -> FmtReport:
-    """Lay out every valid contract below ``root``; write them back when ``write``."""
-    desired = load_desired(root, variables=variables)
+def format_folder(
+    root: Path,
+    *,
+    variables: Mapping[str, str],
+    write: bool,
+    rules: Mapping[str, RuleSetting] | None = None,
+) -> FmtReport:
+    """Lay out every valid contract below ``root`` (valid as ``rules:`` weighs our rules);
+    write them back when ``write``.
+
+    Soda's engine does not referee here: fmt mends what it refuses (a tab in YAML), and
+    every write is checked to read the same as Soda's engine reads it."""
+    desired = load_desired(root, variables=variables, rules=rules)
     errors = [d for d in desired.diagnostics if d.is_error and d.rule not in MENDED_RULES]
     failing = {d.file for d in errors}
     results = [FileResult(display, Outcome.INVALID) for display in sorted(failing)]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from reconciler.plan.checks import DataCheck
 from reconciler.plan.vocabulary import Action, Change, ChangeClass
 
 if TYPE_CHECKING:
@@ -21,7 +22,10 @@ if TYPE_CHECKING:
 
 # 2: the file carries a digest of its own content (reconciler.plan.file).
 # 3: changes, drift, notes and warnings are codes and data (docs/plan-format.md), not sentences.
-PLAN_FORMAT_VERSION = 3
+# 4: each entry's data_check: the changed contract run on today's data (plan --check-data).
+PLAN_FORMAT_VERSION = 4
+# The --fail-on word for a changed contract that would fail on today's data.
+FAILING_CHECKS = "failing-checks"
 
 
 class Frozen(BaseModel):
@@ -115,6 +119,9 @@ class DatasetPlan(Frozen):
     # create / generate-skeleton without a contract: whether Soda Cloud's Reporting API lists
     # the dataset (False: apply will likely meet 404); None when not asked or it cannot tell.
     dataset_listed: bool | None = None
+    # plan --check-data: the contract run on today's data. An observation handed to the
+    # planner, not a decision of it: a saved plan's entries are not checked against it.
+    data_check: DataCheck | None = None
 
     @property
     def changed(self) -> bool:
@@ -169,6 +176,11 @@ class Summary(Frozen):
     unmanaged: int = 0
     orphaned: int = 0
     unlisted: int = 0
+    # plan --check-data: datasets run on today's data, those a change makes fail, and those
+    # whose data could not be looked at.
+    data_checked: int = 0
+    failing: int = 0
+    not_checked: int = 0
 
     @property
     def has_changes(self) -> bool:
@@ -220,13 +232,21 @@ class Plan(Frozen):
             unmanaged=len(self.unmanaged),
             orphaned=len(self.orphaned),
             unlisted=sum(1 for d in self.datasets if d.dataset_listed is False),
+            data_checked=sum(1 for d in self.datasets if d.data_check and d.data_check.checked),
+            failing=len(self.failing_datasets()),
+            not_checked=sum(1 for d in self.datasets if d.data_check and not d.data_check.checked),
         )
 
     def changed_datasets(self) -> tuple[DatasetPlan, ...]:
         return tuple(d for d in self.datasets if d.changed)
 
+    def failing_datasets(self) -> tuple[DatasetPlan, ...]:
+        """Entries whose change makes a check fail on today's data (``--check-data``)."""
+        return tuple(d for d in self.datasets if d.data_check and d.data_check.failing)
+
     def classes_present(self) -> set[str]:
-        """Change classes of planned creates/publishes, plus ``drift`` when any is flagged."""
+        """Change classes of planned creates/publishes, plus ``drift`` when any is flagged
+        and ``failing-checks`` when a change makes a check fail on today's data."""
         present = {
             d.change_class.value
             for d in self.datasets
@@ -234,4 +254,6 @@ class Plan(Frozen):
         }
         if any(d.drift is not None for d in self.datasets):
             present.add("drift")
+        if self.failing_datasets():
+            present.add(FAILING_CHECKS)
         return present

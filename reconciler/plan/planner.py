@@ -18,7 +18,7 @@ as drift: someone changed it in Soda Cloud, and the publish overwrites that chan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.cloud.dto import Contract, ContractVersion
@@ -27,6 +27,7 @@ from reconciler.contract.checkpaths import changed_check_paths
 from reconciler.desired import DesiredContract, DesiredState
 from reconciler.desired.parallel import collector_paused
 from reconciler.observed import DatasetListing, ObservedState, moved_since_record
+from reconciler.plan.checks import DataCheck
 from reconciler.plan.globs import DatasetFilter
 from reconciler.plan.model import (
     DatasetPlan,
@@ -69,24 +70,31 @@ def make_plan(
     *,
     settings: PlanSettings,
     context: PlanContext,
+    data_checks: Mapping[str, DataCheck] | None = None,
 ) -> Plan:
+    """The plan; ``data_checks`` (``plan --check-data``) are what Soda's engine observed on
+    today's data, by dataset: each lands on its create or publish as it is."""
     wanted = DatasetFilter(settings.targets, settings.excludes)
+    checks = data_checks or {}
     files = {name: f for name, f in desired.contracts.items() if wanted(name)}
     remotes = {name: c for name, c in observed.contracts.items() if wanted(name)}
     # Comparing reads Soda Cloud's texts and builds their documents: many small acyclic
     # values, which the cyclic collector would rescan again and again for nothing.
     with collector_paused():
         entries = [
-            listed(
-                plan_dataset(
-                    files[name],
-                    remotes.get(name),
-                    state.datasets.get(name),
-                    observed.newer_versions.get(name, ()),
-                    state.pending.get(name),
-                    verify_mode=settings.verify,
+            with_data_check(
+                listed(
+                    plan_dataset(
+                        files[name],
+                        remotes.get(name),
+                        state.datasets.get(name),
+                        observed.newer_versions.get(name, ()),
+                        state.pending.get(name),
+                        verify_mode=settings.verify,
+                    ),
+                    observed.listing,
                 ),
-                observed.listing,
+                checks.get(name),
             )
             for name in sorted(files)
         ]
@@ -132,6 +140,13 @@ def listed(entry: DatasetPlan, listing: DatasetListing | None) -> DatasetPlan:
     if entry.action not in (Action.CREATE, Action.GENERATE_SKELETON):
         return entry
     return entry.model_copy(update={"dataset_listed": listing.lists(entry.dataset)})
+
+
+def with_data_check(entry: DatasetPlan, check: DataCheck | None) -> DatasetPlan:
+    """A create or publish with what its contract does on today's data."""
+    if check is None or entry.action not in (Action.CREATE, Action.PUBLISH):
+        return entry
+    return entry.model_copy(update={"data_check": check})
 
 
 def plan_dataset(

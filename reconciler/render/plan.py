@@ -9,8 +9,9 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from reconciler.plan.checks import CheckOutcome, DataCheck
 from reconciler.plan.file import plan_document, plan_file_text
-from reconciler.plan.model import DatasetPlan, Plan, Summary
+from reconciler.plan.model import FAILING_CHECKS, DatasetPlan, Plan, Summary
 from reconciler.plan.vocabulary import Action, Change, ChangeClass
 from reconciler.render.escape import (
     bounded,
@@ -33,7 +34,10 @@ from reconciler.render.split import section_room, split_sections
 from reconciler.render.style import Style, ansi, plain
 from reconciler.render.words import (
     change_words,
+    check_outcome_words,
+    data_check_line,
     drift_words,
+    engine_error_words,
     note_words,
     verify_only_words,
     warning_words,
@@ -84,7 +88,20 @@ def summary_line(summary: Summary) -> str:
         parts.append(
             f"{summary.unlisted} dataset{'s' if summary.unlisted != 1 else ''} unknown to Soda Cloud"
         )
+    if summary.data_checked:
+        failing = f" ({summary.failing} would fail)" if summary.failing else ""
+        parts.append(f"{summary.data_checked} checked on today's data{failing}")
+    if summary.not_checked:
+        parts.append(f"{summary.not_checked} not checked")
     return "Plan: " + ", ".join(parts)
+
+
+def data_check_lines(check: DataCheck) -> tuple[str, list[str]]:
+    """A data check's head line, and a line for each check that does not pass and each
+    error of the engine (plain text: each renderer escapes it)."""
+    details = [check_outcome_words(c) for c in check.checks if c.outcome is not CheckOutcome.PASS]
+    details += [engine_error_words(check, error) for error in check.errors]
+    return data_check_line(check), details
 
 
 def _role(entry: DatasetPlan) -> str:
@@ -110,6 +127,8 @@ def _tags(entry: DatasetPlan) -> list[str]:
         tags.append("record only")
     if entry.dataset_listed is False:
         tags.append("UNKNOWN DATASET")
+    if entry.data_check is not None and entry.data_check.failing:
+        tags.append("FAILS ON DATA")
     return tags
 
 
@@ -143,6 +162,11 @@ def render_text(plan: Plan, *, color: bool = False, show_diff: bool = False) -> 
             )
         if entry.dataset_listed is False:
             lines.append(style(f"      ! {UNLISTED}", "drift"))
+        if entry.data_check is not None:
+            head, details = data_check_lines(entry.data_check)
+            role = "drift" if entry.data_check.failing else "dim"
+            lines.append(style(f"      data: {printable(head)}", role))
+            lines.extend(f"        {printable(line)}" for line in details)
         for note in entry.notes:
             lines.append(f"      note: {printable(note_words(note))}")
         if show_diff and entry.diff:
@@ -199,7 +223,14 @@ def saved_line(path: Path) -> str:
 
 def failing_line(classes: Iterable[str]) -> str:
     """Why ``plan --fail-on`` fails the check."""
-    return f"Failing: the plan holds {', '.join(sorted(classes))} changes (--fail-on)."
+    present = set(classes)
+    reasons = []
+    changes = sorted(present - {FAILING_CHECKS})
+    if changes:
+        reasons.append(f"the plan holds {', '.join(changes)} changes")
+    if FAILING_CHECKS in present:
+        reasons.append("a change makes checks fail on today's data")
+    return f"Failing: {' and '.join(reasons)} (--fail-on)."
 
 
 def render_json(plan: Plan) -> str:
@@ -276,6 +307,10 @@ def _markdown_head(plan: Plan) -> str:
     ]
     if summary.unlisted:
         head.append(f"| unknown to Soda Cloud | {summary.unlisted} |")
+    if summary.data_checked or summary.not_checked:
+        head.append(f"| checked on today's data | {summary.data_checked} |")
+        head.append(f"| of which a change makes fail | {summary.failing} |")
+        head.append(f"| not checked | {summary.not_checked} |")
     head += [
         "",
     ]
@@ -412,6 +447,7 @@ def _markdown_warnings(plan: Plan) -> list[str]:
     ]
     drifted = [d for d in plan.datasets if d.drift is not None]
     unlisted = [d for d in plan.datasets if d.dataset_listed is False]
+    out += _markdown_failing(plan.failing_datasets())
     if breaking:
         out += [
             "> [!WARNING]",
@@ -472,6 +508,32 @@ def _markdown_warnings(plan: Plan) -> list[str]:
     return out
 
 
+def _markdown_failing(failing: tuple[DatasetPlan, ...]) -> list[str]:
+    if not failing:
+        return []
+    out = [
+        "> [!CAUTION]",
+        f"> **{len(failing)} change{'s' if len(failing) != 1 else ''} would make checks fail "
+        "on today's data**: Soda's engine ran the changed contracts on the data (`--check-data`).",
+        ">",
+    ]
+    lines = [
+        f"> - {code(d.dataset)}: {bounded(check_outcome_words(c), BULLET_LIMIT, markdown)}"
+        for d in failing
+        if d.data_check is not None
+        for c in d.data_check.new_failures
+    ]
+    lines += [
+        f"> - {code(d.dataset)}: {bounded(engine_error_words(d.data_check, e), BULLET_LIMIT, markdown)}"
+        for d in failing
+        if d.data_check is not None and d.data_check.failing and not d.data_check.new_failures
+        for e in d.data_check.errors
+    ]
+    out += capped(iter(lines), len(lines), prefix="> ")
+    out.append("")
+    return out
+
+
 def _markdown_dataset(entry: DatasetPlan, room: int | None = None) -> str:
     """One dataset's ``<details>``; with ``room``, at most that many characters: the diff is
     cut at a line (saying how many lines are left out), then the list of changes capped."""
@@ -520,6 +582,10 @@ def _dataset_section(
         body.append(f"- **drift**: {markdown(drift_words(entry.drift))}; publishing overwrites it")
     if entry.dataset_listed is False:
         body.append(f"- **unknown dataset**: {markdown(UNLISTED)}")
+    if entry.data_check is not None:
+        head, details = data_check_lines(entry.data_check)
+        body.append(f"- **data**: {markdown(head)}")
+        body.extend(f"  - {bounded(line, BULLET_LIMIT, markdown)}" for line in details)
     body.extend(f"- note: {markdown(note_words(n))}" for n in entry.notes)
     if diff_lines:
         body += ["", *code_block("\n".join(diff_lines), "diff")]

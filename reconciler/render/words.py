@@ -25,6 +25,15 @@ from reconciler.contract.values import show
 from reconciler.importer import ImportNote
 from reconciler.importer import NoteCode as ImportNoteCode
 from reconciler.observed import NotRead
+from reconciler.plan.checks import (
+    Bounds,
+    CheckedCheck,
+    CheckOutcome,
+    DataCheck,
+    NotChecked,
+    NotCheckedCause,
+    Since,
+)
 from reconciler.plan.model import (
     DatasetPlan,
     Drift,
@@ -176,6 +185,133 @@ def warning_words(warning: ReadingWarning) -> str:
             "ignored"
         )
     return f"{warning.file}:{warning.line}:{warning.col}: {warning.message}"
+
+
+# --- data checks (plan --check-data) -------------------------------------------------------
+
+_OUTCOME = {
+    CheckOutcome.PASS: "passes",
+    CheckOutcome.WARN: "would warn",
+    CheckOutcome.FAIL: "would fail",
+    CheckOutcome.ERROR: "could not be evaluated",
+    CheckOutcome.NOT_EVALUATED: "not evaluated",
+}
+_OUTCOME_COUNTED = {
+    CheckOutcome.PASS: "pass",
+    CheckOutcome.WARN: "would warn",
+    CheckOutcome.FAIL: "would fail",
+    CheckOutcome.ERROR: "could not be evaluated",
+    CheckOutcome.NOT_EVALUATED: "not evaluated",
+}
+_SINCE = {
+    Since.NEW: "new with this change",
+    Since.ALREADY: "already so under the contract Soda Cloud has",
+    Since.UNKNOWN: "not compared: the contract Soda Cloud has could not be run",
+}
+_COMPARISONS = (
+    ("must_be_greater_than", ">"),
+    ("must_be_greater_than_or_equal", ">="),
+    ("must_be_less_than", "<"),
+    ("must_be_less_than_or_equal", "<="),
+)
+
+
+def data_check_line(check: DataCheck) -> str:
+    """``today's data in shop: 3 checks, 2 pass, 1 would fail``, or why it was not checked."""
+    if check.not_checked is not None:
+        return not_checked_words(check.not_checked)
+    counts = [
+        f"{check.count(outcome)} {words}"
+        for outcome, words in _OUTCOME_COUNTED.items()
+        if check.count(outcome)
+    ]
+    head = f"today's data in {check.data_source}: {_counted(len(check.checks), 'check')}"
+    return ", ".join([head, *counts])
+
+
+def not_checked_words(why: NotChecked) -> str:
+    if why.cause is NotCheckedCause.NO_DATA_SOURCE:
+        return (
+            f"not checked: `data_sources:` in reconciler.yml names no data source "
+            f"'{why.data_source}'"
+        )
+    return f"not checked: {why.reason or why.cause.value}"
+
+
+def check_outcome_words(check: CheckedCheck) -> str:
+    """``would fail: column email: missing_count 10 (10.0%), must be 0 (new with this
+    change)``: a check that does not pass, what the engine measured and what it had to be."""
+    label = check_label(check)
+    if check.outcome in (CheckOutcome.ERROR, CheckOutcome.NOT_EVALUATED) or check.value is None:
+        text = f"{_OUTCOME[check.outcome]}: {label or check.path}"
+    else:
+        measured = ": ".join(part for part in (label, measured_words(check)) if part)
+        bounds = bounds_words(
+            check.warn_threshold
+            if check.outcome is CheckOutcome.WARN and check.warn_threshold is not None
+            else check.threshold
+        )
+        text = f"{_OUTCOME[check.outcome]}: {measured}" + (f", {bounds}" if bounds else "")
+    return text + (f" ({_SINCE[check.since]})" if check.since is not None else "")
+
+
+def engine_error_words(check: DataCheck, error: str) -> str:
+    since = f" ({_SINCE[check.errors_since]})" if check.errors_since is not None else ""
+    return f"the engine's error: {error}{since}"
+
+
+def check_label(check: CheckedCheck) -> str:
+    """``column email``, ``column email: missing (share)``, ``aggregate``; empty where the
+    measured value names the check (``row_count``)."""
+    parts = [f"column {check.column}"] if check.column is not None else []
+    if check.qualifier is not None:
+        parts.append(f"{check.type} ({check.qualifier})")
+    elif not (check.metric or "").startswith(check.type):
+        parts.append(check.type)
+    return ": ".join(parts)
+
+
+def measured_words(check: CheckedCheck) -> str:
+    """``missing_count 10 (10.0%)``, ``missing_percent 10.0% (10 rows)``, ``avg 1.5``."""
+    metric = check.metric or "value"
+    value = _number(check.value)
+    stem, _, unit = metric.rpartition("_")
+    if unit == "count" and isinstance(check.diagnostics.get(f"{stem}_percent"), (int, float)):
+        return f"{metric} {value} ({_number(check.diagnostics[f'{stem}_percent'])}%)"
+    if unit == "percent":
+        count = check.diagnostics.get(f"{stem}_count")
+        rows = f" ({_counted(int(count), 'row')})" if isinstance(count, (int, float)) else ""
+        return f"{metric} {value}%{rows}"
+    return f"{metric} {value}"
+
+
+def bounds_words(bounds: Bounds | None) -> str:
+    """``must be 0``, ``must be > 2 and < 5``, ``must not be 3``; empty without bounds."""
+    if bounds is None:
+        return ""
+    parts = []
+    if bounds.must_be is not None:
+        parts.append(f"must be {_number(bounds.must_be)}")
+    if bounds.must_not_be is not None:
+        parts.append(f"must not be {_number(bounds.must_not_be)}")
+    compared = [
+        f"{sign} {_number(getattr(bounds, key))}"
+        for key, sign in _COMPARISONS
+        if getattr(bounds, key) is not None
+    ]
+    if compared:
+        parts.append("must be " + " and ".join(compared))
+    return " and ".join(parts)
+
+
+def _number(value: float | int | str | None) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    # Two decimals at most, one at least: 10.0, 1.5, 8026.56.
+    text = f"{value:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 # --- the audit ----------------------------------------------------------------------------

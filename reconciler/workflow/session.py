@@ -39,7 +39,8 @@ from reconciler.cloud.settings import (
     environment_flags,
     resolve_cloud_settings,
 )
-from reconciler.config import ProjectConfig
+from reconciler.config import EngineMode, ProjectConfig
+from reconciler.contract.referee import engine_wanted
 from reconciler.desired import DesiredState, load_desired
 from reconciler.desired.environment import for_environment
 from reconciler.environment import Environment
@@ -84,6 +85,8 @@ class Session:
     cloud_flags: CloudFlags = field(default_factory=CloudFlags)
     variables: Mapping[str, str] = field(default_factory=dict)  # ${var.X} values (--var)
     strict: bool = False  # a path that does not mirror its dataset is an error
+    # Whether Soda's engine referees the folder (--engine, else `engine:` of reconciler.yml).
+    engine: EngineMode | None = None
     # The parse cache's folder (reconciler.desired.cache); None: every file is parsed.
     cache: Path | None = None
     listener: Listener = field(default_factory=QuietListener)
@@ -123,14 +126,20 @@ class Session:
         """The state as the verbs hand it to plans and reports: a path, or a shown URL."""
         return self.state.path if isinstance(self.state, LocalPath) else self.state.shown
 
+    @property
+    def engine_mode(self) -> EngineMode:
+        return self.engine or self.project.engine
+
     def read_folder(self) -> DesiredState:
-        """The contracts folder, read and heard (as rendered for the environment, if any);
-        stops (:class:`ContractsInvalid`) when a file has an error, so nothing is planned or
-        applied from an invalid folder."""
+        """The contracts folder, read (refereed by Soda's engine when wanted, weighed by
+        ``rules:``) and heard (as rendered for the environment, if any); stops
+        (:class:`ContractsInvalid`) when a file has an error, so nothing is planned or applied
+        from an invalid folder."""
         desired = load_desired(
             self.contracts,
             variables=self.variables,
             strict=self.strict,
+            engine=engine_wanted(self.engine_mode),
             rules=self.project.rules,
             cache=self.cache,
         )

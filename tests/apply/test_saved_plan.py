@@ -183,7 +183,7 @@ def test_a_plan_of_the_older_format_is_refused_with_the_way_out(project: Project
     result = assert_nothing_changed(project, lambda: apply_saved(project, path))
     assert result.exit_code == 1
     assert "a saved plan of format_version 1, made by an older reconciler" in result.output
-    assert "reads format_version 3" in result.output
+    assert "reads format_version 4" in result.output
     assert "reconciler plan --out FILE" in result.output
 
 

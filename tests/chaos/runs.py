@@ -70,11 +70,15 @@ class ApplyProcess:
         }
 
     def command(self) -> list[str]:
+        # --engine off: the kills are meant for apply's work, not for the import of Soda's
+        # engine at start-up (the referee has its own tests).
         return [
             sys.executable,
             "-m",
             "reconciler",
             "apply",
+            "--engine",
+            "off",
             "--auto-approve",
             "--dir",
             str(self.contracts),

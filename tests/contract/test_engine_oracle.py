@@ -49,11 +49,16 @@ _COLUMN_ROW_COUNT = (
     "a row_count under a column counts the dataset's rows, not the column's values; we keep "
     "it in the dataset `checks:`, where it means what it does"
 )
+_SCOPES = (
+    "scopes are the engine's to judge (names, keys, references): our rules leave them open, "
+    "and the referee reports what the engine refuses"
+)
 KNOWN_DIFFERENCES: dict[str, str] = {
     "tests/contract/fixtures/aggregate-function-unknown.yml": _UNKNOWN_FUNCTION,
     "tests/contract/test_language.py::function: median": _UNKNOWN_FUNCTION,
     "tests/contract/test_language.py::    checks:\n      - row_count:": _COLUMN_ROW_COUNT,
     "tests/contract/test_referee.py::      - row_count:": _COLUMN_ROW_COUNT,
+    "tests/desired/test_refereed_folder.py::      - row_count:": _COLUMN_ROW_COUNT,
     "tests/contract/test_language.py::checks:\n  - missing:": (
         "a missing check in the dataset `checks:` has no column: the dry run takes it, a "
         "verification fails ('Invalid expression type NoneType')"
@@ -70,10 +75,8 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         "the engine checks only that a length is a number; no column has a negative one, so "
         "the schema check would fail on every data source"
     ),
-    "tests/contract/test_referee.py::scope: us": (
-        "scopes are the engine's to judge (names, keys, references): our rules leave them "
-        "open, and the referee reports what the engine refuses"
-    ),
+    "tests/contract/test_referee.py::scope: us": _SCOPES,
+    "tests/desired/test_refereed_folder.py::scope: us": _SCOPES,
     "tests/contract/test_rules.py::numeric_scale: 6": (
         "the engine does not compare scale with precision; no column has a scale above its "
         "precision, so the schema check would fail on every data source"
@@ -171,6 +174,27 @@ def plan_example_contracts(scratch: Path) -> Iterator[tuple[str, str]]:
     _break_contracts(broken)
     for label, text in example_folder(broken / "contracts"):
         yield f"validate-invalid::{label.split('/contracts/', 1)[-1]}", text
+    yield from shop_contracts(scratch)
+
+
+def shop_contracts(scratch: Path) -> Iterator[tuple[str, str]]:
+    """The demo's shop: its folder, its seed's contract, and the pull request's edits."""
+    from demo.tour import RELAXED, SHOP, TIGHTENED
+    from reconciler.emulator.seed import parse_seed
+
+    yield from example_folder(REPOSITORY / SHOP / "contracts")
+    seed = REPOSITORY / SHOP / "cloud-seed.yml"
+    # Its data source is read when the local Soda Cloud starts; its contracts are text.
+    for contract in parse_seed(
+        seed.read_text(encoding="utf-8").split("data_sources:")[0]
+    ).contracts:
+        yield f"{SHOP}/cloud-seed.yml::{contract.dataset}", contract.contents
+    edited = scratch / "shop"
+    shutil.copytree(REPOSITORY / SHOP / "contracts", edited / "contracts")
+    for edit in (TIGHTENED, RELAXED):
+        edit.apply_in(edited)
+        path = edited / "contracts" / f"{edit.dataset}.yml"
+        yield f"{SHOP} pull request::{edit.dataset}:{edit.new.strip()}", path.read_text()
 
 
 def local_cloud_contracts(scratch: Path) -> Iterator[tuple[str, str]]:

@@ -127,7 +127,7 @@ def test_on_without_the_engine_is_a_configuration_error_that_says_what_to_instal
     assert isinstance(raised.value, ConfigError)
     assert str(raised.value) == "--engine on: Soda's engine (soda-core) is not installed"
     assert raised.value.hint is not None
-    assert "pip install 'reconciler[duckdb]'" in raised.value.hint
+    assert "pip install 'contract-reconciler[duckdb]'" in raised.value.hint
 
 
 LOAD_PATH = """

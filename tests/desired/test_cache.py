@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from reconciler.cli.main import main
 from reconciler.desired import DesiredState, load_desired
 from reconciler.desired.cache import parse_cache
+from tests import shop
 from tests.desired.helpers import contract, write
 
 ORDERS = "contracts/pg/db/public/orders.yml"
@@ -241,11 +242,29 @@ def test_the_configuration_can_turn_the_cache_off(project: Path) -> None:
 
 
 def test_a_rule_setting_of_the_configuration_reaches_validate(project: Path) -> None:
+    # Our rule alone: Soda's engine refuses this file too, and its errors are never silenced.
     write(project, ORDERS, SIZE_ON_INTEGER)
+    (project / "reconciler.yml").write_text("engine: off\n", encoding="utf-8")
     assert validate("validate") == 1
-    (project / "reconciler.yml").write_text("rules:\n  size-key-type: warning\n", encoding="utf-8")
+    (project / "reconciler.yml").write_text(
+        "engine: off\nrules:\n  size-key-type: warning\n", encoding="utf-8"
+    )
     assert validate("validate") == 0
-    (project / "reconciler.yml").write_text("rules: {}\n", encoding="utf-8")
+    (project / "reconciler.yml").write_text("engine: off\nrules: {}\n", encoding="utf-8")
+    assert validate("validate") == 1
+
+
+@shop.needs_engine
+def test_the_engine_verdict_is_kept_apart_from_ours(project: Path) -> None:
+    write(project, ORDERS, SIZE_ON_INTEGER)
+    (project / "reconciler.yml").write_text(
+        "engine: off\nrules:\n  size-key-type: warning\n", encoding="utf-8"
+    )
+    assert validate("validate") == 0
+    # The same bytes, now refereed: the verdict cached without the engine must not answer.
+    (project / "reconciler.yml").write_text(
+        "engine: on\nrules:\n  size-key-type: warning\n", encoding="utf-8"
+    )
     assert validate("validate") == 1
 
 

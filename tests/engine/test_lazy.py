@@ -15,7 +15,7 @@ from reconciler.cli import main
 import reconciler.engine
 from reconciler.emulator import EmulatorConfig, RunningEmulator
 
-result = CliRunner().invoke(main, ["validate", "contracts"])
+result = CliRunner().invoke(main, ["validate", "contracts", "--engine", "off"])
 assert result.exit_code == 0, result.output
 with RunningEmulator(EmulatorConfig()) as cloud:
     pass
@@ -24,7 +24,9 @@ print("soda_core" in sys.modules)
 """
 
 
-def test_validate_the_cli_and_an_emulator_without_data_sources_never_import_soda_core() -> None:
+def test_validate_with_the_engine_off_the_cli_and_an_emulator_without_data_sources_never_import_soda_core() -> (
+    None
+):
     done = subprocess.run(
         [sys.executable, "-c", PROGRAM],
         cwd=REPOSITORY,

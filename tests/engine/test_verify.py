@@ -233,3 +233,29 @@ def test_telemetry_is_off_whatever_the_environment_said() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "false"
+
+
+def test_each_check_names_the_value_its_threshold_judged(
+    duckdb_shop: Path,
+) -> None:
+    source = data_source_from_mapping(shop.duckdb_source(duckdb_shop), origin="duckdb.yml")
+    text = shop.contract(
+        "shop/main/customers",
+        columns=(
+            "  - name: email\n    checks:\n      - missing:\n      - missing:\n"
+            "          qualifier: share\n          threshold:\n            metric: percent\n"
+            "            must_be_less_than: 5\n"
+            "  - name: score\n    checks:\n      - aggregate:\n          function: avg\n"
+            "          threshold:\n            must_be_greater_than: 2\n"
+        ),
+        checks="  - row_count:\n  - metric:\n      expression: avg(id)\n"
+        "      threshold:\n        must_be: 3\n",
+    )
+    result = verify(text, source)
+    assert {c.path: (c.metric, c.value) for c in result.checks} == {
+        "columns.email.checks.missing": ("missing_count", shop.MISSING_EMAILS),
+        "columns.email.checks.missing.share": ("missing_percent", pytest.approx(10.0)),
+        "columns.score.checks.aggregate": ("avg", pytest.approx(1.5)),
+        "checks.row_count": ("row_count", shop.CUSTOMERS_ROWS),
+        "checks.metric": (None, pytest.approx(50.5)),
+    }

@@ -11,7 +11,15 @@ import pytest
 import yaml
 
 from demo import tour as demo
-from demo.tour import SKELETON_DATASET, Command, Step, prepare_workspace, run_tour
+from demo.tour import (
+    SHOP,
+    SHOP_SKELETON,
+    SKELETON_DATASET,
+    Command,
+    Step,
+    prepare_workspace,
+    run_tour,
+)
 from tests.examples.support import REPOSITORY
 
 
@@ -38,6 +46,12 @@ def test_the_demo_shows_every_action_and_the_drift_the_audit_finds(
         "import",
         "state",
         "audit",
+        # The shop, on real data.
+        "validate",
+        "plan",
+        "apply",
+        "plan",
+        "plan",
     ]
     for action in ("+ create", "* generate skeleton", "~ publish", "= adopt", "[format-only]"):
         assert action in out
@@ -49,7 +63,7 @@ def test_the_demo_shows_every_action_and_the_drift_the_audit_finds(
     assert "Status: drift (Soda Cloud changed outside git) (exit 4)" in out
     assert "[tightened, verify, DRIFT]" in out
     assert "Orphaned" in out
-    assert out.rstrip().splitlines()[-1].startswith("Demo finished: 10 commands in ")
+    assert out.rstrip().splitlines()[-1].startswith("Demo finished: 15 commands in ")
     assert "expected" not in out
     # It ran in its own folder, against its own local Soda Cloud.
     assert (workdir / ".reconciler" / "local-cloud.json").is_file()
@@ -57,6 +71,27 @@ def test_the_demo_shows_every_action_and_the_drift_the_audit_finds(
     assert skeleton["checks"] == [{"schema": None}]
     assert not (REPOSITORY / ".reconciler" / "plan.json").exists()
     assert (REPOSITORY / "contracts" / f"{SKELETON_DATASET}.yml").read_text().count("\n") == 3
+    # The shop: real checks pass and fail, a skeleton from real columns, and the gate.
+    shop = out[out.index("The shop, copied to") :]
+    assert "(already so under the contract Soda Cloud has)" in shop
+    assert "verified: completedWithFailures" in shop
+    assert "customers    created, verified: completed" in shop
+    assert (
+        "would fail: column email: missing_count 40 (2.0%), must be 0 (new with this change)"
+        in shop
+    )
+    assert "Failing: a change makes checks fail on today's data (--fail-on)." in shop
+    assert "(exit 0)\n\nDemo finished" in shop  # the fix passes the gate
+    skeleton_file = workdir / "shop" / "contracts" / f"{SHOP_SKELETON}.yml"
+    columns = yaml.safe_load(skeleton_file.read_text())["columns"]
+    assert [c["name"] for c in columns] == [
+        "order_id",
+        "line_number",
+        "product_id",
+        "quantity",
+        "unit_price",
+    ]
+    assert not (REPOSITORY / SHOP / "shop.duckdb").exists()
 
 
 def test_the_demo_leaves_the_environment_and_directory_as_they_were(
@@ -101,6 +136,7 @@ def test_a_temporary_working_folder_is_removed_unless_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(demo, "STEPS", (Step("Validate", "", (Command(("validate",)),)),))
+    monkeypatch.setattr(demo, "SHOP_STEPS", ())
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
     assert demo.main([]) == 0

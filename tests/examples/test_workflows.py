@@ -19,8 +19,9 @@ import click
 import pytest
 import yaml
 
-from demo.tour import UI_EDIT, edit_in_cloud_ui
+from demo.tour import TIGHTENED, UI_EDIT, edit_in_cloud_ui, prepare_shop
 from reconciler.cli import main
+from tests import shop
 from tests.examples.support import REPOSITORY, reconciler
 
 WORKFLOWS = REPOSITORY / "plan-examples" / "github-actions"
@@ -120,6 +121,13 @@ def test_each_workflow_runs_the_commands_it_is_for() -> None:
     by_subcommand = {c.args[0]: c.args for c in ALL_COMMANDS}
     assert by_subcommand["validate"][1:] == ("--format", "github")
     assert {"--fail-on", "breaking", "--out", *SPLIT} <= set(by_subcommand["plan"])
+    with_data, without = (c.args for c in ALL_COMMANDS if c.args[0] == "plan")
+    assert set(with_data) - set(without) == {
+        "--check-data",
+        "--check-data-timeout",
+        "2m",
+        "failing-checks",
+    }
     assert {"--format", "markdown", "--out"} <= set(by_subcommand["audit"])
     assert by_subcommand["import"][1:] == ("--drifted", "--state", "$DRIFT_STATE")
     # The apply re-plans on main: it refuses to overwrite a change nobody reviewed, unless
@@ -154,6 +162,7 @@ def test_the_exit_codes_each_workflow_acts_on_do_not_fail_the_action_step() -> N
     assert codes == {
         (PLAN, "Validate"): {"0"},
         (PLAN, "Plan"): {"0", "3"},  # the gate decides about breaking changes
+        (PLAN, "Plan with today's data"): {"0", "3"},  # ... and about failing checks
         (APPLY, "Apply"): {"any"},  # the state is committed whatever the exit
         (AUDIT, "Audit"): {"0", "2", "4", "6"},
         (AUDIT, "Bring the drifted contracts into git"): {"0", "1"},
@@ -300,7 +309,7 @@ def _run(command: CommandLine, workspace: Path) -> int:
 
 
 def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path) -> None:
-    (validate, plan), (overwrite, apply, where), (audit, shows, copy, drifted) = (
+    (validate, _, plan), (overwrite, apply, where), (audit, shows, copy, drifted) = (
         _commands(n) for n in (PLAN, APPLY, AUDIT)
     )
 
@@ -312,7 +321,7 @@ def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path
     assert comment.name == "comment-001.md"
     assert comment.read_text().startswith("### Soda contracts plan")
     # The example has no environments: one saved plan.
-    assert '"format_version": 3' in (workspace / "plan-default.json").read_text()
+    assert '"format_version": 4' in (workspace / "plan-default.json").read_text()
     # Merged: applied and verified, with the report the workflow uploads.
     assert _run(apply, workspace) == 0
     assert (workspace / "apply-report.md").read_text().startswith("### Soda contracts apply")
@@ -355,3 +364,28 @@ def test_on_the_example_the_commands_end_as_the_workflows_expect(workspace: Path
     assert _run(_given(drifted, DRIFT_STATE=".reconciler/state.json"), workspace) == 0
     assert state.read_bytes() != before
     assert _run(audit, workspace) == 0
+
+
+@shop.needs_engine
+def test_with_data_checks_the_plan_workflow_stops_a_change_that_fails_on_todays_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, with_data, _ = _commands(PLAN)
+    workspace = prepare_shop(tmp_path / "shop")
+    monkeypatch.chdir(workspace)
+    # A first pull request: orders fails only where it failed before; the gate lets it by.
+    assert _run(with_data, workspace) == 0
+    assert not _fails_on_data(workspace / "plan-default.json")
+    assert reconciler(("apply", "--auto-approve")).exit_code == 3  # orders' real failures
+    TIGHTENED.apply_in(workspace)
+    assert _run(with_data, workspace) == 3
+    assert _fails_on_data(workspace / "plan-default.json")  # the Gate step's `jq` question
+    (comment,) = sorted((workspace / "comments").iterdir())
+    assert "would fail: column email: missing_count 40 (2.0%)" in comment.read_text()
+
+
+def _fails_on_data(plan: Path) -> bool:
+    """``jq -e -s 'any(.[].datasets[]; .data_check.failing == true)'``, as the Gate step
+    asks of the saved plans."""
+    document = json.loads(plan.read_text())
+    return any((d["data_check"] or {}).get("failing") is True for d in document["datasets"])

@@ -44,7 +44,8 @@ def test_an_edit_that_breaks_the_plan_says_it_was_edited_too(tmp_path: Path) -> 
     [
         ("[1]", "not a JSON object"),
         ("{", "not JSON"),
-        ('{"format_version": 4}', "format_version 4; this reconciler reads format_version 3"),
+        ('{"format_version": 5}', "format_version 5; this reconciler reads format_version 4"),
+        ('{"format_version": 3}', "format_version 3, made by an older reconciler"),
         ('{"format_version": 2}', "format_version 2, made by an older reconciler"),
         ('{"format_version": 1}', "format_version 1, made by an older reconciler"),
     ],
