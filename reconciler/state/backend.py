@@ -191,7 +191,7 @@ def open_backend(
 def _missing_library(server: str, library: str, extra: str) -> ConfigError:
     return ConfigError(
         f"a state in {server} needs {library}, which is not installed",
-        hint=f"Install it with: pip install 'reconciler[{extra}]'",
+        hint=f"Install it with: pip install 'contract-reconciler[{extra}]'",
     )
 
 
