@@ -75,8 +75,12 @@ def reconciler_command() -> list[str]:
 def whole_process(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Sample:
     """One run of ``command``: its wall time, CPU time and peak memory, from the kernel,
     started from a small interpreter (``measure``)."""
-    # The floors are modules of this folder, run from the project's folder.
+    # The floors are modules of this folder, run from the project's folder. Bytecode is
+    # written (by the warming run): an installed reconciler has it, as the floors' libraries
+    # do, and a checkout run under PYTHONDONTWRITEBYTECODE would compile its own modules anew
+    # every time.
     env = {**(env or os.environ), "PYTHONPATH": str(REPOSITORY)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     done = subprocess.run(
         [PYTHON, "-m", "benchmarks.measure", str(cwd), *command],
         env=env,

@@ -54,11 +54,11 @@ from pydantic_core import PydanticCustomError
 
 from reconciler.environment import ALL, NAME, Environment
 from reconciler.errors import ConfigError
+from reconciler.settings import CACHE_DIR as DEFAULT_CACHE_DIR
+from reconciler.settings import CONFIG_FILE_NAME
 
-CONFIG_FILE_NAME = "reconciler.yml"
 DEFAULT_CONTRACTS_DIR = "contracts"
 DEFAULT_STATE_PATH = ".reconciler/state.json"
-DEFAULT_CACHE_DIR = ".reconciler/cache"
 
 # A rule's severity (reconciler.contract.silence.RuleSetting; not imported: reading the
 # configuration must not load the contract language).
@@ -259,13 +259,9 @@ class ProjectConfig(BaseModel):
         """The environment ``name`` (a :class:`ConfigError` naming the known ones else)."""
         section = self.environments.get(name)
         if section is None:
-            known = ", ".join(sorted(self.environments)) or "none"
-            where = self.source or CONFIG_FILE_NAME
-            raise ConfigError(
-                f"no environment {name!r} in {where} (environments: {known})",
-                hint="Choose one with --env NAME (or RECONCILER_ENV), or add it under "
-                "`environments:`.",
-            )
+            from reconciler.settings import unknown_environment
+
+            raise unknown_environment(name, self.environments, self.source)
         return section.environment(name)
 
     @property
@@ -333,6 +329,30 @@ def load_project_config(
             f"{path}: setting '{where}': {first['msg']}",
             hint=f"Known top-level settings: {known}; see the README's Configuration section.",
         ) from None
+
+
+# The settings reading the folder depends on (reconciler.settings.FolderSettings).
+FOLDER_SETTINGS = ("contracts", "cache", "rules", "engine", "environments")
+
+
+def environment_references(data: bytes | None) -> tuple[bool, list[str]]:
+    """For a configuration the models accepted: whether a setting reading the folder takes a
+    value from the environment (``${env.NAME}``), and the names of every variable its
+    settings refer to (not ``data_sources:``: the engine reads those)."""
+    raw = yaml.safe_load(data) if data is not None else None
+    if not isinstance(raw, dict):
+        return False, []
+    names = {key: _env_names(value) for key, value in raw.items() if key not in _VERBATIM}
+    in_folder_settings = any(names.get(key) for key in FOLDER_SETTINGS)
+    return in_folder_settings, sorted({name for found in names.values() for name in found})
+
+
+def _env_names(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [name for k, v in value.items() for name in (*_env_names(k), *_env_names(v))]
+    if isinstance(value, list):
+        return [name for item in value for name in _env_names(item)]
+    return _ENV_REF.findall(value) if isinstance(value, str) else []
 
 
 def _resolve_env(value: Any, env: Mapping[str, str]) -> Any:

@@ -80,6 +80,38 @@ def test_validate_of_one_file_with_a_warm_cache_builds_no_contract_model(tmp_pat
     assert heavy_in(warm) == set()
 
 
+PROJECT = """\
+contracts: contracts
+rules:
+  size-key-type: warning
+engine: auto
+data_sources:
+  - soda/warehouse.yml
+environments:
+  staging:
+    api_key_id_env: SODA_STAGING_API_KEY_ID
+    api_key_secret_env: SODA_STAGING_API_KEY_SECRET
+    variables: {SCHEMA: analytics_staging}
+    rename_data_sources: {pg: pg_staging}
+cloud:
+  api_key_secret: ${env.SODA_CLOUD_API_KEY_SECRET}
+"""
+
+
+def test_a_warm_validate_reads_reconciler_yml_without_pydantic(tmp_path: Path) -> None:
+    folder = tmp_path / "contracts" / "pg" / "db" / "public"
+    folder.mkdir(parents=True)
+    (folder / "orders.yml").write_text("dataset: pg/db/public/orders\n", encoding="utf-8")
+    (tmp_path / "reconciler.yml").write_text(PROJECT, encoding="utf-8")
+    cold_code, cold = loaded_by(["validate"], tmp_path)
+    assert cold_code == 0
+    assert "reconciler.config" in cold  # the first run read the file through its models
+    warm_code, warm = loaded_by(["validate"], tmp_path)
+    assert warm_code == 0
+    assert heavy_in(warm) == set()
+    assert {"pydantic", "reconciler.config", "reconciler.engine.soda"} & warm == set()
+
+
 def test_the_help_lists_each_command_with_its_own_first_line() -> None:
     for name, (module, attribute, line) in COMMANDS.items():
         command = getattr(__import__(module, fromlist=[attribute]), attribute)

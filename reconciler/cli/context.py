@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from reconciler.cloud.http import Wait
     from reconciler.config import EngineMode, ProjectConfig
     from reconciler.desired import DesiredState
+    from reconciler.settings import FolderSettings
     from reconciler.workflow import Session
 
 
@@ -42,6 +43,18 @@ def project_config(ctx: click.Context) -> ProjectConfig:
         root.obj["config"] = load_project_config(root.obj.get("config_path"))
     config: ProjectConfig = root.obj["config"]
     return config
+
+
+def folder_settings_of(ctx: click.Context, *, cache: bool = True) -> FolderSettings:
+    """What reading the contracts folder takes from the configuration (``validate``): the
+    answer kept for ``reconciler.yml``'s bytes where ``cache``, else the models' reading."""
+    from reconciler.settings import folder_settings, settings_of
+
+    if not cache:
+        return settings_of(project_config(ctx))
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    return folder_settings(root.obj.get("config_path"))
 
 
 def session_of(
@@ -151,7 +164,11 @@ def session_in(
 
 
 def environment_names(
-    project: ProjectConfig, given: str | None, *, several: bool, required: bool = True
+    project: ProjectConfig | FolderSettings,
+    given: str | None,
+    *,
+    several: bool,
+    required: bool = True,
 ) -> list[str | None]:
     """The environments a command works in: ``--env`` (a name, a comma list, or ``all``
     where ``several``), else ``RECONCILER_ENV``; ``[None]`` for a project without any (where
@@ -192,7 +209,7 @@ ENV_VARIABLE = "RECONCILER_ENV"
 
 
 def environments_of(
-    project: ProjectConfig, given: str | None, variables: Mapping[str, str]
+    project: ProjectConfig | FolderSettings, given: str | None, variables: Mapping[str, str]
 ) -> list[Environment | None]:
     """The environments ``--env`` (or ``RECONCILER_ENV``) chooses (``validate``: without
     one, the folder is checked as it is written)."""

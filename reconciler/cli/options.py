@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from reconciler.cloud.settings import CloudFlags
     from reconciler.config import ProjectConfig
     from reconciler.environment import Environment
+    from reconciler.settings import FolderSettings
     from reconciler.state.location import StateLocation
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -237,7 +238,7 @@ def parse_variables(values: tuple[str, ...]) -> dict[str, str]:
     return variables
 
 
-def contracts_dir(project: ProjectConfig, given: Path | None) -> Path:
+def contracts_dir(project: ProjectConfig | FolderSettings, given: Path | None) -> Path:
     return given if given is not None else shown_path(project.contracts_dir)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli.context import environments_of, project_config
+from reconciler.cli.context import environments_of, folder_settings_of
 from reconciler.cli.options import (
     cache_option,
     contracts_dir,
@@ -25,8 +25,9 @@ from reconciler.environment import Environment
 from reconciler.errors import ConfigError, ContractsInvalid
 
 if TYPE_CHECKING:
-    from reconciler.config import EngineMode, ProjectConfig
+    from reconciler.config import EngineMode
     from reconciler.desired import DesiredState
+    from reconciler.settings import FolderSettings
 
 # The formats of reconciler.render.diagnostics (its FORMATS), named here so that the flags
 # are built without loading the contract language; a test keeps the two the same.
@@ -83,7 +84,7 @@ def validate(
     """
     from reconciler.render.diagnostics import render
 
-    project = project_config(ctx)
+    project = folder_settings_of(ctx, cache=not no_cache)
     given = parse_variables(var_values)
     environments = environments_of(project, env_name, given)
     root = contracts_dir(project, directory)
@@ -121,7 +122,7 @@ def validated(
     *,
     strict: bool,
     engine: bool,
-    project: ProjectConfig,
+    project: FolderSettings,
     cache: bool = True,
 ) -> DesiredState:
     """The folder as each environment renders it, their diagnostics together (each says

@@ -78,10 +78,10 @@ def engine_wanted(mode: EngineMode) -> bool:
     with what to install); ``off``: never, and nothing of the engine is imported."""
     if mode == "off":
         return False
-    from reconciler.engine.status import engine_status, install_hint
+    from reconciler.engine.status import engine_version, install_hint
     from reconciler.errors import EngineNotInstalled
 
-    installed = engine_status().installed
+    installed = engine_version() is not None
     if mode == "on" and not installed:
         raise EngineNotInstalled(
             "--engine on: Soda's engine (soda-core) is not installed", hint=install_hint()

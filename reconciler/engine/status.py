@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import metadata
+from typing import TYPE_CHECKING
 
-from reconciler.engine.model import EngineStatus
+if TYPE_CHECKING:
+    from reconciler.engine.model import EngineStatus
 
 ENGINE_DISTRIBUTION = "soda-core"
 SUPPORTED_SERIES = "4.28"
@@ -16,12 +18,20 @@ _PLUGIN_GROUP = "soda.plugins.data_source."
 EXTRAS = ("duckdb", "postgres")
 
 
+def engine_version() -> str | None:
+    """soda-core's version, None when it is not installed: one distribution's metadata,
+    read without listing every package's entry points (which :func:`engine_status` does)."""
+    try:
+        return metadata.version(ENGINE_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 @cache
 def engine_status() -> EngineStatus:
-    try:
-        version: str | None = metadata.version(ENGINE_DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        version = None
+    from reconciler.engine.model import EngineStatus
+
+    version = engine_version()
     if version is None:
         return EngineStatus(installed=False, version=None, data_source_types=())
     groups = metadata.entry_points().groups
