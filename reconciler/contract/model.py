@@ -38,6 +38,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from reconciler.contract.thresholds import COMPARISONS
 from reconciler.contract.variables import VAR_REF, Substituted
 
 COLUMN_CHECK_TYPES = ("missing", "invalid", "duplicate", "aggregate", "metric", "failed_rows")
@@ -172,16 +173,7 @@ class _Strict(BaseModel):
 
 # --- thresholds --------------------------------------------------------------------------
 
-COMPARISON_KEYS = (
-    "must_be",
-    "must_not_be",
-    "must_be_greater_than",
-    "must_be_greater_than_or_equal",
-    "must_be_less_than",
-    "must_be_less_than_or_equal",
-    "must_be_between",
-    "must_be_not_between",
-)
+COMPARISON_KEYS = COMPARISONS  # the contract language's threshold keys, named once
 
 
 class Bounds(_Strict):

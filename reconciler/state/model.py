@@ -8,13 +8,14 @@ have sorted keys.
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from reconciler.cloud.settings import is_loopback
 
 FORMAT_VERSION = 2
 """The file format this reconciler writes."""
@@ -160,7 +161,7 @@ def soda_cloud_key(host: str) -> str:
         return LOCAL_SODA_CLOUD
     parts = urlsplit(host if "://" in host else f"https://{host}")
     name = (parts.hostname or "").lower()
-    if _is_loopback(name):
+    if is_loopback(name):
         return LOCAL_SODA_CLOUD
     scheme = parts.scheme.lower()
     try:
@@ -169,15 +170,6 @@ def soda_cloud_key(host: str) -> str:
         port = None
     shown_port = f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else ""
     return f"{scheme}://{name}{shown_port}{parts.path.rstrip('/')}"
-
-
-def _is_loopback(name: str) -> bool:
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class StateFile(BaseModel):
