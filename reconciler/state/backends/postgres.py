@@ -288,16 +288,7 @@ class PostgresBackend:
         session = self._advisory_holder(connection)
         if session is None:
             return None
-        row = self._lock_row(connection)
-        if row is None or int(row[6]) != session:
-            return Held(
-                None,
-                HolderStatus(
-                    Liveness.ALIVE,
-                    f"server process {session} holds it and has not recorded its holder yet",
-                ),
-            )
-        return Held(_lock_info(row), _connected(session))
+        return _held_by_session(self._lock_row(connection), session)
 
     def check_lock(self, info: LockInfo) -> None:
         if self._holding != info.id or self._connection is None or self._connection.closed:
@@ -353,15 +344,7 @@ class PostgresBackend:
                 _lock_info(row),
                 HolderStatus(Liveness.GONE, "its connection to PostgreSQL has ended"),
             )
-        if row is None or int(row[6]) != session:
-            return Held(
-                None,
-                HolderStatus(
-                    Liveness.ALIVE,
-                    f"server process {session} holds it and has not recorded its holder yet",
-                ),
-            )
-        return Held(_lock_info(row), _connected(session))
+        return _held_by_session(row, session)
 
     def unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
         now = self.clock.now()
@@ -700,3 +683,17 @@ def _summary(data: bytes) -> tuple[str | None, int | None]:
         lineage = data[start:end].decode("ascii", "replace") if end > start else None
     found = _SERIAL.search(data, max(0, len(data) - 64))
     return lineage, int(found.group(1)) if found is not None else None
+
+
+def _held_by_session(row: tuple[Any, ...] | None, session: int) -> Held:
+    """The lock as held by the live server process ``session``: the holder its row names,
+    when the row is that session's."""
+    if row is None or int(row[6]) != session:
+        return Held(
+            None,
+            HolderStatus(
+                Liveness.ALIVE,
+                f"server process {session} holds it and has not recorded its holder yet",
+            ),
+        )
+    return Held(_lock_info(row), _connected(session))
